@@ -1,0 +1,64 @@
+package data
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes. The HTTP layer maps them to status codes in one place.
+const (
+	EINVALID  = "invalid"   // the caller sent something wrong
+	ENOTFOUND = "not_found" // the thing asked for does not exist
+	ECONFLICT = "conflict"  // the request contradicts the stored state
+	EINTERNAL = "internal"  // our fault; details are logged, never shown
+)
+
+// Error is the one error type with a code and a message fit for the user. Field names the
+// input field (or importer field) at fault and Line the line or feature number of a file,
+// where they apply.
+type Error struct {
+	Code    string
+	Field   string
+	Line    int
+	Message string
+}
+
+func (e *Error) Error() string {
+	switch {
+	case e.Line > 0 && e.Field != "":
+		return fmt.Sprintf("line %d, field %s: %s", e.Line, e.Field, e.Message)
+	case e.Line > 0:
+		return fmt.Sprintf("line %d: %s", e.Line, e.Message)
+	case e.Field != "":
+		return fmt.Sprintf("%s: %s", e.Field, e.Message)
+	}
+	return e.Message
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL for any other
+// error, and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the user-facing message of err: the message of its *Error, or a
+// generic text for internal errors so driver details never reach a user.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Code != EINTERNAL {
+		return e.Error()
+	}
+	return "internal error"
+}

@@ -1,0 +1,212 @@
+package data
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Berlin is the time zone opening hours are written in.
+var berlin = mustLoadBerlin()
+
+func mustLoadBerlin() *time.Location {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		// The binary embeds time/tzdata, so this only fails in a broken build.
+		panic(fmt.Sprintf("load Europe/Berlin: %v", err))
+	}
+	return loc
+}
+
+// Berlin returns the Europe/Berlin location.
+func Berlin() *time.Location { return berlin }
+
+// Span is an opening interval within a day in minutes after midnight. End may pass 1440
+// when a pharmacy is open past midnight.
+type Span struct{ Start, End int }
+
+// OpeningHours is a parsed weekly schedule in the subset of the OpenStreetMap opening_hours
+// syntax that pharmacies use: "24/7"; rules separated by ";" with an optional weekday
+// selector (Mo-Fr, Mo,We, Sa, Su, ranges wrapping the week like Fr-Mo) followed by time
+// ranges (08:00-13:00,14:30-18:30, 22:00-02:00 across midnight) or "off"/"closed". A later
+// rule replaces earlier ones for the days it names, as in OSM. Rules only for public
+// holidays (PH) are ignored: we do not know holidays.
+type OpeningHours struct {
+	days [7][]Span // Monday first
+}
+
+var weekdays = map[string]int{"mo": 0, "tu": 1, "we": 2, "th": 3, "fr": 4, "sa": 5, "su": 6}
+
+// DayNames are the German two-letter weekday names, Monday first.
+var DayNames = [7]string{"Mo", "Di", "Mi", "Do", "Fr", "Sa", "So"}
+
+// ParseOpeningHours parses s. An empty s is an error: unknown hours are not "closed".
+func ParseOpeningHours(s string) (OpeningHours, error) {
+	var oh OpeningHours
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return oh, fmt.Errorf("no opening hours")
+	}
+	if len(s) > 500 {
+		return oh, fmt.Errorf("opening hours longer than 500 characters")
+	}
+	for _, rule := range strings.Split(s, ";") {
+		rule = strings.TrimSpace(rule)
+		if rule == "" {
+			continue
+		}
+		if err := oh.applyRule(rule); err != nil {
+			return OpeningHours{}, fmt.Errorf("rule %q: %w", rule, err)
+		}
+	}
+	return oh, nil
+}
+
+func (oh *OpeningHours) applyRule(rule string) error {
+	if rule == "24/7" {
+		for d := range oh.days {
+			oh.days[d] = []Span{{0, 1440}}
+		}
+		return nil
+	}
+	days := [7]bool{true, true, true, true, true, true, true}
+	times := rule
+	if first, rest, _ := strings.Cut(rule, " "); isDaySelector(first) {
+		var holidaysOnly bool
+		var err error
+		days, holidaysOnly, err = parseDays(first)
+		if err != nil {
+			return err
+		}
+		if holidaysOnly {
+			return nil
+		}
+		times = strings.TrimSpace(rest)
+	}
+	var spans []Span
+	switch strings.ToLower(times) {
+	case "off", "closed":
+	case "":
+		return fmt.Errorf("missing times")
+	default:
+		var err error
+		if spans, err = parseSpans(times); err != nil {
+			return err
+		}
+	}
+	for d, on := range days {
+		if on {
+			oh.days[d] = spans
+		}
+	}
+	return nil
+}
+
+func isDaySelector(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || r == ',' || r == '-') {
+			return false
+		}
+	}
+	return s != "off" && s != "closed"
+}
+
+// parseDays parses "Mo-Fr,Su"; holidaysOnly is true when it names nothing but PH.
+func parseDays(sel string) (days [7]bool, holidaysOnly bool, err error) {
+	named := false
+	for _, part := range strings.Split(sel, ",") {
+		if strings.EqualFold(part, "PH") {
+			continue
+		}
+		from, to, isRange := strings.Cut(part, "-")
+		a, ok := weekdays[strings.ToLower(from)]
+		if !ok {
+			return days, false, fmt.Errorf("unknown weekday %q", from)
+		}
+		b := a
+		if isRange {
+			if b, ok = weekdays[strings.ToLower(to)]; !ok {
+				return days, false, fmt.Errorf("unknown weekday %q", to)
+			}
+		}
+		for d := a; ; d = (d + 1) % 7 {
+			days[d] = true
+			if d == b {
+				break
+			}
+		}
+		named = true
+	}
+	return days, !named, nil
+}
+
+func parseSpans(s string) ([]Span, error) {
+	var spans []Span
+	for _, part := range strings.Split(s, ",") {
+		from, to, ok := strings.Cut(strings.TrimSpace(part), "-")
+		if !ok {
+			return nil, fmt.Errorf("time range %q has no '-'", part)
+		}
+		start, err := parseClock(from)
+		if err != nil {
+			return nil, err
+		}
+		end, err := parseClock(to)
+		if err != nil {
+			return nil, err
+		}
+		if start == 1440 {
+			return nil, fmt.Errorf("time range %q starts at 24:00", part)
+		}
+		if end <= start {
+			end += 1440 // open past midnight
+		}
+		spans = append(spans, Span{start, end})
+	}
+	return spans, nil
+}
+
+func parseClock(s string) (int, error) {
+	h, m, ok := strings.Cut(strings.TrimSpace(s), ":")
+	if !ok || len(h) < 1 || len(h) > 2 || len(m) != 2 {
+		return 0, fmt.Errorf("time %q is not HH:MM", s)
+	}
+	hh, err1 := strconv.Atoi(h)
+	mm, err2 := strconv.Atoi(m)
+	if err1 != nil || err2 != nil || hh < 0 || mm < 0 || mm > 59 || hh > 24 || hh == 24 && mm != 0 {
+		return 0, fmt.Errorf("time %q is not a time of day", s)
+	}
+	return hh*60 + mm, nil
+}
+
+// OpenAt reports whether the pharmacy is open at t, and if so until when (in Berlin time).
+func (oh OpeningHours) OpenAt(t time.Time) (open bool, until time.Time) {
+	t = t.In(berlin)
+	day := (int(t.Weekday()) + 6) % 7
+	minute := t.Hour()*60 + t.Minute()
+	midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, berlin)
+	for _, s := range oh.days[day] {
+		if s.Start <= minute && minute < s.End {
+			return true, midnight.Add(time.Duration(s.End) * time.Minute)
+		}
+	}
+	yesterday := midnight.AddDate(0, 0, -1)
+	for _, s := range oh.days[(day+6)%7] {
+		if s.End > 1440 && minute+1440 < s.End {
+			return true, yesterday.Add(time.Duration(s.End) * time.Minute)
+		}
+	}
+	return false, time.Time{}
+}
+
+// Day returns the spans of weekday d (0 = Monday).
+func (oh OpeningHours) Day(d int) []Span { return oh.days[d] }
+
+// FormatSpan writes a span as "08:00–18:30".
+func FormatSpan(s Span) string {
+	return fmt.Sprintf("%02d:%02d–%02d:%02d", s.Start/60, s.Start%60, (s.End%1440)/60, s.End%60)
+}

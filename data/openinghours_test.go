@@ -1,0 +1,95 @@
+package data
+
+import (
+	"testing"
+	"time"
+)
+
+func berlinTime(t *testing.T, s string) time.Time {
+	t.Helper()
+	v, err := time.ParseInLocation("2006-01-02 15:04", s, Berlin())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestOpeningHours_OpenAt(t *testing.T) {
+	// 2021-06-14 was a Monday.
+	tests := []struct {
+		hours string
+		at    string
+		open  bool
+		until string
+	}{
+		{"Mo-Fr 08:00-18:30; Sa 08:30-13:00", "2021-06-14 08:00", true, "18:30"},
+		{"Mo-Fr 08:00-18:30; Sa 08:30-13:00", "2021-06-14 18:30", false, ""},
+		{"Mo-Fr 08:00-18:30; Sa 08:30-13:00", "2021-06-14 07:59", false, ""},
+		{"Mo-Fr 08:00-18:30; Sa 08:30-13:00", "2021-06-19 12:59", true, "13:00"},
+		{"Mo-Fr 08:00-18:30; Sa 08:30-13:00", "2021-06-20 10:00", false, ""},
+		{"Mo-Fr 08:00-13:00,14:30-18:30; Sa 08:30-12:30", "2021-06-15 13:30", false, ""},
+		{"Mo-Fr 08:00-13:00,14:30-18:30; Sa 08:30-12:30", "2021-06-15 14:30", true, "18:30"},
+		{"Mo,Tu,Th,Fr 08:00-18:00; We 08:00-13:00; Sa 08:30-12:30", "2021-06-16 14:00", false, ""},
+		{"Mo,Tu,Th,Fr 08:00-18:00; We 08:00-13:00; Sa 08:30-12:30", "2021-06-17 14:00", true, "18:00"},
+		{"24/7", "2021-06-20 03:00", true, "00:00"},
+		{"Mo-Su 08:00-20:00; Su off", "2021-06-20 10:00", false, ""},
+		{"Fr-Mo 10:00-12:00", "2021-06-20 11:00", true, "12:00"},
+		{"Fr-Mo 10:00-12:00", "2021-06-16 11:00", false, ""},
+		{"Sa 20:00-02:00", "2021-06-20 01:30", true, "02:00"},
+		{"Sa 20:00-02:00", "2021-06-20 02:00", false, ""},
+		{"08:00-20:00", "2021-06-20 19:00", true, "20:00"},
+		{"Mo-Fr 08:00-24:00", "2021-06-14 23:59", true, "00:00"},
+		{"Mo-Sa 08:00-20:00; PH off", "2021-06-19 09:00", true, "20:00"},
+		// Summer and winter time: the wall clock in Berlin decides.
+		{"Mo-Fr 08:00-18:30", "2021-12-13 08:15", true, "18:30"},
+	}
+	for _, tt := range tests {
+		oh, err := ParseOpeningHours(tt.hours)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.hours, err)
+		}
+		at := berlinTime(t, tt.at)
+		open, until := oh.OpenAt(at.UTC())
+		if open != tt.open {
+			t.Errorf("%q at %s: open = %v, want %v", tt.hours, tt.at, open, tt.open)
+		}
+		if open && until.Format("15:04") != tt.until {
+			t.Errorf("%q at %s: until %s, want %s", tt.hours, tt.at, until.Format("15:04"), tt.until)
+		}
+	}
+}
+
+func TestParseOpeningHours_RejectsWhatItCannotRead(t *testing.T) {
+	for _, s := range []string{"", "Mo-Fr", "Xx 08:00-12:00", "Mo 8-12", "Mo 25:00-26:00", "Mo 08:00-12:60",
+		"Mo 24:00-01:00", "sunrise-sunset", "Mo-Fr 08:00-12:00; Tu"} {
+		if _, err := ParseOpeningHours(s); err == nil {
+			t.Errorf("ParseOpeningHours(%q) accepted", s)
+		}
+	}
+}
+
+func FuzzParseOpeningHours(f *testing.F) {
+	for _, s := range []string{"Mo-Fr 08:00-18:30; Sa 08:30-13:00", "24/7", "Mo,Tu,Th,Fr 08:00-18:00; We 08:00-13:00",
+		"Sa 20:00-02:00", "Su,PH off", "Fr-Mo 10:00-12:00,14:00-16:00", "off"} {
+		f.Add(s)
+	}
+	at := time.Date(2021, 6, 14, 9, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		oh, err := ParseOpeningHours(s)
+		if err != nil {
+			return
+		}
+		for d := 0; d < 7; d++ {
+			for _, sp := range oh.Day(d) {
+				if sp.Start < 0 || sp.Start >= 1440 || sp.End <= sp.Start || sp.End > 2880 {
+					t.Fatalf("%q: day %d has span %+v", s, d, sp)
+				}
+			}
+		}
+		for h := 0; h < 24*7; h++ {
+			if open, until := oh.OpenAt(at.Add(time.Duration(h) * time.Hour)); open && !until.After(at.Add(time.Duration(h)*time.Hour)) {
+				t.Fatalf("%q: open at +%dh until %v, not after", s, h, until)
+			}
+		}
+	})
+}

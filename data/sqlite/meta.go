@@ -1,0 +1,45 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+const (
+	metaDemo             = "demo"
+	metaGazetteerVersion = "gazetteer_version"
+)
+
+// MarkDemo records that the database holds the generated demo registry, so every page can
+// say so.
+func (db *DB) MarkDemo(ctx context.Context) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error { return setMeta(ctx, tx, metaDemo, "1") })
+}
+
+// IsDemo reports whether the database holds the demo registry.
+func (db *DB) IsDemo(ctx context.Context) (bool, error) {
+	v, err := db.meta(ctx, metaDemo)
+	return v == "1", err
+}
+
+func (db *DB) meta(ctx context.Context, key string) (string, error) {
+	var v string
+	err := db.read.QueryRowContext(ctx, "SELECT value FROM meta WHERE key = ?", key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read meta %s: %w", key, err)
+	}
+	return v, nil
+}
+
+func setMeta(ctx context.Context, tx *sql.Tx, key, value string) error {
+	if _, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+		key, value); err != nil {
+		return fmt.Errorf("set meta %s: %w", key, err)
+	}
+	return nil
+}
