@@ -1,0 +1,235 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+)
+
+// Kinds of origin of a search.
+const (
+	OriginPostcode    = "postcode"
+	OriginPlace       = "place"
+	OriginCoordinates = "coordinates"
+	OriginNone        = "none"
+)
+
+// Request is a citizen's search as the API and the search page take it.
+type Request struct {
+	Q            string
+	Origin       *Point // explicit origin (lat/lon); Q is then free text
+	RadiusKm     float64
+	Certificates bool
+	OpenNow      bool
+	Services     []data.Service
+	Limit        int
+	Offset       int
+}
+
+// Origin is where distances are measured from and how it was found.
+type Origin struct {
+	Point
+	Label       string
+	Kind        string
+	Approximate bool // a postcode we did not know, answered with the nearest one we do
+}
+
+// Response is the answer to a Request.
+type Response struct {
+	Origin      Origin
+	Total       int
+	Limit       int
+	Offset      int
+	RadiusKm    float64
+	Hits        []Hit
+	Message     string   // said to the citizen: unknown postcode, nothing found, ...
+	Suggestions []string // queries that might be what was meant
+	Engine      string
+	GeneratedAt time.Time
+}
+
+// PostcodeLocator places a postcode by the pharmacies that have it, for postcodes the
+// gazetteer lacks.
+type PostcodeLocator interface {
+	PostcodeCenter(code string) (Point, bool)
+}
+
+// Searcher turns requests into engine queries. It is safe for concurrent use; the
+// gazetteer can be replaced while it serves.
+type Searcher struct {
+	engine    Engine
+	locator   PostcodeLocator
+	gazetteer atomic.Pointer[Gazetteer]
+	now       func() time.Time
+}
+
+// NewSearcher returns a Searcher over engine. now is the clock (nil: time.Now).
+func NewSearcher(engine Engine, locator PostcodeLocator, g *Gazetteer, now func() time.Time) *Searcher {
+	if now == nil {
+		now = time.Now
+	}
+	s := &Searcher{engine: engine, locator: locator, now: now}
+	s.SetGazetteer(g)
+	return s
+}
+
+// SetGazetteer replaces the gazetteer, e.g. after an import.
+func (s *Searcher) SetGazetteer(g *Gazetteer) {
+	if g == nil {
+		g = NewGazetteer(nil)
+	}
+	s.gazetteer.Store(g)
+}
+
+// resolution is what a query string means.
+type resolution struct {
+	origin      *Origin
+	text        string
+	message     string
+	suggestions []string
+	stop        bool // nothing to search: the message says why
+}
+
+// Search answers r.
+func (s *Searcher) Search(ctx context.Context, r Request) (Response, error) {
+	now := s.now().UTC()
+	resp := Response{Limit: r.Limit, Offset: r.Offset, RadiusKm: r.RadiusKm, Engine: s.engine.Name(), GeneratedAt: now,
+		Origin: Origin{Kind: OriginNone}}
+	var res resolution
+	if r.Origin != nil {
+		res = resolution{origin: &Origin{Point: *r.Origin, Kind: OriginCoordinates,
+			Label: fmt.Sprintf("%.4f, %.4f", r.Origin.Lat, r.Origin.Lon)}, text: strings.TrimSpace(r.Q)}
+	} else {
+		res = s.resolve(r.Q)
+	}
+	resp.Message, resp.Suggestions = res.message, res.suggestions
+	if res.origin != nil {
+		resp.Origin = *res.origin
+	}
+	if res.stop {
+		return resp, nil
+	}
+	q := Query{Text: res.text, RadiusKm: r.RadiusKm, Certificates: r.Certificates, OpenNow: r.OpenNow,
+		Services: r.Services, Limit: r.Limit, Offset: r.Offset, Now: now}
+	if res.origin != nil {
+		q.Origin = &res.origin.Point
+	}
+	page, err := s.engine.Search(ctx, q)
+	if err != nil {
+		return resp, fmt.Errorf("search %s: %w", s.engine.Name(), err)
+	}
+	resp.Total, resp.Hits = page.Total, page.Hits
+	if page.Total == 0 && resp.Message == "" {
+		switch {
+		case q.Origin != nil:
+			resp.Message = fmt.Sprintf("Im Umkreis von %g km um %s haben wir keine passende Apotheke gefunden.", r.RadiusKm, resp.Origin.Label)
+		default:
+			resp.Message = fmt.Sprintf("Zu „%s“ haben wir weder einen Ort noch eine Apotheke gefunden.", strings.TrimSpace(r.Q))
+			resp.Suggestions = s.gazetteer.Load().suggestions(s.gazetteer.Load().similarPlaces(r.Q, 5))
+		}
+	}
+	return resp, nil
+}
+
+var postcodeRE = regexp.MustCompile(`^[0-9]{5}$`)
+
+// genericWords say nothing about which pharmacy is meant once a place is known.
+var genericWords = map[string]bool{"apotheke": true, "apotheken": true, "apothek": true}
+
+func (s *Searcher) resolve(q string) resolution {
+	g := s.gazetteer.Load()
+	fields := strings.Fields(q)
+	for i, f := range fields {
+		if postcodeRE.MatchString(f) {
+			rest := strings.Join(append(append([]string(nil), fields[:i]...), fields[i+1:]...), " ")
+			return s.resolvePostcode(g, f, rest)
+		}
+	}
+	if len(fields) == 0 {
+		return resolution{stop: true, message: "Bitte geben Sie eine PLZ, einen Ort oder den Namen einer Apotheke ein."}
+	}
+	if places := g.findPlaces(q); len(places) > 0 {
+		return g.resolvePlaces(q, places, "")
+	}
+	// "Neue Apotheke Buxtehude", "Buxtehude Neue Apotheke": a known place and a name.
+	for k := len(fields) - 1; k >= 1; k-- {
+		for _, split := range [][2][]string{{fields[k:], fields[:k]}, {fields[:len(fields)-k], fields[len(fields)-k:]}} {
+			where := strings.Join(split[0], " ")
+			if places := g.exact[strings.Join(placeKey(where), " ")]; len(places) > 0 {
+				return g.resolvePlaces(where, places, textWithout(split[1]))
+			}
+		}
+	}
+	return resolution{text: q}
+}
+
+func textWithout(words []string) string {
+	var keep []string
+	for _, w := range words {
+		f := Fold(w)
+		if !genericWords[f] && !placeStopwords[f] {
+			keep = append(keep, w)
+		}
+	}
+	return strings.Join(keep, " ")
+}
+
+// resolvePlaces picks the place meant: the only one, or one with at least three times the
+// postcodes of the next (Frankfurt am Main over Frankfurt (Oder)); otherwise it asks.
+func (g *Gazetteer) resolvePlaces(typed string, places []*place, text string) resolution {
+	if len(places) > 1 && places[0].codes < 3*places[1].codes {
+		if len(places) > 8 {
+			places = places[:8]
+		}
+		return resolution{stop: true, suggestions: g.suggestions(places),
+			message: fmt.Sprintf("Mehrere Orte passen zu „%s“. Welchen meinen Sie?", strings.TrimSpace(typed))}
+	}
+	p := places[0]
+	res := resolution{origin: &Origin{Point: p.Point, Label: p.name, Kind: OriginPlace}, text: text}
+	if others := places[1:]; len(others) > 0 {
+		if len(others) > 5 {
+			others = others[:5]
+		}
+		res.suggestions = g.suggestions(others)
+	}
+	return res
+}
+
+func (s *Searcher) resolvePostcode(g *Gazetteer, code, rest string) resolution {
+	text := rest
+	if pc, ok := g.postcode(code); ok {
+		if sameName(rest, pc.place) {
+			text = ""
+		}
+		return resolution{origin: &Origin{Point: pc.Point, Label: pc.label(), Kind: OriginPostcode}, text: text}
+	}
+	if s.locator != nil {
+		if pt, ok := s.locator.PostcodeCenter(code); ok {
+			if rest != "" && len(g.findPlaces(rest)) > 0 {
+				text = ""
+			}
+			return resolution{origin: &Origin{Point: pt, Label: code, Kind: OriginPostcode}, text: text}
+		}
+	}
+	if near, ok := g.nearestPostcode(code); ok {
+		if sameName(rest, near.place) {
+			text = ""
+		}
+		return resolution{origin: &Origin{Point: near.Point, Label: near.label(), Kind: OriginPostcode, Approximate: true},
+			text:    text,
+			message: fmt.Sprintf("Die PLZ %s kennen wir nicht. Gezeigt werden Apotheken um die nächstgelegene PLZ %s.", code, near.label())}
+	}
+	return resolution{stop: true, message: fmt.Sprintf("Die PLZ %s kennen wir nicht. Bitte prüfen Sie die Eingabe oder suchen Sie nach dem Ort.", code)}
+}
+
+// sameName reports whether typed names the place (or is empty), so "21614 Buxtehude" is a
+// postcode search and not a search for a pharmacy called Buxtehude.
+func sameName(typed, place string) bool {
+	t := placeKey(typed)
+	return len(t) == 0 || (place != "" && startsWithWords(placeKey(place), t))
+}
