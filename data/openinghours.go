@@ -183,24 +183,42 @@ func parseClock(s string) (int, error) {
 	return hh*60 + mm, nil
 }
 
-// OpenAt reports whether the pharmacy is open at t, and if so until when (in Berlin time).
+// OpenAt reports whether the pharmacy is open at t, and if so until when (in Berlin time):
+// the end of the opening that contains t, followed across midnight into the next days
+// where they continue it ("24/7" is open a week ahead).
 func (oh OpeningHours) OpenAt(t time.Time) (open bool, until time.Time) {
 	t = t.In(berlin)
 	day := (int(t.Weekday()) + 6) % 7
 	minute := t.Hour()*60 + t.Minute()
 	midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, berlin)
+	end := -1
 	for _, s := range oh.days[day] {
 		if s.Start <= minute && minute < s.End {
-			return true, midnight.Add(time.Duration(s.End) * time.Minute)
+			end = s.End
 		}
 	}
-	yesterday := midnight.AddDate(0, 0, -1)
 	for _, s := range oh.days[(day+6)%7] {
 		if s.End > 1440 && minute+1440 < s.End {
-			return true, yesterday.Add(time.Duration(s.End) * time.Minute)
+			end = max(end, s.End-1440)
 		}
 	}
-	return false, time.Time{}
+	if end < 0 {
+		return false, time.Time{}
+	}
+	// Continue into following days while an opening starts when the previous one ends.
+	for d := 1; d <= 7 && end >= 1440*d; d++ {
+		next := end - 1440*d
+		extended := false
+		for _, s := range oh.days[(day+d)%7] {
+			if s.Start <= next && s.End+1440*d > end {
+				end, extended = s.End+1440*d, true
+			}
+		}
+		if !extended {
+			break
+		}
+	}
+	return true, midnight.AddDate(0, 0, end/1440).Add(time.Duration(end%1440) * time.Minute)
 }
 
 // Day returns the spans of weekday d (0 = Monday).
@@ -208,5 +226,8 @@ func (oh OpeningHours) Day(d int) []Span { return oh.days[d] }
 
 // FormatSpan writes a span as "08:00–18:30".
 func FormatSpan(s Span) string {
+	if s.Start == 0 && s.End == 1440 {
+		return "00:00–24:00"
+	}
 	return fmt.Sprintf("%02d:%02d–%02d:%02d", s.Start/60, s.Start%60, (s.End%1440)/60, s.End%60)
 }

@@ -31,14 +31,16 @@ func TestOpeningHours_OpenAt(t *testing.T) {
 		{"Mo-Fr 08:00-13:00,14:30-18:30; Sa 08:30-12:30", "2021-06-15 14:30", true, "18:30"},
 		{"Mo,Tu,Th,Fr 08:00-18:00; We 08:00-13:00; Sa 08:30-12:30", "2021-06-16 14:00", false, ""},
 		{"Mo,Tu,Th,Fr 08:00-18:00; We 08:00-13:00; Sa 08:30-12:30", "2021-06-17 14:00", true, "18:00"},
-		{"24/7", "2021-06-20 03:00", true, "00:00"},
+		{"24/7", "2021-06-20 03:00", true, "2021-06-28 00:00"},
+		{"Mo-Fr 00:00-24:00", "2021-06-16 12:00", true, "2021-06-19 00:00"},
 		{"Mo-Su 08:00-20:00; Su off", "2021-06-20 10:00", false, ""},
 		{"Fr-Mo 10:00-12:00", "2021-06-20 11:00", true, "12:00"},
 		{"Fr-Mo 10:00-12:00", "2021-06-16 11:00", false, ""},
 		{"Sa 20:00-02:00", "2021-06-20 01:30", true, "02:00"},
 		{"Sa 20:00-02:00", "2021-06-20 02:00", false, ""},
 		{"08:00-20:00", "2021-06-20 19:00", true, "20:00"},
-		{"Mo-Fr 08:00-24:00", "2021-06-14 23:59", true, "00:00"},
+		{"Mo-Fr 08:00-24:00", "2021-06-14 23:59", true, "2021-06-15 00:00"},
+		{"Mo-Fr 08:00-24:00; Tu 00:00-02:00", "2021-06-14 23:59", true, "2021-06-15 02:00"},
 		{"Mo-Sa 08:00-20:00; PH off", "2021-06-19 09:00", true, "20:00"},
 		// Summer and winter time: the wall clock in Berlin decides.
 		{"Mo-Fr 08:00-18:30", "2021-12-13 08:15", true, "18:30"},
@@ -53,8 +55,12 @@ func TestOpeningHours_OpenAt(t *testing.T) {
 		if open != tt.open {
 			t.Errorf("%q at %s: open = %v, want %v", tt.hours, tt.at, open, tt.open)
 		}
-		if open && until.Format("15:04") != tt.until {
-			t.Errorf("%q at %s: until %s, want %s", tt.hours, tt.at, until.Format("15:04"), tt.until)
+		got := until.Format("15:04")
+		if len(tt.until) > 5 {
+			got = until.Format("2006-01-02 15:04")
+		}
+		if open && got != tt.until {
+			t.Errorf("%q at %s: until %s, want %s", tt.hours, tt.at, got, tt.until)
 		}
 	}
 }

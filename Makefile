@@ -1,0 +1,59 @@
+# apoportal: `make run` starts the portal on its embedded default, `make test` runs every test.
+SHELL := /bin/bash
+BIN := bin/apoportal
+GO_TAGS :=
+SHARED ?= ../shared/data
+LEAFLET := static/vendor/leaflet
+
+.PHONY: build run test bench generate assets check lint fuzz tools clean
+
+build: assets
+	CGO_ENABLED=1 go build -tags '$(GO_TAGS)' -o $(BIN) ./server
+
+## run: start the portal on http://127.0.0.1:8080 with a local SQLite file and demo data
+run: build
+	$(BIN) serve --demo
+
+## assets: install browser libraries from npm (package-lock.json) and copy them for embedding
+assets: $(LEAFLET)/leaflet.js
+
+$(LEAFLET)/leaflet.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(LEAFLET)
+	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(LEAFLET)/
+	cp -r node_modules/leaflet/dist/images $(LEAFLET)/
+
+## generate: regenerate templ components
+generate:
+	go tool templ generate
+
+## check: generated code current, formatting, vet, staticcheck
+check:
+	go tool templ generate
+	git diff --exit-code -- '*_templ.go'
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
+	go vet -tags '$(GO_TAGS)' ./...
+	go tool staticcheck -tags '$(GO_TAGS)' ./...
+
+## test: every test, with the race detector, against real SQLite, real HTTP and headless Chromium
+test: assets check
+	APOPORTAL_REQUIRE_ALL=1 APOPORTAL_ARTIFACTS=$(CURDIR)/artifacts go test -race -tags '$(GO_TAGS)' -count=1 -timeout 20m ./...
+	$(MAKE) fuzz FUZZTIME=10s
+
+## fuzz: run each fuzz target for FUZZTIME (default 30s)
+FUZZTIME ?= 30s
+fuzz:
+	go test ./data -run '^$$' -fuzz FuzzParseOpeningHours -fuzztime $(FUZZTIME)
+	go test ./data/importer -run '^$$' -fuzz FuzzReadRegistry -fuzztime $(FUZZTIME)
+	go test ./data/importer -run '^$$' -fuzz FuzzReadOverpass -fuzztime $(FUZZTIME)
+	go test ./data/importer -run '^$$' -fuzz FuzzReadGazetteer -fuzztime $(FUZZTIME)
+	go test ./search -run '^$$' -fuzz FuzzResolve -fuzztime $(FUZZTIME)
+	go test ./server -run '^$$' -fuzz FuzzParseSearch -fuzztime $(FUZZTIME)
+
+## bench: Go benchmarks of search, and import time and memory of the shared registry
+bench: build
+	go test -tags '$(GO_TAGS)' -run '^$$' -bench . -benchtime 3000x ./search/...
+	bash scripts/bench-serve.sh $(BIN) $(SHARED)
+
+clean:
+	rm -rf bin artifacts node_modules $(LEAFLET)

@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"math"
+	"net/http"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/search"
+	"github.com/labstack/echo/v4"
+)
+
+// The JSON shapes of the public API v1 (see PRODUCT.md); they are a contract.
+
+type searchJSON struct {
+	Origin      originJSON     `json:"origin"`
+	Total       int            `json:"total"`
+	Limit       int            `json:"limit"`
+	Offset      int            `json:"offset"`
+	Results     []pharmacyJSON `json:"results"`
+	Message     string         `json:"message,omitempty"`
+	Suggestions []string       `json:"suggestions,omitempty"`
+	GeneratedAt time.Time      `json:"generated_at"`
+	Stale       bool           `json:"stale"`
+	Engine      string         `json:"engine"`
+}
+
+type originJSON struct {
+	Lat         *float64 `json:"lat"`
+	Lon         *float64 `json:"lon"`
+	Label       string   `json:"label"`
+	Kind        string   `json:"kind"`
+	Approximate bool     `json:"approximate,omitempty"`
+}
+
+type pharmacyJSON struct {
+	ID           string           `json:"id"`
+	Name         string           `json:"name"`
+	Street       string           `json:"street"`
+	HouseNumber  string           `json:"housenumber"`
+	Postcode     string           `json:"postcode"`
+	City         string           `json:"city"`
+	State        string           `json:"state"`
+	Lat          float64          `json:"lat"`
+	Lon          float64          `json:"lon"`
+	DistanceKm   *float64         `json:"distance_km,omitempty"`
+	Phone        string           `json:"phone"`
+	Website      string           `json:"website"`
+	OpeningHours string           `json:"opening_hours"`
+	OpenNow      *bool            `json:"open_now"`
+	Services     []data.Service   `json:"services"`
+	Certificates certificatesJSON `json:"certificates"`
+}
+
+type certificatesJSON struct {
+	Status      data.CertificateStatus `json:"status"`
+	Note        string                 `json:"note"`
+	PausedUntil *time.Time             `json:"paused_until"`
+	ConfirmedAt *time.Time             `json:"confirmed_at"`
+}
+
+func newPharmacyJSON(p data.Pharmacy, distanceKm *float64, now time.Time) pharmacyJSON {
+	out := pharmacyJSON{
+		ID: p.ID, Name: p.Name, Street: p.Street, HouseNumber: p.HouseNumber, Postcode: p.Postcode, City: p.City,
+		State: p.State, Lat: p.Lat, Lon: p.Lon, Phone: p.Phone, Website: p.Website, OpeningHours: p.OpeningHours,
+		Services: p.Services,
+		Certificates: certificatesJSON{Status: p.Participation.Status(now), Note: p.Participation.Note,
+			PausedUntil: utc(p.Participation.PausedUntil), ConfirmedAt: utc(p.Participation.ConfirmedAt)},
+	}
+	if out.Services == nil {
+		out.Services = []data.Service{}
+	}
+	if out.Certificates.Status != data.CertificatesPaused {
+		out.Certificates.PausedUntil = nil
+	}
+	if distanceKm != nil {
+		d := math.Round(*distanceKm*100) / 100
+		out.DistanceKm = &d
+	}
+	if open, known, _ := p.OpenNow(now); known {
+		out.OpenNow = &open
+	}
+	return out
+}
+
+func utc(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC().Truncate(time.Second)
+	return &u
+}
+
+// searchAPI is GET /api/v1/pharmacies.
+func (a *App) searchAPI(c echo.Context) error {
+	r, err := parseSearch(c.QueryParams())
+	if err != nil {
+		return err
+	}
+	resp, err := a.search(c.Request().Context(), r)
+	if err != nil {
+		return err
+	}
+	out := searchJSON{
+		Origin: originJSON{Label: resp.Origin.Label, Kind: resp.Origin.Kind, Approximate: resp.Origin.Approximate},
+		Total:  resp.Total, Limit: resp.Limit, Offset: resp.Offset, Results: make([]pharmacyJSON, 0, len(resp.Hits)),
+		Message: resp.Message, Suggestions: resp.Suggestions, GeneratedAt: resp.GeneratedAt.Truncate(time.Second),
+		Engine: resp.Engine,
+	}
+	if resp.Origin.Kind != search.OriginNone {
+		out.Origin.Lat, out.Origin.Lon = &resp.Origin.Lat, &resp.Origin.Lon
+	}
+	for _, h := range resp.Hits {
+		out.Results = append(out.Results, newPharmacyJSON(h.Pharmacy, h.DistanceKm, resp.GeneratedAt))
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// search runs one search under the configured deadline.
+func (a *App) search(ctx context.Context, r search.Request) (search.Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, a.cfg.SearchTimeout)
+	defer cancel()
+	return a.searcher.Search(ctx, r)
+}
+
+// pharmacyAPI is GET /api/v1/pharmacies/{id}.
+func (a *App) pharmacyAPI(c echo.Context) error {
+	p, err := a.store.Pharmacy(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, newPharmacyJSON(p, nil, a.now()))
+}

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"time"
+)
+
+// Config is everything the portal can be told, read once at start. Every option is a flag
+// and an APOPORTAL_* environment variable; a flag wins over the variable.
+type Config struct {
+	Addr          string        // --addr, APOPORTAL_ADDR: where to listen
+	DB            string        // --db, APOPORTAL_DB: the SQLite file
+	Demo          bool          // --demo, APOPORTAL_DEMO: fill an empty database with the demo registry
+	TileURL       string        // --tile-url, APOPORTAL_TILE_URL: map tiles ("" hides the map)
+	SearchTimeout time.Duration // --search-timeout, APOPORTAL_SEARCH_TIMEOUT: deadline of one search
+	SyncInterval  time.Duration // --sync-interval, APOPORTAL_SYNC_INTERVAL: how often the index follows the store
+	LogLevel      string        // --log-level, APOPORTAL_LOG_LEVEL: debug, info, warn, error
+}
+
+// DefaultConfig is the embedded default: a local file, the embedded engine, no map key.
+func DefaultConfig() Config {
+	return Config{
+		Addr:          "127.0.0.1:8080",
+		DB:            "apoportal.db",
+		TileURL:       "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+		SearchTimeout: 2 * time.Second,
+		SyncInterval:  250 * time.Millisecond,
+		LogLevel:      "info",
+	}
+}
+
+// envFlags binds flags to fields with defaults from the environment.
+type envFlags struct {
+	fs     *flag.FlagSet
+	getenv func(string) string
+	errs   []error
+}
+
+func newEnvFlags(name string, stderr io.Writer, getenv func(string) string) *envFlags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return &envFlags{fs: fs, getenv: getenv}
+}
+
+func (f *envFlags) string(p *string, name, env, help string) {
+	if v := f.getenv(env); v != "" {
+		*p = v
+	}
+	f.fs.StringVar(p, name, *p, help+" ("+env+")")
+}
+
+func (f *envFlags) bool(p *bool, name, env, help string) {
+	if v := f.getenv(env); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q: not a boolean", env, v))
+		}
+		*p = b
+	}
+	f.fs.BoolVar(p, name, *p, help+" ("+env+")")
+}
+
+func (f *envFlags) duration(p *time.Duration, name, env, help string) {
+	if v := f.getenv(env); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q: not a duration like 2s", env, v))
+		}
+		*p = d
+	}
+	f.fs.DurationVar(p, name, *p, help+" ("+env+")")
+}
+
+func (f *envFlags) parse(args []string) error {
+	if err := f.fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err.Error()}
+	}
+	if len(f.errs) > 0 {
+		return usageError{errors.Join(f.errs...).Error()}
+	}
+	return nil
+}
+
+func (f *envFlags) storeFlags(c *Config) {
+	f.string(&c.DB, "db", "APOPORTAL_DB", "SQLite database file")
+}
+
+func (f *envFlags) serveFlags(c *Config) {
+	f.string(&c.Addr, "addr", "APOPORTAL_ADDR", "address to listen on")
+	f.storeFlags(c)
+	f.bool(&c.Demo, "demo", "APOPORTAL_DEMO", "fill an empty database with the generated demo registry")
+	f.string(&c.TileURL, "tile-url", "APOPORTAL_TILE_URL", "map tile URL template with {z}/{x}/{y}; empty hides the map")
+	f.duration(&c.SearchTimeout, "search-timeout", "APOPORTAL_SEARCH_TIMEOUT", "deadline of one search")
+	f.duration(&c.SyncInterval, "sync-interval", "APOPORTAL_SYNC_INTERVAL", "how often the search index follows the database")
+	f.string(&c.LogLevel, "log-level", "APOPORTAL_LOG_LEVEL", "log level: debug, info, warn, error")
+}
+
+// Validate checks the options that flags cannot.
+func (c Config) Validate() error {
+	if c.DB == "" {
+		return usageError{"--db must name a file"}
+	}
+	if c.TileURL != "" {
+		u, err := url.Parse(c.TileURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
+			return usageError{fmt.Sprintf("--tile-url %q is not an http(s) URL", c.TileURL)}
+		}
+	}
+	if c.SearchTimeout <= 0 || c.SyncInterval <= 0 {
+		return usageError{"--search-timeout and --sync-interval must be positive"}
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return usageError{fmt.Sprintf("--log-level %q is not one of debug, info, warn, error", c.LogLevel)}
+	}
+	return nil
+}

@@ -1,0 +1,99 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/a-h/templ"
+	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/views"
+	"github.com/labstack/echo/v4"
+)
+
+// apiError is the error object of the public API.
+type apiError struct {
+	Error apiErrorBody `json:"error"`
+}
+
+type apiErrorBody struct {
+	Code    string `json:"code"`
+	Field   string `json:"field,omitempty"`
+	Message string `json:"message"`
+}
+
+// handleError is the one place errors become responses: data.Error codes map to statuses,
+// internal errors are logged and never shown.
+func (a *App) handleError(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, body := a.describe(err, c)
+	if status >= 500 {
+		a.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
+	}
+	var werr error
+	switch {
+	case c.Request().Method == http.MethodHead:
+		werr = c.NoContent(status)
+	case strings.HasPrefix(c.Request().URL.Path, "/api/"):
+		werr = c.JSON(status, apiError{body})
+	default:
+		werr = render(c, status, views.ProblemPage(views.Problem{Page: a.page(problemTitle(status), false),
+			Status: status, Heading: problemTitle(status), Message: body.Message}))
+	}
+	if werr != nil {
+		a.log.Error("write error response", "err", werr)
+	}
+}
+
+func (a *App) describe(err error, c echo.Context) (int, apiErrorBody) {
+	var de *data.Error
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &de) && de.Code == data.EINVALID && de.Field != "":
+		return http.StatusBadRequest, apiErrorBody{"invalid_parameter", de.Field, de.Message}
+	case errors.As(err, &de) && de.Code == data.EINVALID:
+		return http.StatusBadRequest, apiErrorBody{"invalid_request", "", de.Message}
+	case errors.As(err, &de) && de.Code == data.ENOTFOUND:
+		return http.StatusNotFound, apiErrorBody{"not_found", "", de.Message}
+	case errors.As(err, &de) && de.Code == data.ECONFLICT:
+		return http.StatusConflict, apiErrorBody{"conflict", "", de.Message}
+	case errors.As(err, &he) && he.Code < 500:
+		msg := http.StatusText(he.Code)
+		if he.Code == http.StatusNotFound {
+			msg = "Diese Seite gibt es nicht."
+		}
+		return he.Code, apiErrorBody{strings.ReplaceAll(strings.ToLower(http.StatusText(he.Code)), " ", "_"), "", msg}
+	case errors.Is(err, context.DeadlineExceeded):
+		c.Response().Header().Set("Retry-After", "5")
+		return http.StatusServiceUnavailable, apiErrorBody{"timeout", "", "Die Suche hat zu lange gedauert. Bitte versuchen Sie es gleich noch einmal."}
+	}
+	return http.StatusInternalServerError, apiErrorBody{"internal", "", "Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später noch einmal."}
+}
+
+func problemTitle(status int) string {
+	switch status {
+	case http.StatusNotFound:
+		return "Nicht gefunden"
+	case http.StatusBadRequest:
+		return "Ungültige Anfrage"
+	case http.StatusServiceUnavailable:
+		return "Gerade nicht verfügbar"
+	}
+	if status >= 500 {
+		return "Fehler"
+	}
+	return http.StatusText(status)
+}
+
+// render renders t into a buffer first, so a failing component still becomes a clean 500.
+func render(c echo.Context, status int, t templ.Component) error {
+	buf := templ.GetBuffer()
+	defer templ.ReleaseBuffer(buf)
+	if err := t.Render(c.Request().Context(), buf); err != nil {
+		return err
+	}
+	return c.HTMLBlob(status, buf.Bytes())
+}

@@ -1,0 +1,36 @@
+package main
+
+import (
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// healthz says the process is alive.
+func (a *App) healthz(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"status": "ok"})
+}
+
+type readyJSON struct {
+	Status  string       `json:"status"`
+	Store   string       `json:"store"`
+	Engines []engineJSON `json:"search_engines"`
+}
+
+type engineJSON struct {
+	Name       string `json:"name"`
+	State      string `json:"state"`
+	Pharmacies int    `json:"pharmacies"`
+}
+
+// readyz says whether the portal can serve: the store answers and an engine is loaded.
+func (a *App) readyz(c echo.Context) error {
+	out := readyJSON{Status: "ready", Store: "ok",
+		Engines: []engineJSON{{Name: a.engine.Name(), State: "ok", Pharmacies: a.engine.Len()}}}
+	status := http.StatusOK
+	if err := a.store.Ping(c.Request().Context()); err != nil {
+		a.log.Warn("readiness: store does not answer", "err", err)
+		out.Status, out.Store, status = "unavailable", "unavailable", http.StatusServiceUnavailable
+	}
+	return c.JSON(status, out)
+}

@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/search"
+	"github.com/apoportal/apoportal/views"
+	"github.com/labstack/echo/v4"
+)
+
+func (a *App) page(title string, withMap bool) views.Page {
+	assets := views.Assets{CSS: a.assets.URL("app.css"), JS: a.assets.URL("app.js"),
+		LeafletCSS: a.assets.URL("vendor/leaflet/leaflet.css"), LeafletJS: a.assets.URL("vendor/leaflet/leaflet.js")}
+	return views.Page{Title: title, Assets: assets, Demo: a.demo, Map: withMap && a.cfg.TileURL != ""}
+}
+
+// homePage is GET /: the search form, filtering for pharmacies that issue certificates.
+func (a *App) homePage(c echo.Context) error {
+	p := views.Home{Page: a.page("Apotheken mit Impfzertifikat finden", false),
+		Form: views.SearchForm{RadiusKm: search.DefaultRadiusKm, Certificates: true}}
+	p.Description = "Finden Sie die nächste Apotheke, die digitale Impfzertifikate ausstellt."
+	return render(c, http.StatusOK, views.HomePage(p))
+}
+
+// resultsPage is GET /suche: the results list, working without JavaScript.
+func (a *App) resultsPage(c echo.Context) error {
+	values := c.QueryParams()
+	form := formOf(values)
+	p := views.Results{Page: a.page("Suche", true), Form: form, TileURL: a.cfg.TileURL}
+	r, err := parseSearch(values)
+	if err != nil {
+		if data.ErrorCode(err) != data.EINVALID {
+			return err
+		}
+		p.Error = searchError(err)
+		return render(c, http.StatusBadRequest, views.ResultsPage(p))
+	}
+	resp, err := a.search(c.Request().Context(), r)
+	if err != nil {
+		return err
+	}
+	if form.Q != "" {
+		p.Title = form.Q + " – Suche"
+	}
+	p.OriginLabel, p.OriginKind = resp.Origin.Label, resp.Origin.Kind
+	if resp.Origin.Kind != search.OriginNone {
+		p.Origin = &[2]float64{resp.Origin.Lat, resp.Origin.Lon}
+	}
+	p.Total, p.Offset, p.Limit, p.Message, p.GeneratedAt = resp.Total, resp.Offset, resp.Limit, resp.Message, resp.GeneratedAt
+	for _, s := range resp.Suggestions {
+		v := cloneValues(values)
+		v.Set("q", s)
+		v.Del("offset")
+		v.Del("lat")
+		v.Del("lon")
+		p.Suggestions = append(p.Suggestions, views.Link{Label: s, URL: "/suche?" + v.Encode()})
+	}
+	for _, h := range resp.Hits {
+		p.Cards = append(p.Cards, views.Card{Pharmacy: h.Pharmacy, DistanceKm: h.DistanceKm, Now: resp.GeneratedAt})
+	}
+	if r.Offset > 0 {
+		p.Prev = pageURL(values, max(0, r.Offset-r.Limit))
+	}
+	if r.Offset+r.Limit < resp.Total {
+		p.Next = pageURL(values, r.Offset+r.Limit)
+	}
+	return render(c, http.StatusOK, views.ResultsPage(p))
+}
+
+// searchError is the German message for a bad search parameter.
+func searchError(err error) string {
+	if errors.Is(err, errNoQuery) {
+		return "Bitte geben Sie eine PLZ, einen Ort oder den Namen einer Apotheke ein."
+	}
+	return fmt.Sprintf("Die Suche enthält einen ungültigen Wert (%s).", data.ErrorMessage(err))
+}
+
+func formOf(v url.Values) views.SearchForm {
+	f := views.SearchForm{Q: v.Get("q"), Lat: v.Get("lat"), Lon: v.Get("lon"), RadiusKm: search.DefaultRadiusKm,
+		Certificates: v.Get("certificates") == "true", OpenNow: v.Get("open_now") == "true", Services: map[data.Service]bool{}}
+	if r, err := strconv.Atoi(v.Get("radius_km")); err == nil {
+		f.RadiusKm = r
+	}
+	for _, s := range v["service"] {
+		f.Services[data.Service(s)] = true
+	}
+	return f
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		out[k] = append([]string(nil), vs...)
+	}
+	return out
+}
+
+func pageURL(v url.Values, offset int) string {
+	out := cloneValues(v)
+	if offset == 0 {
+		out.Del("offset")
+	} else {
+		out.Set("offset", strconv.Itoa(offset))
+	}
+	return "/suche?" + out.Encode()
+}
+
+// pharmacyPage is GET /apotheke/{id}.
+func (a *App) pharmacyPage(c echo.Context) error {
+	ph, err := a.store.Pharmacy(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		if data.ErrorCode(err) == data.ENOTFOUND {
+			return render(c, http.StatusNotFound, views.ProblemPage(views.Problem{Page: a.page("Nicht gefunden", false),
+				Status: http.StatusNotFound, Heading: "Apotheke nicht gefunden",
+				Message: "Diese Apotheke kennen wir nicht. Vielleicht wurde sie aus dem Verzeichnis entfernt."}))
+		}
+		return err
+	}
+	p := views.Detail{Page: a.page(ph.Name+", "+ph.City, true), TileURL: a.cfg.TileURL,
+		Card: views.Card{Pharmacy: ph, Now: a.now()}}
+	p.Description = ph.Name + ", " + ph.Address()
+	return render(c, http.StatusOK, views.PharmacyPage(p))
+}

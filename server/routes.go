@@ -1,0 +1,84 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+)
+
+// Handler is the portal's HTTP interface.
+func (a *App) Handler() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = a.handleError
+	e.IPExtractor = echo.ExtractIPDirect()
+	e.Use(a.logRequests)
+	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
+		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
+			a.log.Error("panic", "path", c.Path(), "err", err, "stack", string(stack))
+			return err
+		},
+	}))
+	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
+		XSSProtection:         "0",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		HSTSMaxAge:            31536000,
+		ContentSecurityPolicy: a.contentSecurityPolicy(),
+		ReferrerPolicy:        "strict-origin-when-cross-origin",
+	}))
+	e.Use(middleware.BodyLimit("1M"))
+	e.Use(middleware.ContextTimeout(a.cfg.SearchTimeout + 3*time.Second))
+
+	// Every page answers HEAD as GET does (monitors and proxies use it); net/http drops the body.
+	get := func(path string, h echo.HandlerFunc) {
+		e.GET(path, h)
+		e.HEAD(path, h)
+	}
+	get("/", a.homePage)
+	get("/suche", a.resultsPage)
+	get("/apotheke/:id", a.pharmacyPage)
+	get("/api/v1/pharmacies", a.searchAPI)
+	get("/api/v1/pharmacies/:id", a.pharmacyAPI)
+	get("/healthz", a.healthz)
+	get("/readyz", a.readyz)
+	get("/static/*", a.serveAsset)
+	get("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
+	return e
+}
+
+// contentSecurityPolicy allows our own scripts and styles, and images from the tile server.
+func (a *App) contentSecurityPolicy() string {
+	img := "'self' data:"
+	if u, err := url.Parse(a.cfg.TileURL); err == nil && u.Host != "" {
+		host := u.Host
+		if strings.HasPrefix(host, "{s}.") {
+			host = "*." + strings.TrimPrefix(host, "{s}.")
+		}
+		img += " " + u.Scheme + "://" + host
+	}
+	return "default-src 'self'; img-src " + img + "; style-src 'self'; script-src 'self'; object-src 'none'; " +
+		"base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+}
+
+func (a *App) serveAsset(c echo.Context) error {
+	asset, ok := a.assets.Lookup(c.Request().URL.Path)
+	if !ok {
+		return echo.ErrNotFound
+	}
+	h := c.Response().Header()
+	if asset.Immutable {
+		h.Set(echo.HeaderCacheControl, "public, max-age=31536000, immutable")
+	} else {
+		h.Set(echo.HeaderCacheControl, "public, max-age=300")
+	}
+	h.Set("ETag", asset.ETag)
+	if match := c.Request().Header.Get("If-None-Match"); match == asset.ETag {
+		return c.NoContent(http.StatusNotModified)
+	}
+	return c.Blob(http.StatusOK, asset.ContentType, asset.Body)
+}

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/apoportal/apoportal/data/demo"
+	"github.com/apoportal/apoportal/data/sqlite"
+	"github.com/apoportal/apoportal/search"
+	"github.com/apoportal/apoportal/search/local"
+	"github.com/apoportal/apoportal/static"
+)
+
+// App is the running portal: configuration, store, search and assets. Handlers are its
+// methods; it holds no other state.
+type App struct {
+	cfg      Config
+	log      *slog.Logger
+	store    *sqlite.DB
+	engine   *local.Engine
+	searcher *search.Searcher
+	assets   *static.Assets
+	demo     bool
+	now      func() time.Time
+}
+
+func serveCommand(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
+	cfg := DefaultConfig()
+	f := newEnvFlags("serve", stderr, getenv)
+	f.serveFlags(&cfg)
+	if err := f.parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := newLogger(stderr, cfg.LogLevel)
+	app, err := OpenApp(ctx, cfg, log, time.Now)
+	if err != nil {
+		return err
+	}
+	defer app.Close()
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	return app.Serve(ctx, ln)
+}
+
+// OpenApp opens the store, fills it with the demo registry where asked and empty, and
+// loads the search index.
+func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Time) (*App, error) {
+	store, err := sqlite.Open(ctx, cfg.DB, now)
+	if err != nil {
+		return nil, err
+	}
+	app := &App{cfg: cfg, log: log, store: store, now: now}
+	if err := app.open(ctx); err != nil {
+		store.Close()
+		return nil, err
+	}
+	return app, nil
+}
+
+func (a *App) open(ctx context.Context) error {
+	if a.cfg.Demo {
+		if err := a.fillDemo(ctx); err != nil {
+			return err
+		}
+	}
+	var err error
+	if a.demo, err = a.store.IsDemo(ctx); err != nil {
+		return err
+	}
+	if a.assets, err = static.Load(); err != nil {
+		return err
+	}
+	a.engine = local.New(a.store)
+	start := time.Now()
+	if err := a.engine.Sync(ctx); err != nil {
+		return err
+	}
+	pcs, _, err := a.store.Postcodes(ctx)
+	if err != nil {
+		return err
+	}
+	a.searcher = search.NewSearcher(a.engine, a.engine, search.NewGazetteer(pcs), a.now)
+	a.log.Info("search index loaded", "engine", a.engine.Name(), "pharmacies", a.engine.Len(), "postcodes", len(pcs),
+		"took", time.Since(start).Round(time.Millisecond), "demo", a.demo)
+	return nil
+}
+
+// fillDemo stores the demo registry if the database has no pharmacies.
+func (a *App) fillDemo(ctx context.Context) error {
+	n, err := a.store.CountPharmacies(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	ps, pcs := demo.Registry()
+	if _, err := a.store.UpsertPharmacies(ctx, ps); err != nil {
+		return fmt.Errorf("store demo registry: %w", err)
+	}
+	if err := a.store.ReplacePostcodes(ctx, pcs); err != nil {
+		return fmt.Errorf("store demo gazetteer: %w", err)
+	}
+	if err := a.store.MarkDemo(ctx); err != nil {
+		return err
+	}
+	a.log.Info("empty database filled with the demo registry", "pharmacies", len(ps))
+	return nil
+}
+
+// Close releases the store.
+func (a *App) Close() error { return a.store.Close() }
+
+// Serve answers HTTP on ln until ctx ends, then lets requests in flight finish.
+func (a *App) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.Handler(),
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	bg, stopBackground := context.WithCancel(ctx)
+	defer stopBackground()
+	go a.engine.Follow(bg, a.cfg.SyncInterval, func(err error) { a.log.Warn("search index sync failed", "err", err) })
+	go a.followGazetteer(bg, 10*time.Second)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("serving", "addr", ln.Addr().String())
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: finishing requests in flight")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// followGazetteer reloads the gazetteer when an import replaced it.
+func (a *App) followGazetteer(ctx context.Context, every time.Duration) {
+	version, err := a.store.GazetteerVersion(ctx)
+	if err != nil {
+		a.log.Warn("read gazetteer version", "err", err)
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		v, err := a.store.GazetteerVersion(ctx)
+		if err != nil || v == version {
+			continue
+		}
+		pcs, v, err := a.store.Postcodes(ctx)
+		if err != nil {
+			a.log.Warn("reload gazetteer", "err", err)
+			continue
+		}
+		a.searcher.SetGazetteer(search.NewGazetteer(pcs))
+		version = v
+		a.log.Info("gazetteer reloaded", "postcodes", len(pcs))
+	}
+}
