@@ -30,6 +30,9 @@ func (a *App) handleError(err error, c echo.Context) {
 		return
 	}
 	status, body := a.describe(err, c)
+	// The request's context may already be cancelled by the timeout middleware; the
+	// error page must be written all the same.
+	c.SetRequest(c.Request().WithContext(context.WithoutCancel(c.Request().Context())))
 	if status >= 500 {
 		a.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	}

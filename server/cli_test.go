@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apoportal/apoportal/data/sqlite"
+	"github.com/apoportal/apoportal/internal/testenv"
+)
+
+func runCLI(t *testing.T, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut strings.Builder
+	err := run(context.Background(), args, &out, &errOut, func(k string) string { return env[k] })
+	return out.String() + errOut.String(), err
+}
+
+func countPharmacies(t *testing.T, path string) int {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	n, err := db.CountPharmacies(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+func TestImportCommand_SharedFiles(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "a.db")
+	start := time.Now()
+	out, err := runCLI(t, nil, "import", "--db", db, "registry", testenv.SharedData(t, "pharmacies_de.csv"))
+	if err != nil {
+		t.Fatalf("%v: %s", err, out)
+	}
+	t.Logf("registry import: %s (%s)", time.Since(start).Round(time.Millisecond), strings.TrimSpace(out))
+	if !strings.Contains(out, "18666 new") || countPharmacies(t, db) != 18666 {
+		t.Fatalf("output %q", out)
+	}
+	// APOPORTAL_DB names the database as --db does.
+	env := map[string]string{"APOPORTAL_DB": db}
+	if out, err := runCLI(t, env, "import", "gazetteer", testenv.SharedData(t, "geonames_de_postcodes.csv")); err != nil || !strings.Contains(out, "23297 postcodes") {
+		t.Fatalf("gazetteer: %v %s", err, out)
+	}
+	if out, err := runCLI(t, env, "import", "osm", testenv.SharedData(t, "pharmacies_overpass_sample.geojson")); err != nil || !strings.Contains(out, "40 new") {
+		t.Fatalf("osm: %v %s", err, out)
+	}
+	if n := countPharmacies(t, db); n != 18706 {
+		t.Fatalf("%d pharmacies after osm import", n)
+	}
+	if out, err := runCLI(t, env, "import", "registry", testenv.SharedData(t, "pharmacies_de.csv")); err != nil || !strings.Contains(out, "18666 updated") {
+		t.Fatalf("re-import: %v %s", err, out)
+	}
+}
+
+func TestImportCommand_BadFileChangesNothing(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "a.db")
+	good := filepath.Join(dir, "good.csv")
+	bad := filepath.Join(dir, "bad.csv")
+	header := "id,name,street,housenumber,postcode,city,state,lat,lon,phone,email,website,opening_hours,issues_certificates,services\n"
+	row := "305308613,Neue-Apotheke,Lindenstraße,98a,21614,Buxtehude,Niedersachsen,53.478903,9.685589,,,,,true,\n"
+	os.WriteFile(good, []byte(header+row), 0o600)
+	os.WriteFile(bad, []byte(header+strings.Replace(row, "Buxtehude", "Stade", 1)+"305308614,Alte Apotheke,,,21614,Buxtehude,,53.47,north,,,,,true,\n"), 0o600)
+	if _, err := runCLI(t, nil, "import", "--db", db, "registry", good); err != nil {
+		t.Fatal(err)
+	}
+	_, err := runCLI(t, nil, "import", "--db", db, "registry", bad)
+	if err == nil || !strings.Contains(err.Error(), "line 3, field lon") {
+		t.Fatalf("err = %v, want one naming line 3, field lon", err)
+	}
+	app, _ := testApp(t, db, nil)
+	if p, _ := app.store.Pharmacy(context.Background(), "305308613"); p.City != "Buxtehude" || app.engine.Len() != 1 {
+		t.Fatalf("bad import changed the database: %+v", p)
+	}
+}
+
+func TestCommandLine_Mistakes(t *testing.T) {
+	for _, args := range [][]string{
+		{"nonsense"},
+		{"import", "registry"},
+		{"import", "pets", "x.csv"},
+		{"serve", "--addr"},
+		{"serve", "--tile-url", "javascript:alert(1)"},
+		{"serve", "--log-level", "loud"},
+	} {
+		_, err := runCLI(t, map[string]string{"APOPORTAL_DB": filepath.Join(t.TempDir(), "x.db")}, args...)
+		var ue usageError
+		if err == nil || !errorsAs(err, &ue) {
+			t.Errorf("%v: err = %v, want a usage error", args, err)
+		}
+	}
+	if _, err := runCLI(t, map[string]string{"APOPORTAL_DEMO": "sometimes"}, "serve"); err == nil {
+		t.Error("bad APOPORTAL_DEMO accepted")
+	}
+}
+
+// serve with no configuration but --demo answers searches, and shuts down on signal.
+func TestServeCommand_DemoAndGracefulShutdown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	env := map[string]string{"APOPORTAL_ADDR": addr, "APOPORTAL_DB": filepath.Join(t.TempDir(), "demo.db")}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"--demo"}, &strings.Builder{}, &strings.Builder{}, func(k string) string { return env[k] }) }()
+	var res *http.Response
+	for i := 0; i < 100; i++ {
+		if res, err = http.Get("http://" + addr + "/suche?q=21614"); err == nil {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := readAll(t, res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="demo-banner"`) || !strings.Contains(body, `data-testid="pharmacy"`) {
+		t.Fatalf("demo search: %d", res.StatusCode)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	case <-time.After(25 * time.Second):
+		t.Fatal("serve did not shut down")
+	}
+}
+
+// Without --demo an empty database stays empty: no invented pharmacies in production.
+func TestOpenApp_NoDemoWithoutBeingAsked(t *testing.T) {
+	app, _ := testApp(t, filepath.Join(t.TempDir(), "empty.db"), nil)
+	if app.engine.Len() != 0 || app.demo {
+		t.Fatalf("empty database has %d pharmacies, demo %v", app.engine.Len(), app.demo)
+	}
+}

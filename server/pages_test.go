@@ -1,0 +1,189 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+	"github.com/apoportal/apoportal/internal/testenv"
+)
+
+func doc(t *testing.T, body string) *goquery.Document {
+	t.Helper()
+	d, err := goquery.NewDocumentFromReader(strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestHomePage(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	rec := get(t, app.Handler(), "/")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	d := doc(t, rec.Body.String())
+	form := d.Find("[data-testid=search-form]")
+	if form.AttrOr("method", "") != "get" || form.AttrOr("action", "") != "/suche" {
+		t.Errorf("search form is not a GET form to /suche")
+	}
+	if _, ok := d.Find("input[name=certificates]").Attr("checked"); !ok {
+		t.Error("home page does not filter for issuing pharmacies by default")
+	}
+	if d.Find("html").AttrOr("lang", "") != "de" || d.Find("label[for=q]").Length() != 1 {
+		t.Error("page lacks lang=de or a label for the search field")
+	}
+	if d.Find("[data-testid=demo-banner]").Length() != 0 {
+		t.Error("registry database marked as demo")
+	}
+}
+
+func TestResultsPage_ListsNearestFirstWithoutJavaScript(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), func() time.Time { return launch })
+	rec := get(t, app.Handler(), "/suche?q=21614&certificates=true")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	d := doc(t, rec.Body.String())
+	if h := d.Find("[data-testid=results-heading]").Text(); !strings.Contains(h, "21614 Buxtehude") {
+		t.Errorf("heading %q", h)
+	}
+	cards := d.Find("[data-testid=pharmacy]")
+	if cards.Length() == 0 {
+		t.Fatal("no results")
+	}
+	cards.Each(func(i int, s *goquery.Selection) {
+		if s.Find("[data-testid=certificate-status]").AttrOr("data-status", "") != "active" {
+			t.Errorf("card %d not active", i)
+		}
+		if href := s.Find("[data-testid=pharmacy-link]").AttrOr("href", ""); !strings.HasPrefix(href, "/apotheke/") {
+			t.Errorf("card %d links to %q", i, href)
+		}
+		if nav := s.Find("[data-testid=navigation]").AttrOr("href", ""); !strings.HasPrefix(nav, "https://") {
+			t.Errorf("card %d navigation %q", i, nav)
+		}
+	})
+	if _, ok := d.Find("input[name=certificates]").Attr("checked"); !ok {
+		t.Error("filter state lost")
+	}
+}
+
+func TestResultsPage_PagingLinks(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), func() time.Time { return launch })
+	d := doc(t, get(t, app.Handler(), "/suche?q=Berlin").Body.String())
+	next := d.Find("a[rel=next]").AttrOr("href", "")
+	u, err := url.Parse(next)
+	if err != nil || u.Query().Get("offset") != "20" || u.Query().Get("q") != "Berlin" {
+		t.Fatalf("next link %q", next)
+	}
+	d = doc(t, get(t, app.Handler(), next).Body.String())
+	if d.Find("ol[data-testid=results]").AttrOr("start", "") != "21" || d.Find("a[rel=prev]").Length() != 1 {
+		t.Error("second page does not continue the numbering or lacks a link back")
+	}
+}
+
+func TestResultsPage_AmbiguousTownOffersLinks(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), func() time.Time { return launch })
+	d := doc(t, get(t, app.Handler(), "/suche?q=Neukirchen&certificates=true").Body.String())
+	links := d.Find("[data-testid=suggestions] a")
+	if links.Length() < 2 || d.Find("[data-testid=message]").Length() != 1 {
+		t.Fatalf("%d suggestions", links.Length())
+	}
+	href := links.First().AttrOr("href", "")
+	if u, _ := url.Parse(href); u.Query().Get("certificates") != "true" {
+		t.Errorf("suggestion %q drops the filters", href)
+	}
+	if rec := get(t, app.Handler(), href); rec.Code != http.StatusOK || doc(t, rec.Body.String()).Find("[data-testid=pharmacy]").Length() == 0 {
+		t.Errorf("suggestion %q finds nothing", href)
+	}
+}
+
+func TestResultsPage_EmptyAndBadSearches(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), func() time.Time { return launch })
+	h := app.Handler()
+	rec := get(t, h, "/suche?q=")
+	if rec.Code != http.StatusBadRequest || doc(t, rec.Body.String()).Find("[data-testid=error]").Length() != 1 {
+		t.Errorf("empty search: %d", rec.Code)
+	}
+	rec = get(t, h, "/suche?q=21614&radius_km=500")
+	if rec.Code != http.StatusBadRequest || !strings.Contains(rec.Body.String(), "radius_km") {
+		t.Errorf("bad radius: %d", rec.Code)
+	}
+	rec = get(t, h, "/suche?q=00000")
+	if rec.Code != http.StatusOK || doc(t, rec.Body.String()).Find("[data-testid=message]").Length() != 1 {
+		t.Errorf("unknown PLZ: %d", rec.Code)
+	}
+}
+
+func TestPages_EscapeWhatCitizensType(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	h := app.Handler()
+	for _, payload := range []string{`<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`, `javascript:alert(1)`, `'><svg/onload=alert(1)>`} {
+		rec := get(t, h, "/suche?q="+url.QueryEscape(payload))
+		body := rec.Body.String()
+		if rec.Code >= 500 || strings.Contains(body, "<script>alert") || strings.Contains(body, "<img src=x") ||
+			strings.Contains(body, "<svg/onload") || strings.Contains(body, `href="javascript:`) {
+			t.Errorf("%q reflected unescaped (status %d)", payload, rec.Code)
+		}
+	}
+}
+
+func TestPharmacyPage(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), func() time.Time { return launch })
+	h := app.Handler()
+	rec := get(t, h, "/apotheke/306345139")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("status %d", rec.Code)
+	}
+	d := doc(t, rec.Body.String())
+	if d.Find("[data-testid=pharmacy-name]").Text() != "Neue-Apotheke im Zentrum" || d.Find("[data-testid=hours] tr").Length() != 7 {
+		t.Error("detail page lacks name or a week of opening hours")
+	}
+	if rec := get(t, h, "/apotheke/999999999"); rec.Code != http.StatusNotFound {
+		t.Errorf("unknown pharmacy: %d", rec.Code)
+	}
+}
+
+func TestSecurityHeaders(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	rec := get(t, app.Handler(), "/")
+	csp := rec.Header().Get("Content-Security-Policy")
+	if !strings.Contains(csp, "script-src 'self'") || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("CSP %q", csp)
+	}
+	if rec.Header().Get("X-Content-Type-Options") != "nosniff" {
+		t.Error("no nosniff")
+	}
+}
+
+func TestStaticAssets_HashedAndImmutable(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	h := app.Handler()
+	css := app.assets.URL("app.css")
+	if css == "" || css == "/static/app.css" {
+		t.Fatalf("app.css has no hashed URL: %q", css)
+	}
+	rec := get(t, h, css)
+	if rec.Code != http.StatusOK || !strings.Contains(rec.Header().Get("Cache-Control"), "immutable") ||
+		!strings.HasPrefix(rec.Header().Get("Content-Type"), "text/css") {
+		t.Fatalf("%s: %d %v", css, rec.Code, rec.Header())
+	}
+	req, _ := http.NewRequest(http.MethodGet, css, nil)
+	req.Header.Set("If-None-Match", rec.Header().Get("ETag"))
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, req)
+	if w.Code != http.StatusNotModified {
+		t.Errorf("matching ETag: %d", w.Code)
+	}
+	if app.assets.URL("vendor/leaflet/leaflet.js") == "" && testenv.RequireAll() {
+		t.Error("Leaflet not embedded: make assets copies it from npm")
+	}
+	if rec := get(t, h, "/static/nothing.js"); rec.Code != http.StatusNotFound {
+		t.Errorf("missing asset: %d", rec.Code)
+	}
+}
