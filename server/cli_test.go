@@ -115,7 +115,9 @@ func TestServeCommand_DemoAndGracefulShutdown(t *testing.T) {
 	env := map[string]string{"APOPORTAL_ADDR": addr, "APOPORTAL_DB": filepath.Join(t.TempDir(), "demo.db")}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"--demo"}, &strings.Builder{}, &strings.Builder{}, func(k string) string { return env[k] }) }()
+	go func() {
+		done <- run(ctx, []string{"--demo"}, &strings.Builder{}, &strings.Builder{}, func(k string) string { return env[k] })
+	}()
 	var res *http.Response
 	for i := 0; i < 100; i++ {
 		if res, err = http.Get("http://" + addr + "/suche?q=21614"); err == nil {

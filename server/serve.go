@@ -58,8 +58,11 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer, getenv f
 }
 
 // OpenApp opens the store, fills it with the demo registry where asked and empty, and
-// loads the search index.
+// loads the search index. now is the clock (nil: time.Now).
 func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.Time) (*App, error) {
+	if now == nil {
+		now = time.Now
+	}
 	store, err := sqlite.Open(ctx, cfg.DB, now)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/apoportal/apoportal/internal/testenv"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/chromedp"
+)
+
+// browser starts headless Chromium with a fresh profile for one test.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(testenv.Chromium(t)),
+		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		// chromedp gives every allocator a fresh user-data-dir and removes it afterwards.
+		chromedp.WindowSize(412, 915), // a phone
+	}
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 60*time.Second)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// artifact is where a test keeps a file for people to look at (not committed).
+func artifact(t *testing.T, name string) string {
+	dir := os.Getenv("APOPORTAL_ARTIFACTS")
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, name)
+}
+
+// A citizen on a phone searches 21614, sees the nearest issuing pharmacies first, and
+// opens one.
+func TestBrowser_CitizenSearchesPostcodeAndOpensPharmacy(t *testing.T) {
+	ctx := browser(t)
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	base := serveApp(t, app)
+
+	var distances []*cdp.Node
+	var heading, name string
+	var firstName string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(`#q`, chromedp.ByQuery),
+		chromedp.SendKeys(`#q`, "21614", chromedp.ByQuery),
+		chromedp.Submit(`#q`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=results]`, chromedp.ByQuery),
+		chromedp.Text(`[data-testid=results-heading]`, &heading, chromedp.ByQuery),
+		chromedp.Nodes(`[data-testid=distance]`, &distances, chromedp.ByQueryAll),
+		chromedp.AttributeValue(`[data-testid=pharmacy]`, "data-name", &firstName, nil, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if heading != "Apotheken um 21614 Buxtehude" {
+		t.Errorf("heading %q", heading)
+	}
+	if len(distances) < 2 {
+		t.Fatalf("%d results", len(distances))
+	}
+	last := -1.0
+	for _, n := range distances {
+		km, err := strconv.ParseFloat(n.AttributeValue("data-km"), 64)
+		if err != nil || km < last || km > 10 {
+			t.Fatalf("distance %q after %v", n.AttributeValue("data-km"), last)
+		}
+		last = km
+	}
+	var statuses []*cdp.Node
+	if err := chromedp.Run(ctx, chromedp.Nodes(`[data-testid=certificate-status]`, &statuses, chromedp.ByQueryAll)); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range statuses {
+		if s.AttributeValue("data-status") != "active" {
+			t.Fatalf("default search lists a pharmacy that does not issue: %s", s.AttributeValue("data-status"))
+		}
+	}
+	var results []byte
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&results, 80)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(artifact(t, "search-21614.jpg"), results, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var shot []byte
+	err = chromedp.Run(ctx,
+		chromedp.Click(`[data-testid=pharmacy-link]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=pharmacy-name]`, chromedp.ByQuery),
+		chromedp.Text(`[data-testid=pharmacy-name]`, &name, chromedp.ByQuery),
+		chromedp.FullScreenshot(&shot, 80),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != firstName {
+		t.Errorf("detail page shows %q, clicked %q", name, firstName)
+	}
+	path := artifact(t, "pharmacy-detail.jpg")
+	if err := os.WriteFile(path, shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshots in %s", filepath.Dir(path))
+}
