@@ -99,6 +99,9 @@ func TestCommandLine_Mistakes(t *testing.T) {
 			t.Errorf("%v: err = %v, want a usage error", args, err)
 		}
 	}
+	if _, err := runCLI(t, map[string]string{"APOPORTAL_ADDR": "127.0.0.1:1"}, "healthcheck"); err == nil {
+		t.Error("healthcheck of nothing succeeded")
+	}
 	if _, err := runCLI(t, map[string]string{"APOPORTAL_DEMO": "sometimes"}, "serve"); err == nil {
 		t.Error("bad APOPORTAL_DEMO accepted")
 	}
@@ -132,6 +135,9 @@ func TestServeCommand_DemoAndGracefulShutdown(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="demo-banner"`) || !strings.Contains(body, `data-testid="pharmacy"`) {
 		t.Fatalf("demo search: %d", res.StatusCode)
+	}
+	if out, err := runCLI(t, env, "healthcheck"); err != nil || strings.TrimSpace(out) != "ok" {
+		t.Errorf("healthcheck: %v %q", err, out)
 	}
 	cancel()
 	select {

@@ -3,6 +3,7 @@
 //
 //	apoportal serve  [--addr 127.0.0.1:8080] [--db FILE] [--demo] ...
 //	apoportal import [--db FILE] registry|osm|gazetteer FILE
+//	apoportal healthcheck [--addr ADDR]
 //
 // serve is the default subcommand.
 package main
@@ -40,6 +41,7 @@ func (e usageError) Error() string { return e.msg }
 const usage = `usage:
   apoportal serve  [--addr ADDR] [--db FILE] [--demo] [--tile-url URL]   (the default)
   apoportal import [--db FILE] registry|osm|gazetteer FILE
+  apoportal healthcheck [--addr ADDR]                                    (for containers)
 Run "apoportal SUBCOMMAND --help" for the flags and their APOPORTAL_* variables.`
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
@@ -52,6 +54,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return serveCommand(ctx, args, stderr, getenv)
 	case "import":
 		return importCommand(ctx, args, stdout, stderr, getenv)
+	case "healthcheck":
+		return healthcheckCommand(ctx, args, stdout, stderr, getenv)
 	case "help":
 		fmt.Fprintln(stdout, usage)
 		return nil
