@@ -28,8 +28,8 @@ type postcode struct {
 // place is a town: all gazetteer entries of one name in one district.
 type place struct {
 	name, state, district string
-	key                   []string
-	joined                string
+	keys                  [][]string // one per spelling (placeKeys)
+	joined                string     // the first key, joined
 	firstCode             string
 	codes                 int
 	Point
@@ -59,15 +59,15 @@ func NewGazetteer(pcs []data.Postcode) *Gazetteer {
 		if pc.Organisation {
 			continue
 		}
-		key := placeKey(pc.Place)
-		if len(key) == 0 {
+		keys := placeKeys(pc.Place)
+		if len(keys) == 0 {
 			continue
 		}
-		id := strings.Join(key, " ") + "|" + pc.State + "|" + pc.District
+		id := strings.Join(keys[0], " ") + "|" + pc.State + "|" + pc.District
 		gr, ok := groups[id]
 		if !ok {
-			gr = &group{p: &place{name: pc.Place, state: pc.State, district: pc.District, key: key,
-				joined: strings.Join(key, " "), firstCode: pc.Code}, codes: map[string]Point{}}
+			gr = &group{p: &place{name: pc.Place, state: pc.State, district: pc.District, keys: keys,
+				joined: strings.Join(keys[0], " "), firstCode: pc.Code}, codes: map[string]Point{}}
 			groups[id] = gr
 			order = append(order, id)
 		}
@@ -83,7 +83,10 @@ func NewGazetteer(pcs []data.Postcode) *Gazetteer {
 		gr.p.Lat /= float64(gr.p.codes)
 		gr.p.Lon /= float64(gr.p.codes)
 		g.places = append(g.places, gr.p)
-		g.exact[gr.p.joined] = append(g.exact[gr.p.joined], gr.p)
+		for _, k := range gr.p.keys {
+			joined := strings.Join(k, " ")
+			g.exact[joined] = append(g.exact[joined], gr.p)
+		}
 	}
 	for code := range g.postcodes {
 		n, _ := strconv.Atoi(code)
@@ -166,13 +169,23 @@ func (g *Gazetteer) findPlaces(s string) []*place {
 	found := append([]*place(nil), g.exact[strings.Join(key, " ")]...)
 	if len(found) == 0 {
 		for _, p := range g.places {
-			if startsWithWords(p.key, key) {
+			if p.startsWith(key) {
 				found = append(found, p)
 			}
 		}
 	}
 	sort.SliceStable(found, func(i, j int) bool { return found[i].codes > found[j].codes })
 	return found
+}
+
+// startsWith reports whether any spelling of the place starts with the words typed.
+func (p *place) startsWith(typed []string) bool {
+	for _, k := range p.keys {
+		if startsWithWords(k, typed) {
+			return true
+		}
+	}
+	return false
 }
 
 // startsWithWords reports whether the words typed match the place's words in order, each
@@ -203,11 +216,15 @@ func (g *Gazetteer) similarPlaces(s string, n int) []*place {
 	}
 	var cands []cand
 	for _, p := range g.places {
-		if abs(len(p.joined)-len(typed)) > maxDist {
-			continue
+		best := maxDist + 1
+		for _, k := range p.keys {
+			joined := strings.Join(k, " ")
+			if abs(len(joined)-len(typed)) <= maxDist {
+				best = min(best, editDistance(typed, joined, maxDist))
+			}
 		}
-		if d := editDistance(typed, p.joined, maxDist); d <= maxDist {
-			cands = append(cands, cand{p, d})
+		if best <= maxDist {
+			cands = append(cands, cand{p, best})
 		}
 	}
 	sort.SliceStable(cands, func(i, j int) bool {

@@ -4,13 +4,22 @@ import "testing"
 
 func TestFold(t *testing.T) {
 	for in, want := range map[string]string{
-		"München": "munchen", "MUENCHEN": "munchen", "munchen": "munchen", "Straße": "strasse",
+		"München": "muenchen", "MUENCHEN": "muenchen", "munchen": "munchen", "Straße": "strasse",
 		"  Frankfurt   (Oder) ": "frankfurt oder", "Neustadt a.d. Weinstraße": "neustadt a d weinstrasse",
-		"Neue-Apotheke": "neu apotheke", "<script>": "script",
+		"Neue-Apotheke": "neue apotheke", "<script>": "script", "Neuenkirchen": "neuenkirchen",
 	} {
 		if got := Fold(in); got != want {
 			t.Errorf("Fold(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestSpellings(t *testing.T) {
+	if got := Spellings("Köln"); len(got) != 2 || got[0] != "koeln" || got[1] != "koln" {
+		t.Errorf("Spellings(Köln) = %v", got)
+	}
+	if got := Spellings("Neuenkirchen"); len(got) != 1 {
+		t.Errorf("Spellings(Neuenkirchen) = %v", got)
 	}
 }
 

@@ -231,5 +231,13 @@ func (s *Searcher) resolvePostcode(g *Gazetteer, code, rest string) resolution {
 // postcode search and not a search for a pharmacy called Buxtehude.
 func sameName(typed, place string) bool {
 	t := placeKey(typed)
-	return len(t) == 0 || (place != "" && startsWithWords(placeKey(place), t))
+	if len(t) == 0 {
+		return true
+	}
+	for _, k := range placeKeys(place) {
+		if startsWithWords(k, t) {
+			return true
+		}
+	}
+	return false
 }

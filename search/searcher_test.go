@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -287,5 +288,19 @@ func TestSearch_PauseEndsByItself(t *testing.T) {
 	now = until
 	if resp := mustSearch(t, s, r); resp.Total != 1 {
 		t.Fatal("pause did not end by itself")
+	}
+}
+
+// Neuenkirchen and Neunkirchen are different towns, however umlauts are folded.
+func TestSearch_SimilarNamesStayApart(t *testing.T) {
+	f := sharedFixture(t)
+	for typed, other := range map[string]string{"Neunkirchen": "Neuenkirchen", "Neuenkirchen": "Neunkirchen"} {
+		resp := mustSearch(t, f.searcher, req(typed))
+		names := append([]string{resp.Origin.Label}, resp.Suggestions...)
+		for _, n := range names {
+			if strings.Contains(n, other) {
+				t.Errorf("%q offers %q", typed, n)
+			}
+		}
 	}
 }

@@ -122,8 +122,8 @@ func (e *Engine) Follow(ctx context.Context, interval time.Duration, onError fun
 }
 
 func (e *Engine) newDoc(p data.Pharmacy) doc {
-	d := doc{p: p, name: search.Words(p.Name)}
-	d.words = search.Words(strings.Join([]string{p.Name, p.Street, p.Postcode, p.City}, " "))
+	d := doc{p: p, name: search.AllWords(p.Name)}
+	d.words = search.AllWords(strings.Join([]string{p.Name, p.Street, p.Postcode, p.City}, " "))
 	for i, s := range data.Services {
 		if p.Offers(s) {
 			d.services |= 1 << i
