@@ -5,16 +5,20 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/apoportal/apoportal/internal/testenv"
+	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 )
 
 // browser starts headless Chromium with a fresh profile for one test.
-func browser(t *testing.T) context.Context {
+func startBrowser(t *testing.T) context.Context {
 	t.Helper()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(testenv.Chromium(t)),
@@ -47,7 +51,7 @@ func artifact(t *testing.T, name string) string {
 // A citizen on a phone searches 21614, sees the nearest issuing pharmacies first, and
 // opens one.
 func TestBrowser_CitizenSearchesPostcodeAndOpensPharmacy(t *testing.T) {
-	ctx := browser(t)
+	ctx := startBrowser(t)
 	app, _ := testApp(t, sharedDBCopy(t), nil)
 	base := serveApp(t, app)
 
@@ -115,4 +119,53 @@ func TestBrowser_CitizenSearchesPostcodeAndOpensPharmacy(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshots in %s", filepath.Dir(path))
+}
+
+// "Meinen Standort verwenden" sends the browser's position through the same GET form.
+func TestBrowser_UseMyLocation(t *testing.T) {
+	ctx := startBrowser(t)
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	base := serveApp(t, app)
+	var heading, loc string
+	var cards []*cdp.Node
+	err := chromedp.Run(ctx,
+		browser.GrantPermissions([]browser.PermissionType{browser.PermissionTypeGeolocation}).WithOrigin(base),
+		emulation.SetGeolocationOverride().WithLatitude(53.4769).WithLongitude(9.7011).WithAccuracy(20),
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(`[data-geo=button]`, chromedp.ByQuery),
+		chromedp.Click(`[data-geo=button]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=results]`, chromedp.ByQuery),
+		chromedp.Text(`[data-testid=results-heading]`, &heading, chromedp.ByQuery),
+		chromedp.Location(&loc),
+		chromedp.Nodes(`[data-testid=pharmacy]`, &cards, chromedp.ByQueryAll),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if heading != "Apotheken in Ihrer Nähe" || !strings.Contains(loc, "lat=53.4769") || !strings.Contains(loc, "lon=9.7011") || len(cards) == 0 {
+		t.Fatalf("heading %q at %s with %d results", heading, loc, len(cards))
+	}
+}
+
+// When the map library or the tiles cannot load, the list is all a citizen needs.
+func TestBrowser_ListWorksWithoutTheMap(t *testing.T) {
+	ctx := startBrowser(t)
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	base := serveApp(t, app)
+	var cards []*cdp.Node
+	var mapHidden bool
+	err := chromedp.Run(ctx,
+		network.Enable(),
+		network.SetBlockedURLs([]string{"*leaflet*", "*tile*"}),
+		chromedp.Navigate(base+"/suche?q=Buxtehude&certificates=true"),
+		chromedp.WaitVisible(`[data-testid=results]`, chromedp.ByQuery),
+		chromedp.Nodes(`[data-testid=pharmacy]`, &cards, chromedp.ByQueryAll),
+		chromedp.Evaluate(`document.getElementById("map").hidden`, &mapHidden),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cards) == 0 || !mapHidden {
+		t.Fatalf("%d results, map hidden %v", len(cards), mapHidden)
+	}
 }
