@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -18,9 +16,6 @@ func healthcheckCommand(ctx context.Context, args []string, stdout, stderr io.Wr
 	f := newEnvFlags("healthcheck", stderr, getenv)
 	f.string(&cfg.Addr, "addr", "APOPORTAL_ADDR", "address the portal listens on")
 	if err := f.parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	host, port, err := net.SplitHostPort(cfg.Addr)

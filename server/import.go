@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -20,9 +18,6 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 	f := newEnvFlags("import", stderr, getenv)
 	f.storeFlags(&cfg)
 	if err := f.parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	if f.fs.NArg() != 2 {

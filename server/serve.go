@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -36,9 +34,6 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer, getenv f
 	f := newEnvFlags("serve", stderr, getenv)
 	f.serveFlags(&cfg)
 	if err := f.parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
 		return err
 	}
 	if err := cfg.Validate(); err != nil {
