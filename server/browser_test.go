@@ -95,10 +95,10 @@ func TestBrowser_CitizenSearchesPostcodeAndOpensPharmacy(t *testing.T) {
 		}
 	}
 	var results []byte
-	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&results, 80)); err != nil {
+	if err := chromedp.Run(ctx, chromedp.FullScreenshot(&results, 100)); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(artifact(t, "search-21614.jpg"), results, 0o644); err != nil {
+	if err := os.WriteFile(artifact(t, "search-21614.png"), results, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var shot []byte
@@ -106,7 +106,7 @@ func TestBrowser_CitizenSearchesPostcodeAndOpensPharmacy(t *testing.T) {
 		chromedp.Click(`[data-testid=pharmacy-link]`, chromedp.ByQuery),
 		chromedp.WaitVisible(`[data-testid=pharmacy-name]`, chromedp.ByQuery),
 		chromedp.Text(`[data-testid=pharmacy-name]`, &name, chromedp.ByQuery),
-		chromedp.FullScreenshot(&shot, 80),
+		chromedp.FullScreenshot(&shot, 100),
 	)
 	if err != nil {
 		t.Fatal(err)
@@ -114,7 +114,7 @@ func TestBrowser_CitizenSearchesPostcodeAndOpensPharmacy(t *testing.T) {
 	if name != firstName {
 		t.Errorf("detail page shows %q, clicked %q", name, firstName)
 	}
-	path := artifact(t, "pharmacy-detail.jpg")
+	path := artifact(t, "pharmacy-detail.png")
 	if err := os.WriteFile(path, shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
