@@ -45,10 +45,11 @@ type Hit struct {
 	DistanceKm *float64
 }
 
-// Page is one page of hits and the number of all matches.
+// Page is one page of hits, the number of all matches, and the engine that answered.
 type Page struct {
-	Total int
-	Hits  []Hit
+	Total  int
+	Hits   []Hit
+	Engine string
 }
 
 // Engine is a search backend.

@@ -123,7 +123,7 @@ func (s *Searcher) Search(ctx context.Context, r Request) (Response, error) {
 	if err != nil {
 		return resp, fmt.Errorf("search %s: %w", s.engine.Name(), err)
 	}
-	resp.Total, resp.Hits = page.Total, page.Hits
+	resp.Total, resp.Hits, resp.Engine = page.Total, page.Hits, page.Engine
 	if page.Total == 0 && resp.Message == "" {
 		switch {
 		case q.Origin != nil:

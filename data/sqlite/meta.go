@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 const (
@@ -42,4 +43,26 @@ func setMeta(ctx context.Context, tx *sql.Tx, key, value string) error {
 		return fmt.Errorf("set meta %s: %w", key, err)
 	}
 	return nil
+}
+
+// SearchCursor returns the change sequence number up to which the named search engine has
+// confirmed the store's changes; 0 when it has none. Together with the pharmacies' seq
+// column it is a durable outbox: changes stay in the store until the engine confirms them.
+func (db *DB) SearchCursor(ctx context.Context, engine string) (int64, error) {
+	v, err := db.meta(ctx, "search_cursor:"+engine)
+	if err != nil || v == "" {
+		return 0, err
+	}
+	seq, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("search cursor of %s: %q: %w", engine, v, err)
+	}
+	return seq, nil
+}
+
+// SetSearchCursor records that the named engine holds every change up to seq.
+func (db *DB) SetSearchCursor(ctx context.Context, engine string, seq int64) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		return setMeta(ctx, tx, "search_cursor:"+engine, strconv.FormatInt(seq, 10))
+	})
 }

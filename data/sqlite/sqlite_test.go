@@ -148,3 +148,27 @@ func TestDemoMark(t *testing.T) {
 		t.Fatalf("IsDemo = %v, %v", demo, err)
 	}
 }
+
+func TestSearchCursor_SurvivesReopen(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "a.db")
+	db, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if seq, err := db.SearchCursor(ctx, "meilisearch"); err != nil || seq != 0 {
+		t.Fatalf("new cursor = %d, %v", seq, err)
+	}
+	if err := db.SetSearchCursor(ctx, "meilisearch", 42); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db, err = Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if seq, err := db.SearchCursor(ctx, "meilisearch"); err != nil || seq != 42 {
+		t.Fatalf("cursor after reopen = %d, %v", seq, err)
+	}
+}

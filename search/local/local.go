@@ -274,7 +274,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Page, error
 			return pa.ID < pb.ID
 		})
 	}
-	page := search.Page{Total: len(ms)}
+	page := search.Page{Total: len(ms), Engine: e.Name()}
 	from, to := min(q.Offset, len(ms)), min(q.Offset+q.Limit, len(ms))
 	for _, m := range ms[from:to] {
 		h := search.Hit{Pharmacy: e.docs[m.i].p}

@@ -1,0 +1,226 @@
+// Package meili is the Meilisearch engine: pharmacies as documents with _geo, searched with
+// _geoRadius and sorted by _geoPoint, with typo tolerance for names and towns. SQLite stays
+// the source of truth: Follow sends what changed (tracked by a durable cursor in the store)
+// and Reindex builds a new index and swaps it in. The portal derives narrow keys from the
+// key it is given and queries only with a search-only key.
+package meili
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/search"
+	"github.com/meilisearch/meilisearch-go"
+)
+
+// Name is how the engine reports itself.
+const Name = "meilisearch"
+
+// maxTotalHits bounds what one search can count and page through; above the largest
+// 50 km circle in Germany's densest area.
+const maxTotalHits = 20000
+
+// Config says where Meilisearch is.
+type Config struct {
+	URL   string
+	Key   string // master key or an admin key; used only to derive narrow keys
+	Index string // index uid (alias swapped on reindex)
+}
+
+// Engine is the Meilisearch engine. It is safe for concurrent use.
+type Engine struct {
+	cfg    Config
+	root   meilisearch.ServiceManager
+	search atomic.Pointer[meilisearch.ServiceManager] // search-only key; nil until Prepare
+	index  atomic.Pointer[meilisearch.ServiceManager] // indexing key; nil until Prepare
+	now    func() time.Time
+}
+
+var _ search.Engine = (*Engine)(nil)
+
+// New returns an engine for cfg without contacting Meilisearch; Prepare does that.
+func New(cfg Config, now func() time.Time) *Engine {
+	if cfg.Index == "" {
+		cfg.Index = "pharmacies"
+	}
+	if now == nil {
+		now = time.Now
+	}
+	return &Engine{cfg: cfg, now: now, root: client(cfg.URL, cfg.Key)}
+}
+
+// client never retries: on the request path a slow Meilisearch is a reason to fall back,
+// not to wait longer.
+func client(url, key string) meilisearch.ServiceManager {
+	return meilisearch.New(url, meilisearch.WithAPIKey(key), meilisearch.DisableRetries(),
+		meilisearch.WithCustomClient(&http.Client{Timeout: 30 * time.Second}))
+}
+
+// Name implements search.Engine.
+func (e *Engine) Name() string { return Name }
+
+// Ready reports whether Prepare has succeeded.
+func (e *Engine) Ready() bool { return e.search.Load() != nil }
+
+// Prepare derives the narrow keys and makes sure the index exists with our settings. It is
+// idempotent and cheap when nothing drifted.
+func (e *Engine) Prepare(ctx context.Context) error {
+	searchKey, indexKey, err := e.ensureKeys(ctx)
+	if err != nil {
+		return err
+	}
+	idx := client(e.cfg.URL, indexKey)
+	if err := ensureIndex(ctx, idx, e.cfg.Index); err != nil {
+		return err
+	}
+	s := client(e.cfg.URL, searchKey)
+	e.index.Store(&idx)
+	e.search.Store(&s)
+	return nil
+}
+
+// Healthy asks Meilisearch's /health (which needs no key).
+func (e *Engine) Healthy(ctx context.Context) error {
+	if _, err := e.root.HealthWithContext(ctx); err != nil {
+		return describe("health", err)
+	}
+	return nil
+}
+
+// document is a pharmacy as Meilisearch stores it.
+type document struct {
+	ID            string     `json:"id"`
+	Name          string     `json:"name"`
+	Street        string     `json:"street"`
+	HouseNumber   string     `json:"housenumber"`
+	Postcode      string     `json:"postcode"`
+	City          string     `json:"city"`
+	State         string     `json:"state"`
+	Geo           geo        `json:"_geo"`
+	Phone         string     `json:"phone"`
+	Email         string     `json:"email"`
+	Website       string     `json:"website"`
+	OpeningHours  string     `json:"opening_hours"`
+	Services      []string   `json:"services"`
+	Source        string     `json:"source"`
+	Participating bool       `json:"participating"`
+	PausedUntilTS int64      `json:"paused_until_ts"` // Unix seconds; 0 when not paused, for filtering
+	PausedUntil   *time.Time `json:"paused_until"`
+	Note          string     `json:"note"`
+	ConfirmedAt   *time.Time `json:"confirmed_at"`
+	GeoDistance   *float64   `json:"_geoDistance,omitempty"` // metres, in answers sorted by _geoPoint
+}
+
+type geo struct {
+	Lat float64 `json:"lat"`
+	Lng float64 `json:"lng"`
+}
+
+func newDocument(p data.Pharmacy) document {
+	d := document{ID: p.ID, Name: p.Name, Street: p.Street, HouseNumber: p.HouseNumber, Postcode: p.Postcode,
+		City: p.City, State: p.State, Geo: geo{p.Lat, p.Lon}, Phone: p.Phone, Email: p.Email, Website: p.Website,
+		OpeningHours: p.OpeningHours, Services: make([]string, len(p.Services)), Source: string(p.Source),
+		Participating: p.Participation.Participating, PausedUntil: p.Participation.PausedUntil,
+		Note: p.Participation.Note, ConfirmedAt: p.Participation.ConfirmedAt}
+	for i, s := range p.Services {
+		d.Services[i] = string(s)
+	}
+	if p.Participation.PausedUntil != nil {
+		d.PausedUntilTS = p.Participation.PausedUntil.Unix()
+	}
+	return d
+}
+
+func (d document) pharmacy() data.Pharmacy {
+	p := data.Pharmacy{ID: d.ID, Name: d.Name, Street: d.Street, HouseNumber: d.HouseNumber, Postcode: d.Postcode,
+		City: d.City, State: d.State, Lat: d.Geo.Lat, Lon: d.Geo.Lng, Phone: d.Phone, Email: d.Email, Website: d.Website,
+		OpeningHours: d.OpeningHours, Source: data.Source(d.Source),
+		Participation: data.Participation{Participating: d.Participating, Note: d.Note, PausedUntil: d.PausedUntil,
+			ConfirmedAt: d.ConfirmedAt}}
+	for _, s := range d.Services {
+		p.Services = append(p.Services, data.Service(s))
+	}
+	return p
+}
+
+func coord(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// Search implements search.Engine.
+func (e *Engine) Search(ctx context.Context, q search.Query) (search.Page, error) {
+	sp := e.search.Load()
+	if sp == nil {
+		return search.Page{}, errors.New("meilisearch not prepared")
+	}
+	req := &meilisearch.SearchRequest{MatchingStrategy: meilisearch.All}
+	var filter []string
+	if q.Origin != nil {
+		// _geoRadius misses exact points at radius 0 (FIELD-NOTES): never below 1 m.
+		filter = append(filter, fmt.Sprintf("_geoRadius(%s, %s, %s)", coord(q.Origin.Lat), coord(q.Origin.Lon),
+			coord(max(1, q.RadiusKm*1000))))
+		req.Sort = []string{fmt.Sprintf("_geoPoint(%s, %s):asc", coord(q.Origin.Lat), coord(q.Origin.Lon))}
+	}
+	if q.Certificates {
+		filter = append(filter, "participating = true", fmt.Sprintf("paused_until_ts <= %d", q.Now.Unix()))
+	}
+	for _, s := range q.Services {
+		filter = append(filter, fmt.Sprintf("services = %q", string(s)))
+	}
+	req.Filter = filter
+	// Meilisearch cannot evaluate opening hours: with open_now it returns every candidate
+	// and the page is cut here, after the exact filter.
+	if q.OpenNow {
+		req.Limit = maxTotalHits
+	} else {
+		req.Offset, req.Limit = int64(q.Offset), int64(q.Limit)
+	}
+	res, err := (*sp).Index(e.cfg.Index).SearchWithContext(ctx, q.Text, req)
+	if err != nil {
+		return search.Page{}, describe("search", err)
+	}
+	var docs []document
+	if err := res.Hits.DecodeInto(&docs); err != nil {
+		return search.Page{}, fmt.Errorf("decode meilisearch hits: %w", err)
+	}
+	page := search.Page{Total: int(res.EstimatedTotalHits), Engine: Name}
+	var hits []search.Hit
+	for _, d := range docs {
+		p := d.pharmacy()
+		if q.OpenNow {
+			if open, known, _ := p.OpenNow(q.Now); !open || !known {
+				continue
+			}
+		}
+		h := search.Hit{Pharmacy: p}
+		if q.Origin != nil && d.GeoDistance != nil {
+			km := *d.GeoDistance / 1000
+			h.DistanceKm = &km
+		}
+		hits = append(hits, h)
+	}
+	if q.OpenNow {
+		page.Total = len(hits)
+		hits = hits[min(q.Offset, len(hits)):min(q.Offset+q.Limit, len(hits))]
+	}
+	page.Hits = hits
+	return page, nil
+}
+
+// describe turns a client error into one that names the operation and Meilisearch's error
+// code and status, and nothing of the request (which may hold documents) or the key.
+func describe(op string, err error) error {
+	var me *meilisearch.Error
+	if errors.As(err, &me) {
+		if me.StatusCode == 0 {
+			return fmt.Errorf("meilisearch %s: unreachable: %w", op, me.OriginError)
+		}
+		return fmt.Errorf("meilisearch %s: status %d %s", op, me.StatusCode, strings.TrimSpace(me.MeilisearchApiError.Code))
+	}
+	return fmt.Errorf("meilisearch %s: %w", op, err)
+}
