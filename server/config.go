@@ -20,6 +20,10 @@ type Config struct {
 	SearchTimeout time.Duration // --search-timeout, APOPORTAL_SEARCH_TIMEOUT: deadline of one search
 	SyncInterval  time.Duration // --sync-interval, APOPORTAL_SYNC_INTERVAL: how often the index follows the store
 	LogLevel      string        // --log-level, APOPORTAL_LOG_LEVEL: debug, info, warn, error
+	MeiliURL      string        // --meili-url, APOPORTAL_MEILI_URL: Meilisearch; "" for the embedded engine alone
+	MeiliKey      string        // --meili-key, APOPORTAL_MEILI_KEY: master or admin key, never logged
+	MeiliIndex    string        // --meili-index, APOPORTAL_MEILI_INDEX: index uid
+	MeiliTimeout  time.Duration // --meili-timeout, APOPORTAL_MEILI_TIMEOUT: deadline before falling back
 }
 
 // DefaultConfig is the embedded default: a local file, the embedded engine, no map key.
@@ -31,6 +35,8 @@ func DefaultConfig() Config {
 		SearchTimeout: 2 * time.Second,
 		SyncInterval:  250 * time.Millisecond,
 		LogLevel:      "info",
+		MeiliIndex:    "pharmacies",
+		MeiliTimeout:  300 * time.Millisecond,
 	}
 }
 
@@ -93,6 +99,12 @@ func (f *envFlags) storeFlags(c *Config) {
 	f.string(&c.DB, "db", "APOPORTAL_DB", "SQLite database file")
 }
 
+func (f *envFlags) meiliFlags(c *Config) {
+	f.string(&c.MeiliURL, "meili-url", "APOPORTAL_MEILI_URL", "Meilisearch URL; empty: the embedded engine alone")
+	f.string(&c.MeiliKey, "meili-key", "APOPORTAL_MEILI_KEY", "Meilisearch master or admin key (prefer the variable: flags show in ps)")
+	f.string(&c.MeiliIndex, "meili-index", "APOPORTAL_MEILI_INDEX", "Meilisearch index")
+}
+
 func (f *envFlags) serveFlags(c *Config) {
 	f.string(&c.Addr, "addr", "APOPORTAL_ADDR", "address to listen on")
 	f.storeFlags(c)
@@ -101,6 +113,8 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.duration(&c.SearchTimeout, "search-timeout", "APOPORTAL_SEARCH_TIMEOUT", "deadline of one search")
 	f.duration(&c.SyncInterval, "sync-interval", "APOPORTAL_SYNC_INTERVAL", "how often the search index follows the database")
 	f.string(&c.LogLevel, "log-level", "APOPORTAL_LOG_LEVEL", "log level: debug, info, warn, error")
+	f.meiliFlags(c)
+	f.duration(&c.MeiliTimeout, "meili-timeout", "APOPORTAL_MEILI_TIMEOUT", "deadline of a Meilisearch search before the embedded engine answers")
 }
 
 // Validate checks the options that flags cannot.
@@ -114,8 +128,17 @@ func (c Config) Validate() error {
 			return usageError{fmt.Sprintf("--tile-url %q is not an http(s) URL", c.TileURL)}
 		}
 	}
-	if c.SearchTimeout <= 0 || c.SyncInterval <= 0 {
-		return usageError{"--search-timeout and --sync-interval must be positive"}
+	if c.SearchTimeout <= 0 || c.SyncInterval <= 0 || c.MeiliTimeout <= 0 {
+		return usageError{"--search-timeout, --sync-interval and --meili-timeout must be positive"}
+	}
+	if c.MeiliURL != "" {
+		u, err := url.Parse(c.MeiliURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return usageError{"--meili-url is not an http(s) URL"} // the URL may hold credentials: not echoed
+		}
+		if c.MeiliKey == "" {
+			return usageError{"--meili-url needs a key (APOPORTAL_MEILI_KEY)"}
+		}
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -20,13 +20,24 @@ type readyJSON struct {
 type engineJSON struct {
 	Name       string `json:"name"`
 	State      string `json:"state"`
-	Pharmacies int    `json:"pharmacies"`
+	Pharmacies int    `json:"pharmacies,omitempty"`
+	Circuit    string `json:"circuit,omitempty"`
 }
 
 // readyz says whether the portal can serve: the store answers and an engine is loaded.
 func (a *App) readyz(c echo.Context) error {
 	out := readyJSON{Status: "ready", Store: "ok",
 		Engines: []engineJSON{{Name: a.engine.Name(), State: "ok", Pharmacies: a.engine.Len()}}}
+	if a.meili != nil {
+		state := "ok"
+		if err := a.meili.Healthy(c.Request().Context()); err != nil {
+			state = "unavailable"
+		} else if !a.meili.Ready() {
+			state = "catching_up"
+		}
+		// Meilisearch first: it answers while its circuit is closed; local is the fallback.
+		out.Engines = append([]engineJSON{{Name: a.meili.Name(), State: state, Circuit: a.breaker.State()}}, out.Engines...)
+	}
 	status := http.StatusOK
 	if err := a.store.Ping(c.Request().Context()); err != nil {
 		a.log.Warn("readiness: store does not answer", "err", err)

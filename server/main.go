@@ -3,6 +3,7 @@
 //
 //	apoportal serve  [--addr 127.0.0.1:8080] [--db FILE] [--demo] ...
 //	apoportal import [--db FILE] registry|osm|gazetteer FILE
+//	apoportal reindex [--db FILE] --meili-url URL
 //	apoportal healthcheck [--addr ADDR]
 //
 // serve is the default subcommand.
@@ -40,8 +41,9 @@ type usageError struct{ msg string }
 func (e usageError) Error() string { return e.msg }
 
 const usage = `usage:
-  apoportal serve  [--addr ADDR] [--db FILE] [--demo] [--tile-url URL]   (the default)
+  apoportal serve  [--addr ADDR] [--db FILE] [--demo] [--meili-url URL] ... (the default)
   apoportal import [--db FILE] registry|osm|gazetteer FILE
+  apoportal reindex [--db FILE] --meili-url URL                          (key in APOPORTAL_MEILI_KEY)
   apoportal healthcheck [--addr ADDR]                                    (for containers)
 Run "apoportal SUBCOMMAND --help" for the flags and their APOPORTAL_* variables.`
 
@@ -63,6 +65,8 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return serveCommand(ctx, args, stderr, getenv)
 	case "import":
 		return importCommand(ctx, args, stdout, stderr, getenv)
+	case "reindex":
+		return reindexCommand(ctx, args, stdout, stderr, getenv)
 	case "healthcheck":
 		return healthcheckCommand(ctx, args, stdout, stderr, getenv)
 	case "help":

@@ -13,6 +13,7 @@ import (
 	"github.com/apoportal/apoportal/data/sqlite"
 	"github.com/apoportal/apoportal/search"
 	"github.com/apoportal/apoportal/search/local"
+	"github.com/apoportal/apoportal/search/meili"
 	"github.com/apoportal/apoportal/static"
 )
 
@@ -23,6 +24,8 @@ type App struct {
 	log      *slog.Logger
 	store    *sqlite.DB
 	engine   *local.Engine
+	meili    *meili.Engine   // nil without --meili-url
+	breaker  *search.Breaker // guards meili
 	searcher *search.Searcher
 	assets   *static.Assets
 	demo     bool
@@ -92,7 +95,15 @@ func (a *App) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.searcher = search.NewSearcher(a.engine, a.engine, search.NewGazetteer(pcs), a.now)
+	var engine search.Engine = a.engine
+	if a.cfg.MeiliURL != "" {
+		a.meili = meili.New(meili.Config{URL: a.cfg.MeiliURL, Key: a.cfg.MeiliKey, Index: a.cfg.MeiliIndex}, a.now)
+		a.breaker = search.NewBreaker(3, time.Second, 30*time.Second, nil)
+		engine = search.NewFallback(a.meili, a.engine, a.cfg.MeiliTimeout, a.breaker, func(err error) {
+			a.log.Warn("meilisearch failed, the local engine answers", "err", err)
+		})
+	}
+	a.searcher = search.NewSearcher(engine, a.engine, search.NewGazetteer(pcs), a.now)
 	a.log.Info("search index loaded", "engine", a.engine.Name(), "pharmacies", a.engine.Len(), "postcodes", len(pcs),
 		"took", time.Since(start).Round(time.Millisecond), "demo", a.demo)
 	return nil
@@ -135,6 +146,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopBackground()
 	go a.engine.Follow(bg, a.cfg.SyncInterval, func(err error) { a.log.Warn("search index sync failed", "err", err) })
 	go a.followGazetteer(bg, 10*time.Second)
+	if a.meili != nil {
+		// Meilisearch may be down at start: Follow prepares it when it answers.
+		go a.meili.Follow(bg, a.store, a.cfg.SyncInterval, time.Minute, func(err error) {
+			a.log.Warn("meilisearch sync", "err", err)
+		})
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

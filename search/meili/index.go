@@ -147,13 +147,21 @@ func (e *Engine) Reindex(ctx context.Context, src Source) (int, error) {
 	if err := src.SetSearchCursor(ctx, Name, seq); err != nil {
 		return 0, err
 	}
+	e.synced.Store(true)
 	return len(ps), nil
 }
 
 // Sync sends what changed in the store since the cursor and moves the cursor once
 // Meilisearch has applied it. When Meilisearch is down nothing is lost: the changes stay
-// behind the cursor until the next Sync succeeds.
+// behind the cursor until the next Sync succeeds, and until then the engine is not Ready,
+// so it does not answer with what it missed.
 func (e *Engine) Sync(ctx context.Context, src Source) (int, error) {
+	n, err := e.sync(ctx, src)
+	e.synced.Store(err == nil)
+	return n, err
+}
+
+func (e *Engine) sync(ctx context.Context, src Source) (int, error) {
 	c, err := e.indexer()
 	if err != nil {
 		return 0, err
@@ -163,13 +171,18 @@ func (e *Engine) Sync(ctx context.Context, src Source) (int, error) {
 		return 0, err
 	}
 	ps, next, err := src.PharmaciesChangedSince(ctx, cursor)
-	if err != nil || len(ps) == 0 {
+	if err != nil {
 		return 0, err
 	}
-	if err := addDocuments(ctx, c, e.cfg.Index, ps); err != nil {
-		return 0, err
+	if len(ps) > 0 {
+		if err := addDocuments(ctx, c, e.cfg.Index, ps); err != nil {
+			return 0, err
+		}
+		if err := src.SetSearchCursor(ctx, Name, next); err != nil {
+			return 0, err
+		}
 	}
-	return len(ps), src.SetSearchCursor(ctx, Name, next)
+	return len(ps), nil
 }
 
 // CheckSettings re-applies our settings if someone changed them.
@@ -207,8 +220,10 @@ func (e *Engine) Follow(ctx context.Context, src Source, interval, settingsEvery
 }
 
 func (e *Engine) followOnce(ctx context.Context, src Source, lastSettings *time.Time, settingsEvery time.Duration) error {
-	if !e.Ready() {
-		return e.Prepare(ctx)
+	if e.search.Load() == nil {
+		if err := e.Prepare(ctx); err != nil {
+			return err
+		}
 	}
 	if time.Since(*lastSettings) >= settingsEvery {
 		*lastSettings = time.Now()

@@ -23,9 +23,6 @@ var (
 		"indexes.update", "indexes.delete", "indexes.swap", "settings.get", "settings.update", "tasks.get"}
 )
 
-// errCannotManageKeys means the configured key is not the master key.
-var errCannotManageKeys = errors.New("the configured key cannot manage keys")
-
 // ensureKeys returns the search and indexing keys, creating them where missing. Given an
 // admin key that cannot manage keys, it uses that key for indexing and searching alike.
 func (e *Engine) ensureKeys(ctx context.Context) (searchKey, indexKey string, err error) {

@@ -40,6 +40,7 @@ type Engine struct {
 	root   meilisearch.ServiceManager
 	search atomic.Pointer[meilisearch.ServiceManager] // search-only key; nil until Prepare
 	index  atomic.Pointer[meilisearch.ServiceManager] // indexing key; nil until Prepare
+	synced atomic.Bool                                // the index has caught up with the store once
 	now    func() time.Time
 }
 
@@ -66,8 +67,9 @@ func client(url, key string) meilisearch.ServiceManager {
 // Name implements search.Engine.
 func (e *Engine) Name() string { return Name }
 
-// Ready reports whether Prepare has succeeded.
-func (e *Engine) Ready() bool { return e.search.Load() != nil }
+// Ready reports whether the engine may answer: prepared, and caught up with the store at
+// least once, so a new or half-filled index never answers with too few pharmacies.
+func (e *Engine) Ready() bool { return e.search.Load() != nil && e.synced.Load() }
 
 // Prepare derives the narrow keys and makes sure the index exists with our settings. It is
 // idempotent and cheap when nothing drifted.
@@ -155,8 +157,8 @@ func coord(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 // Search implements search.Engine.
 func (e *Engine) Search(ctx context.Context, q search.Query) (search.Page, error) {
 	sp := e.search.Load()
-	if sp == nil {
-		return search.Page{}, errors.New("meilisearch not prepared")
+	if sp == nil || !e.synced.Load() {
+		return search.Page{}, errors.New("meilisearch not ready: not prepared or not caught up with the store")
 	}
 	req := &meilisearch.SearchRequest{MatchingStrategy: meilisearch.All}
 	var filter []string
