@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -41,11 +42,15 @@ func (f *Fallback) Search(ctx context.Context, q Query) (Page, error) {
 			page.Engine = f.primary.Name()
 			return page, nil
 		}
-		if ctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
 			return Page{}, ctx.Err() // the caller gave up; not the engine's fault
+		case errors.Is(err, ErrNotReady):
+			f.breaker.Success() // it answered, only not yet with the truth
+		default:
+			f.breaker.Failure()
+			f.onFailure(fmt.Errorf("%s: %w", f.primary.Name(), err))
 		}
-		f.breaker.Failure()
-		f.onFailure(fmt.Errorf("%s: %w", f.primary.Name(), err))
 	}
 	page, err := f.secondary.Search(ctx, q)
 	if err != nil {

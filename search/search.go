@@ -6,6 +6,7 @@ package search
 
 import (
 	"context"
+	"errors"
 	"math"
 	"time"
 
@@ -59,6 +60,11 @@ type Engine interface {
 	// Search answers q; it fails only when the engine cannot answer at all.
 	Search(ctx context.Context, q Query) (Page, error)
 }
+
+// ErrNotReady is what an engine answers while it cannot answer truthfully yet (still
+// loading, or behind the store); a Fallback then asks the next engine without counting
+// it as a failure.
+var ErrNotReady = errors.New("search engine not ready")
 
 const earthRadiusKm = 6371.0088
 

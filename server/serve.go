@@ -98,6 +98,7 @@ func (a *App) open(ctx context.Context) error {
 	var engine search.Engine = a.engine
 	if a.cfg.MeiliURL != "" {
 		a.meili = meili.New(meili.Config{URL: a.cfg.MeiliURL, Key: a.cfg.MeiliKey, Index: a.cfg.MeiliIndex}, a.now)
+		a.meili.Follows(a.engine.Seq)
 		a.breaker = search.NewBreaker(3, time.Second, 30*time.Second, nil)
 		engine = search.NewFallback(a.meili, a.engine, a.cfg.MeiliTimeout, a.breaker, func(err error) {
 			a.log.Warn("meilisearch failed, the local engine answers", "err", err)

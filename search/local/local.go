@@ -74,6 +74,13 @@ func (e *Engine) Len() int {
 	return len(e.docs)
 }
 
+// Seq is the store's change sequence number the index has caught up with.
+func (e *Engine) Seq() int64 {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	return e.seq
+}
+
 // Sync reads what changed in the store since the last Sync and indexes it.
 func (e *Engine) Sync(ctx context.Context) error {
 	e.mu.RLock()

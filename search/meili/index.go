@@ -147,6 +147,7 @@ func (e *Engine) Reindex(ctx context.Context, src Source) (int, error) {
 	if err := src.SetSearchCursor(ctx, Name, seq); err != nil {
 		return 0, err
 	}
+	e.cursor.Store(seq)
 	e.synced.Store(true)
 	return len(ps), nil
 }
@@ -182,6 +183,7 @@ func (e *Engine) sync(ctx context.Context, src Source) (int, error) {
 			return 0, err
 		}
 	}
+	e.cursor.Store(next)
 	return len(ps), nil
 }
 

@@ -384,3 +384,39 @@ func TestSettingsDrift_IsRepaired(t *testing.T) {
 		t.Fatalf("settings drift again right after repair: %v, %v", drifted, err)
 	}
 }
+
+// While Meilisearch has not applied a switch the embedded engine already shows, the
+// embedded engine answers: the portal never shows a switch older than it knows it.
+func TestBehindTheLocalEngine_LocalAnswers(t *testing.T) {
+	env := setup(t)
+	env.meili.Follows(env.local.Seq)
+	fb := search.NewFallback(env.meili, env.local, time.Second, search.NewBreaker(3, time.Second, time.Second, nil), nil)
+	o := search.Point{Lat: 51.0413, Lon: 13.7391}
+	q := search.Query{Origin: &o, RadiusKm: 10, Certificates: true, Limit: 100, Now: time.Now()}
+	const id = "306345139"
+	if p := mustSearch(t, fb, q); p.Engine != Name {
+		t.Fatalf("caught-up meilisearch not asked: %s", p.Engine)
+	}
+	ctx := context.Background()
+	if err := env.store.SetParticipation(ctx, id, data.Participation{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.local.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	p := mustSearch(t, fb, q)
+	if p.Engine != "local" {
+		t.Fatalf("meilisearch answered while behind")
+	}
+	for _, h := range p.Hits {
+		if h.Pharmacy.ID == id {
+			t.Fatal("switched-off pharmacy listed")
+		}
+	}
+	if _, err := env.meili.Sync(ctx, env.store); err != nil {
+		t.Fatal(err)
+	}
+	if p := mustSearch(t, fb, q); p.Engine != Name {
+		t.Fatalf("meilisearch not asked again after catching up: %s", p.Engine)
+	}
+}
