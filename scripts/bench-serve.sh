@@ -17,7 +17,7 @@ trap cleanup EXIT
 ms() { date +%s%3N; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rss() { awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$1/status"; }
-row() { printf '%-52s %s\n' "$1" "$2"; }
+row() { printf '%-58s %s\n' "$1" "$2"; }
 
 t0=$(ms)
 "$bin" import --db "$work/a.db" registry "$shared/pharmacies_de.csv" >/dev/null
@@ -61,11 +61,14 @@ done = function(summary, latency)
     summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
 end
 LUA
+# load PORT [CONNECTIONS [SECONDS]]
 load() {
-  read -r _ rps p50 p99 errs < <(PLZ_FILE="$work/plz.txt" wrk -t2 -c32 -d10s -s "$work/mix.lua" "http://127.0.0.1:$1" | grep '^WRK')
+  read -r _ rps p50 p99 errs < <(PLZ_FILE="$work/plz.txt" wrk -t"$(( ${2:-32} > 1 ? 2 : 1 ))" -c"${2:-32}" -d"${3:-10}s" \
+    -s "$work/mix.lua" "http://127.0.0.1:$1" | grep '^WRK')
   echo "$rps req/s, p50 $p50 ms, p99 $p99 ms, $errs errors"
 }
-row "search API, random PLZ, embedded engine (wrk 32c 10s)" "$(load "$port")"
+row "search API, random PLZ, embedded engine, 1 conn 5 s" "$(load "$port" 1 5)"
+row "search API, random PLZ, embedded engine, 32 conns 10 s" "$(load "$port")"
 row "serve RSS after that run" "$(rss "$pid")"
 
 [ -x "$meili_bin" ] || { echo "Meilisearch not installed (make assets): no Meilisearch measurements"; exit 0; }
@@ -84,6 +87,7 @@ serve "$work/a.db" "$port2" APOPORTAL_MEILI_URL="http://127.0.0.1:$mport" APOPOR
 for _ in $(seq 400); do
   curl -fs "http://127.0.0.1:$port2/api/v1/pharmacies?q=21614" | grep -q '"engine":"meilisearch"' && break; sleep 0.05
 done
-row "search API, random PLZ, through meilisearch" "$(load "$port2")"
+row "search API, random PLZ, through meilisearch, 1 conn 5 s" "$(load "$port2" 1 5)"
+row "search API, random PLZ, through meilisearch, 32 conns 10 s" "$(load "$port2")"
 engine=$(curl -fs "http://127.0.0.1:$port2/api/v1/pharmacies?q=21614" | grep -o '"engine":"[a-z]*"')
 row "engine answering after that run" "$engine"

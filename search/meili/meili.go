@@ -62,8 +62,13 @@ func New(cfg Config, now func() time.Time) *Engine {
 // client never retries: on the request path a slow Meilisearch is a reason to fall back,
 // not to wait longer.
 func client(url, key string) meilisearch.ServiceManager {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64
+	// Asked for gzip, Meilisearch sends the compressed body apart from the headers and the
+	// client waits out a delayed ACK: 45 ms per search instead of 2-3 ms on loopback.
+	transport.DisableCompression = true
 	return meilisearch.New(url, meilisearch.WithAPIKey(key), meilisearch.DisableRetries(),
-		meilisearch.WithCustomClient(&http.Client{Timeout: 30 * time.Second}))
+		meilisearch.WithCustomClient(&http.Client{Timeout: 30 * time.Second, Transport: transport}))
 }
 
 // Name implements search.Engine.
