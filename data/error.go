@@ -7,10 +7,11 @@ import (
 
 // Error codes. The HTTP layer maps them to status codes in one place.
 const (
-	EINVALID  = "invalid"   // the caller sent something wrong
-	ENOTFOUND = "not_found" // the thing asked for does not exist
-	ECONFLICT = "conflict"  // the request contradicts the stored state
-	EINTERNAL = "internal"  // our fault; details are logged, never shown
+	EINVALID      = "invalid"      // the caller sent something wrong
+	ENOTFOUND     = "not_found"    // the thing asked for does not exist
+	ECONFLICT     = "conflict"     // the request contradicts the stored state
+	EUNAUTHORIZED = "unauthorized" // no valid credentials
+	EINTERNAL     = "internal"     // our fault; details are logged, never shown
 )
 
 // Error is the one error type with a code and a message fit for the user. Field names the

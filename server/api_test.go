@@ -199,7 +199,7 @@ func TestParticipationChange_VisibleInSearchWithinASecond(t *testing.T) {
 	if !issuing() {
 		t.Fatal("pharmacy not listed as issuing before the switch")
 	}
-	if err := app.store.SetParticipation(t.Context(), id, data.Participation{Participating: false}); err != nil {
+	if err := app.store.ChangeParticipation(t.Context(), id, data.Participation{Participating: false}, data.Actor{Name: "test", Source: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(time.Second)

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/data/sqlite"
 	"github.com/apoportal/apoportal/internal/testenv"
 )
@@ -155,5 +156,36 @@ func TestOpenApp_NoDemoWithoutBeingAsked(t *testing.T) {
 	app, _ := testApp(t, filepath.Join(t.TempDir(), "empty.db"), nil)
 	if app.engine.Len() != 0 || app.demo {
 		t.Fatalf("empty database has %d pharmacies, demo %v", app.engine.Len(), app.demo)
+	}
+}
+
+func TestAccountCommand(t *testing.T) {
+	env := map[string]string{"APOPORTAL_DB": sharedDBCopy(t)}
+	out, err := runCLI(t, env, "account", "create-operator", "ops@example.org")
+	if err != nil || !strings.Contains(out, "activation code") {
+		t.Fatalf("create-operator: %v %q", err, out)
+	}
+	out, err = runCLI(t, env, "account", "create-pharmacy", pharmacyA, "neue-apotheke@example.org")
+	if err != nil || !strings.Contains(out, "created pharmacy account") {
+		t.Fatalf("create-pharmacy: %v %q", err, out)
+	}
+	if _, err := runCLI(t, env, "account", "create-pharmacy", "999999999", "fake@example.org"); data.ErrorCode(err) != data.ENOTFOUND {
+		t.Errorf("account for unknown pharmacy: %v", err)
+	}
+	if _, err := runCLI(t, env, "account", "create-operator", "OPS@example.org"); data.ErrorCode(err) != data.ECONFLICT {
+		t.Errorf("duplicate login: %v", err)
+	}
+	out, err = runCLI(t, env, "account", "token", pharmacyA)
+	if err != nil || !strings.Contains(out, "apo_") {
+		t.Fatalf("token: %v %q", err, out)
+	}
+	if out, err := runCLI(t, env, "account", "disable", "ops@example.org"); err != nil || !strings.Contains(out, "disabled") {
+		t.Fatalf("disable: %v %q", err, out)
+	}
+	for _, args := range [][]string{{"account"}, {"account", "promote", "x"}, {"account", "token"}} {
+		var ue usageError
+		if _, err := runCLI(t, env, args...); !errorsAs(err, &ue) {
+			t.Errorf("%v: %v, want a usage error", args, err)
+		}
 	}
 }

@@ -61,6 +61,9 @@ func (a *App) describe(err error, c echo.Context) (int, apiErrorBody) {
 		return http.StatusBadRequest, apiErrorBody{"invalid_request", "", de.Message}
 	case errors.As(err, &de) && de.Code == data.ENOTFOUND:
 		return http.StatusNotFound, apiErrorBody{"not_found", "", de.Message}
+	case errors.As(err, &de) && de.Code == data.EUNAUTHORIZED:
+		c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
+		return http.StatusUnauthorized, apiErrorBody{"unauthorized", "", de.Message}
 	case errors.As(err, &de) && de.Code == data.ECONFLICT:
 		return http.StatusConflict, apiErrorBody{"conflict", "", de.Message}
 	case errors.As(err, &he) && he.Code < 500:

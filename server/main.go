@@ -4,6 +4,7 @@
 //	apoportal serve  [--addr 127.0.0.1:8080] [--db FILE] [--demo] ...
 //	apoportal import [--db FILE] registry|osm|gazetteer FILE
 //	apoportal reindex [--db FILE] --meili-url URL
+//	apoportal account create-operator|create-pharmacy|disable|token ...
 //	apoportal healthcheck [--addr ADDR]
 //
 // serve is the default subcommand.
@@ -44,6 +45,7 @@ const usage = `usage:
   apoportal serve  [--addr ADDR] [--db FILE] [--demo] [--meili-url URL] ... (the default)
   apoportal import [--db FILE] registry|osm|gazetteer FILE
   apoportal reindex [--db FILE] --meili-url URL                          (key in APOPORTAL_MEILI_KEY)
+  apoportal account create-operator|create-pharmacy|disable|token ...
   apoportal healthcheck [--addr ADDR]                                    (for containers)
 Run "apoportal SUBCOMMAND --help" for the flags and their APOPORTAL_* variables.`
 
@@ -65,6 +67,8 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return serveCommand(ctx, args, stderr, getenv)
 	case "import":
 		return importCommand(ctx, args, stdout, stderr, getenv)
+	case "account":
+		return accountCommand(ctx, args, stdout, stderr, getenv)
 	case "reindex":
 		return reindexCommand(ctx, args, stdout, stderr, getenv)
 	case "healthcheck":

@@ -47,6 +47,7 @@ func (a *App) Handler() *echo.Echo {
 	get("/healthz", a.healthz)
 	get("/readyz", a.readyz)
 	get("/static/*", a.serveAsset)
+	e.POST("/api/v1/participation", a.participationAPI, tokenRateLimit())
 	get("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 	return e
 }

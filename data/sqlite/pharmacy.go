@@ -3,7 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/apoportal/apoportal/data"
 )
@@ -79,33 +82,57 @@ func (db *DB) UpsertPharmacies(ctx context.Context, ps []data.Pharmacy) (ImportS
 	return sum, nil
 }
 
-// SetParticipation replaces a pharmacy's participation.
-func (db *DB) SetParticipation(ctx context.Context, id string, pa data.Participation) error {
+// ChangeParticipation sets a pharmacy's participation as its owner says it is now: one
+// transaction that stores it, marks it confirmed now, moves the change sequence (so search
+// engines follow) and writes the audit log (who, when, from where, old → new).
+func (db *DB) ChangeParticipation(ctx context.Context, id string, pa data.Participation, actor data.Actor) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var old data.Participation
+		var paused, confirmed sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT COALESCE(pa.participating, 0), COALESCE(pa.note, ''), pa.paused_until, pa.confirmed_at
+			FROM pharmacies p LEFT JOIN participations pa ON pa.pharmacy_id = p.id WHERE p.id = ?`, id).
+			Scan(&old.Participating, &old.Note, &paused, &confirmed)
+		if errors.Is(err, sql.ErrNoRows) {
+			return data.Errorf(data.ENOTFOUND, "pharmacy %s not found", id)
+		}
+		if err != nil {
+			return err
+		}
+		if old.PausedUntil, err = parseTime(paused); err != nil {
+			return err
+		}
+		now := db.now()
+		pa.ConfirmedAt = &now
 		seq, err := nextSeq(ctx, tx)
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "UPDATE pharmacies SET seq = ? WHERE id = ?", seq, id)
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, "UPDATE pharmacies SET seq = ? WHERE id = ?", seq, id); err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			return data.Errorf(data.ENOTFOUND, "pharmacy %s not found", id)
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO participations
+		if _, err = tx.ExecContext(ctx, `INSERT INTO participations
 			(pharmacy_id, participating, note, paused_until, confirmed_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
 			ON CONFLICT (pharmacy_id) DO UPDATE SET participating = excluded.participating, note = excluded.note,
 			 paused_until = excluded.paused_until, confirmed_at = excluded.confirmed_at, updated_at = excluded.updated_at`,
-			id, pa.Participating, pa.Note, nullTime(pa.PausedUntil), nullTime(pa.ConfirmedAt), formatTime(db.now()))
-		return err
+			id, pa.Participating, pa.Note, nullTime(pa.PausedUntil), nullTime(pa.ConfirmedAt), formatTime(now)); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, id, "participation.change", describeParticipation(old), describeParticipation(pa))
 	})
 	if err != nil {
-		return fmt.Errorf("set participation of %s: %w", id, err)
+		return fmt.Errorf("change participation of %s: %w", id, err)
 	}
 	return nil
+}
+
+// describeParticipation is the audit log's form of a participation.
+func describeParticipation(pa data.Participation) string {
+	v := map[string]any{"participating": pa.Participating, "note": pa.Note, "paused_until": nil}
+	if pa.PausedUntil != nil {
+		v["paused_until"] = pa.PausedUntil.UTC().Format(time.RFC3339)
+	}
+	b, _ := json.Marshal(v) // a map of plain values always marshals
+	return string(b)
 }
 
 // Pharmacy returns the pharmacy with the given id.

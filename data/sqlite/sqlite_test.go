@@ -4,7 +4,6 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"github.com/apoportal/apoportal/data"
 )
@@ -19,6 +18,8 @@ func MustOpenDB(t testing.TB) *DB {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+var testActor = data.Actor{Name: "test", Source: "test"}
 
 func pharmacy(id, city string, participating bool) data.Pharmacy {
 	return data.Pharmacy{ID: id, Name: "Apotheke " + id, Postcode: "21614", City: city, Lat: 53.47, Lon: 9.68,
@@ -46,8 +47,7 @@ func TestUpsertPharmacies_ReimportKeepsTheSwitch(t *testing.T) {
 	if sum, err := db.UpsertPharmacies(ctx, []data.Pharmacy{pharmacy("100000001", "Buxtehude", true)}); err != nil || sum.Inserted != 1 {
 		t.Fatalf("first import: %+v, %v", sum, err)
 	}
-	confirmed := time.Date(2021, 6, 14, 7, 58, 0, 0, time.UTC)
-	if err := db.SetParticipation(ctx, "100000001", data.Participation{Participating: false, Note: "Server down", ConfirmedAt: &confirmed}); err != nil {
+	if err := db.ChangeParticipation(ctx, "100000001", data.Participation{Participating: false, Note: "Server down"}, testActor); err != nil {
 		t.Fatal(err)
 	}
 	again := pharmacy("100000001", "Buxtehude-Altkloster", true)
@@ -62,7 +62,7 @@ func TestUpsertPharmacies_ReimportKeepsTheSwitch(t *testing.T) {
 	if p.City != "Buxtehude-Altkloster" {
 		t.Errorf("address not updated: %q", p.City)
 	}
-	if p.Participation.Participating || p.Participation.Note != "Server down" || !p.Participation.ConfirmedAt.Equal(confirmed) {
+	if p.Participation.Participating || p.Participation.Note != "Server down" || p.Participation.ConfirmedAt == nil {
 		t.Errorf("re-import touched the switch: %+v", p.Participation)
 	}
 }
@@ -92,8 +92,8 @@ func TestPharmacy_NotFound(t *testing.T) {
 	if data.ErrorCode(err) != data.ENOTFOUND {
 		t.Errorf("err = %v, want ENOTFOUND", err)
 	}
-	if err := MustOpenDB(t).SetParticipation(context.Background(), "999999999", data.Participation{}); data.ErrorCode(err) != data.ENOTFOUND {
-		t.Errorf("SetParticipation err = %v, want ENOTFOUND", err)
+	if err := MustOpenDB(t).ChangeParticipation(context.Background(), "999999999", data.Participation{}, testActor); data.ErrorCode(err) != data.ENOTFOUND {
+		t.Errorf("ChangeParticipation err = %v, want ENOTFOUND", err)
 	}
 }
 
@@ -110,7 +110,7 @@ func TestPharmaciesChangedSince_FollowsWrites(t *testing.T) {
 	if ps, seq2, _ := db.PharmaciesChangedSince(ctx, seq); len(ps) != 0 || seq2 != seq {
 		t.Fatalf("nothing changed but got %d (seq %d→%d)", len(ps), seq, seq2)
 	}
-	if err := db.SetParticipation(ctx, "100000002", data.Participation{}); err != nil {
+	if err := db.ChangeParticipation(ctx, "100000002", data.Participation{}, testActor); err != nil {
 		t.Fatal(err)
 	}
 	ps, _, err = db.PharmaciesChangedSince(ctx, seq)

@@ -89,7 +89,7 @@ func TestEngine_FollowsMovesRenamesAndSwitches(t *testing.T) {
 	}
 
 	// The pharmacy switches participation off.
-	if err := db.SetParticipation(context.Background(), "100000002", data.Participation{}); err != nil {
+	if err := db.ChangeParticipation(context.Background(), "100000002", data.Participation{}, data.Actor{Name: "test", Source: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	syncIndex(t, e)

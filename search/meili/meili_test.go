@@ -23,6 +23,8 @@ import (
 
 var launch = time.Date(2021, 6, 14, 9, 0, 0, 0, time.UTC)
 
+var testActor = data.Actor{Name: "test", Source: "test"}
+
 type env struct {
 	ms    *testenv.Meilisearch
 	store *sqlite.DB
@@ -195,7 +197,7 @@ func TestFollow_SwitchVisibleInMeilisearch(t *testing.T) {
 		id := candidates[i%len(candidates)]
 		on := i/len(candidates)%2 == 1
 		start := time.Now()
-		if err := env.store.SetParticipation(ctx, id, data.Participation{Participating: on}); err != nil {
+		if err := env.store.ChangeParticipation(ctx, id, data.Participation{Participating: on}, testActor); err != nil {
 			t.Fatal(err)
 		}
 		for ids()[id] != on {
@@ -285,7 +287,7 @@ func TestMeilisearchKilled_FallbackAndCatchUp(t *testing.T) {
 	if engine != "local" {
 		t.Fatalf("with meilisearch dead the %s engine answered", engine)
 	}
-	if err := env.store.SetParticipation(ctx, id, data.Participation{Participating: false}); err != nil {
+	if err := env.store.ChangeParticipation(ctx, id, data.Participation{Participating: false}, testActor); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(200 * time.Millisecond)
@@ -398,7 +400,7 @@ func TestBehindTheLocalEngine_LocalAnswers(t *testing.T) {
 		t.Fatalf("caught-up meilisearch not asked: %s", p.Engine)
 	}
 	ctx := context.Background()
-	if err := env.store.SetParticipation(ctx, id, data.Participation{}); err != nil {
+	if err := env.store.ChangeParticipation(ctx, id, data.Participation{}, testActor); err != nil {
 		t.Fatal(err)
 	}
 	if err := env.local.Sync(ctx); err != nil {

@@ -1,0 +1,212 @@
+package sqlite
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+	sqlite3 "github.com/mattn/go-sqlite3"
+)
+
+// ActivationValidity is how long an activation code works.
+const ActivationValidity = 7 * 24 * time.Hour
+
+// hashSecret hashes a high-entropy secret (activation code, API token) for storage. These
+// are random, not chosen by people, so a fast hash suffices; passwords get a slow one.
+func hashSecret(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err)) // the system's randomness is broken
+	}
+	return b
+}
+
+// newActivationCode is 16 base32 characters (80 bits) in groups of four, easy to type.
+func newActivationCode() string {
+	s := base32.StdEncoding.EncodeToString(randomBytes(10))
+	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
+}
+
+func normalizeCode(code string) string {
+	return strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(code))
+}
+
+// CreateAccount creates an account that is not yet activated and returns it with a
+// one-time activation code. A pharmacy account names an existing pharmacy.
+func (db *DB) CreateAccount(ctx context.Context, role data.Role, login, pharmacyID string, actor data.Actor) (data.Account, string, error) {
+	login = strings.TrimSpace(strings.ToLower(login))
+	if login == "" || len(login) > 100 {
+		return data.Account{}, "", &data.Error{Code: data.EINVALID, Field: "login", Message: "must be 1 to 100 characters"}
+	}
+	if role != data.RoleOperator && role != data.RolePharmacy {
+		return data.Account{}, "", &data.Error{Code: data.EINVALID, Field: "role", Message: "must be operator or pharmacy"}
+	}
+	now := db.now()
+	acc := data.Account{Role: role, Login: login, CreatedAt: now}
+	var pharmacy any
+	if role == data.RolePharmacy {
+		acc.PharmacyID, pharmacy = pharmacyID, pharmacyID
+	}
+	code := newActivationCode()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if role == data.RolePharmacy {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM pharmacies WHERE id = ?", pharmacyID).Scan(&n); err != nil {
+				return err
+			}
+			if n == 0 {
+				return data.Errorf(data.ENOTFOUND, "pharmacy %s not found", pharmacyID)
+			}
+		}
+		res, err := tx.ExecContext(ctx, "INSERT INTO accounts (role, login, pharmacy_id, created_at) VALUES (?, ?, ?, ?)",
+			string(role), login, pharmacy, formatTime(now))
+		var se sqlite3.Error
+		if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
+			return &data.Error{Code: data.ECONFLICT, Field: "login", Message: fmt.Sprintf("login %q is taken", login)}
+		}
+		if err != nil {
+			return err
+		}
+		if acc.ID, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO activation_codes (code_hash, account_id, expires_at) VALUES (?, ?, ?)",
+			hashSecret(normalizeCode(code)), acc.ID, formatTime(now.Add(ActivationValidity))); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, acc.PharmacyID, "account.create", "", string(role)+" "+login)
+	})
+	if err != nil {
+		return data.Account{}, "", fmt.Errorf("create account %s: %w", login, err)
+	}
+	return acc, code, nil
+}
+
+// DisableAccount disables an account: it can no longer log in.
+func (db *DB) DisableAccount(ctx context.Context, login string, actor data.Actor) error {
+	login = strings.TrimSpace(strings.ToLower(login))
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		var pharmacy sql.NullString
+		err := tx.QueryRowContext(ctx, "UPDATE accounts SET disabled_at = COALESCE(disabled_at, ?) WHERE login = ? RETURNING pharmacy_id",
+			formatTime(now), login).Scan(&pharmacy)
+		if errors.Is(err, sql.ErrNoRows) {
+			return data.Errorf(data.ENOTFOUND, "account %q not found", login)
+		}
+		if err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, pharmacy.String, "account.disable", "", login)
+	})
+	if err != nil {
+		return fmt.Errorf("disable account %s: %w", login, err)
+	}
+	return nil
+}
+
+// CreateAPIToken issues an API token for a pharmacy and returns it; only its hash is kept.
+func (db *DB) CreateAPIToken(ctx context.Context, pharmacyID string, actor data.Actor) (id int64, token string, err error) {
+	token = "apo_" + base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		res, err := tx.ExecContext(ctx, "INSERT INTO api_tokens (token_hash, pharmacy_id, created_at) SELECT ?, id, ? FROM pharmacies WHERE id = ?",
+			hashSecret(token), formatTime(now), pharmacyID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return data.Errorf(data.ENOTFOUND, "pharmacy %s not found", pharmacyID)
+		}
+		if id, err = res.LastInsertId(); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, pharmacyID, "token.create", "", fmt.Sprintf("token %d", id))
+	})
+	if err != nil {
+		return 0, "", fmt.Errorf("create api token for %s: %w", pharmacyID, err)
+	}
+	return id, token, nil
+}
+
+// RevokeAPIToken revokes a pharmacy's token; a token of another pharmacy is not found.
+func (db *DB) RevokeAPIToken(ctx context.Context, pharmacyID string, id int64, actor data.Actor) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		res, err := tx.ExecContext(ctx, "UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ? AND pharmacy_id = ?",
+			formatTime(now), id, pharmacyID)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return data.Errorf(data.ENOTFOUND, "token %d not found", id)
+		}
+		return audit(ctx, tx, now, actor, pharmacyID, "token.revoke", "", fmt.Sprintf("token %d", id))
+	})
+	if err != nil {
+		return fmt.Errorf("revoke token %d: %w", id, err)
+	}
+	return nil
+}
+
+// PharmacyOfToken returns the pharmacy an unrevoked token belongs to, and the token's id.
+// Every failure is EUNAUTHORIZED without saying why.
+func (db *DB) PharmacyOfToken(ctx context.Context, token string) (pharmacyID string, tokenID int64, err error) {
+	err = db.read.QueryRowContext(ctx, "SELECT pharmacy_id, id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+		hashSecret(token)).Scan(&pharmacyID, &tokenID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", 0, data.Errorf(data.EUNAUTHORIZED, "unknown or revoked token")
+	}
+	if err != nil {
+		return "", 0, fmt.Errorf("look up token: %w", err)
+	}
+	return pharmacyID, tokenID, nil
+}
+
+// AuditLog returns the newest entries, for one pharmacy or ("") all, newest first.
+func (db *DB) AuditLog(ctx context.Context, pharmacyID string, limit int) ([]data.AuditEntry, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, at, actor, source, COALESCE(pharmacy_id, ''), action, old, new FROM audit_log
+		WHERE ? = '' OR pharmacy_id = ? ORDER BY id DESC LIMIT ?`, pharmacyID, pharmacyID, limit)
+	if err != nil {
+		return nil, fmt.Errorf("query audit log: %w", err)
+	}
+	defer rows.Close()
+	var out []data.AuditEntry
+	for rows.Next() {
+		var e data.AuditEntry
+		var at string
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Source, &e.PharmacyID, &e.Action, &e.Old, &e.New); err != nil {
+			return nil, fmt.Errorf("read audit log: %w", err)
+		}
+		if e.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, fmt.Errorf("audit time %q: %w", at, err)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func audit(ctx context.Context, tx *sql.Tx, at time.Time, actor data.Actor, pharmacyID, action, old, new string) error {
+	var pharmacy any
+	if pharmacyID != "" {
+		pharmacy = pharmacyID
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO audit_log (at, actor, source, pharmacy_id, action, old, new) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		formatTime(at), actor.Name, actor.Source, pharmacy, action, old, new); err != nil {
+		return fmt.Errorf("write audit log: %w", err)
+	}
+	return nil
+}
