@@ -110,6 +110,9 @@ func (db *DB) DisableAccount(ctx context.Context, login string, actor data.Actor
 		if err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE account_id = (SELECT id FROM accounts WHERE login = ?)", login); err != nil {
+			return err
+		}
 		return audit(ctx, tx, now, actor, pharmacy.String, "account.disable", "", login)
 	})
 	if err != nil {

@@ -1,0 +1,112 @@
+// Package password hashes and checks the passwords people choose: argon2id (memory-hard)
+// in the PHC string format, a minimum length, and a list of passwords too common to
+// allow. No composition rules: length beats rules, and rules lock people out.
+package password
+
+import (
+	"bufio"
+	"crypto/rand"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/apoportal/apoportal/data"
+	"golang.org/x/crypto/argon2"
+)
+
+// MinLength is the shortest password we accept, in characters.
+const MinLength = 10
+
+// Parameters: OWASP's argon2id recommendation (19 MiB, 2 passes, 1 lane).
+const (
+	memoryKiB = 19 * 1024
+	passes    = 2
+	lanes     = 1
+	keyLen    = 32
+	saltLen   = 16
+)
+
+//go:embed common.txt
+var commonList string
+
+// common is the set of disallowed passwords, lower case. It is read once and never changed.
+var common = func() map[string]bool {
+	m := map[string]bool{}
+	sc := bufio.NewScanner(strings.NewReader(commonList))
+	for sc.Scan() {
+		if w := strings.TrimSpace(sc.Text()); w != "" && !strings.HasPrefix(w, "#") {
+			m[strings.ToLower(w)] = true
+		}
+	}
+	return m
+}()
+
+// Check says what is wrong with a new password, as a data.Error on field "password";
+// personal lists words (login, pharmacy name) it must not be.
+func Check(pw string, personal ...string) error {
+	bad := func(msg string) error { return &data.Error{Code: data.EINVALID, Field: "password", Message: msg} }
+	n := utf8.RuneCountInString(pw)
+	switch {
+	case !utf8.ValidString(pw):
+		return bad("is not valid text")
+	case n < MinLength:
+		return bad(fmt.Sprintf("must have at least %d characters", MinLength))
+	case n > 256:
+		return bad("must have at most 256 characters")
+	case common[strings.ToLower(pw)]:
+		return bad("is one of the most common passwords; please choose another")
+	}
+	for _, p := range personal {
+		if p != "" && strings.EqualFold(strings.TrimSpace(pw), strings.TrimSpace(p)) {
+			return bad("must not be your login or your pharmacy's name")
+		}
+	}
+	return nil
+}
+
+// Hash returns the PHC string of pw.
+func Hash(pw string) string {
+	salt := make([]byte, saltLen)
+	if _, err := rand.Read(salt); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	key := argon2.IDKey([]byte(pw), salt, passes, memoryKiB, lanes, keyLen)
+	enc := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, memoryKiB, passes, lanes,
+		enc.EncodeToString(salt), enc.EncodeToString(key))
+}
+
+// ErrMismatch is a wrong password.
+var ErrMismatch = errors.New("password does not match")
+
+// Verify checks pw against a PHC string made by Hash (with any parameters).
+func Verify(encoded, pw string) error {
+	parts := strings.Split(encoded, "$")
+	if len(parts) != 6 || parts[1] != "argon2id" {
+		return errors.New("not an argon2id hash")
+	}
+	var m uint32
+	var t uint32
+	var p uint8
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil {
+		return fmt.Errorf("argon2id parameters: %w", err)
+	}
+	enc := base64.RawStdEncoding
+	salt, err := enc.DecodeString(parts[4])
+	if err != nil {
+		return fmt.Errorf("argon2id salt: %w", err)
+	}
+	want, err := enc.DecodeString(parts[5])
+	if err != nil {
+		return fmt.Errorf("argon2id key: %w", err)
+	}
+	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
+	if subtle.ConstantTimeCompare(got, want) != 1 {
+		return ErrMismatch
+	}
+	return nil
+}

@@ -1,0 +1,191 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/data/password"
+)
+
+// dummyHash makes a login with an unknown name cost as much as one with a wrong password,
+// so timing does not tell which logins exist.
+var dummyHash = sync.OnceValue(func() string { return password.Hash("not a real password, only for timing") })
+
+const accountColumns = `id, role, login, COALESCE(pharmacy_id, ''), password_hash IS NOT NULL, disabled_at, created_at`
+
+func scanAccount(row interface{ Scan(...any) error }) (data.Account, error) {
+	var a data.Account
+	var role, created string
+	var disabled sql.NullString
+	if err := row.Scan(&a.ID, &role, &a.Login, &a.PharmacyID, &a.Activated, &disabled, &created); err != nil {
+		return a, err
+	}
+	a.Role = data.Role(role)
+	var err error
+	if a.DisabledAt, err = parseTime(disabled); err != nil {
+		return a, err
+	}
+	t, err := time.Parse(time.RFC3339Nano, created)
+	a.CreatedAt = t
+	return a, err
+}
+
+// ActivateAccount sets the password of the account an activation code belongs to. The code
+// works once and until it expires; every failure says the same, so codes cannot be probed.
+func (db *DB) ActivateAccount(ctx context.Context, code, pw string, actor data.Actor) (data.Account, error) {
+	var acc data.Account
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		var accountID int64
+		var expires string
+		var used sql.NullString
+		err := tx.QueryRowContext(ctx, "SELECT account_id, expires_at, used_at FROM activation_codes WHERE code_hash = ?",
+			hashSecret(normalizeCode(code))).Scan(&accountID, &expires, &used)
+		invalidCode := &data.Error{Code: data.EINVALID, Field: "code", Message: "this activation code is unknown, used or expired"}
+		if errors.Is(err, sql.ErrNoRows) {
+			return invalidCode
+		}
+		if err != nil {
+			return err
+		}
+		if exp, err := time.Parse(time.RFC3339Nano, expires); err != nil || used.Valid || !now.Before(exp) {
+			return invalidCode
+		}
+		if acc, err = scanAccount(tx.QueryRowContext(ctx, "SELECT "+accountColumns+" FROM accounts WHERE id = ?", accountID)); err != nil {
+			return err
+		}
+		if acc.DisabledAt != nil {
+			return invalidCode
+		}
+		var pharmacyName string
+		if acc.PharmacyID != "" {
+			if err := tx.QueryRowContext(ctx, "SELECT name FROM pharmacies WHERE id = ?", acc.PharmacyID).Scan(&pharmacyName); err != nil {
+				return err
+			}
+		}
+		if err := password.Check(pw, acc.Login, pharmacyName); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE accounts SET password_hash = ? WHERE id = ?", password.Hash(pw), acc.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE activation_codes SET used_at = ? WHERE account_id = ? AND used_at IS NULL",
+			formatTime(now), acc.ID); err != nil {
+			return err
+		}
+		acc.Activated = true
+		return audit(ctx, tx, now, actor, acc.PharmacyID, "account.activate", "", acc.Login)
+	})
+	if err != nil {
+		return data.Account{}, fmt.Errorf("activate account: %w", err)
+	}
+	return acc, nil
+}
+
+// ReissueActivationCode gives an account a new activation code (its password is reset when
+// it is used); older unused codes stop working.
+func (db *DB) ReissueActivationCode(ctx context.Context, login string, actor data.Actor) (string, error) {
+	login = strings.TrimSpace(strings.ToLower(login))
+	code := newActivationCode()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		acc, err := scanAccount(tx.QueryRowContext(ctx, "SELECT "+accountColumns+" FROM accounts WHERE login = ?", login))
+		if errors.Is(err, sql.ErrNoRows) {
+			return data.Errorf(data.ENOTFOUND, "account %q not found", login)
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "UPDATE activation_codes SET used_at = ? WHERE account_id = ? AND used_at IS NULL",
+			formatTime(now), acc.ID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO activation_codes (code_hash, account_id, expires_at) VALUES (?, ?, ?)",
+			hashSecret(normalizeCode(code)), acc.ID, formatTime(now.Add(ActivationValidity))); err != nil {
+			return err
+		}
+		return audit(ctx, tx, now, actor, acc.PharmacyID, "account.reissue_code", "", acc.Login)
+	})
+	if err != nil {
+		return "", fmt.Errorf("reissue activation code for %s: %w", login, err)
+	}
+	return code, nil
+}
+
+// Authenticate returns the account whose login and password match. Unknown logins,
+// wrong passwords, disabled and unactivated accounts all fail alike (EUNAUTHORIZED).
+func (db *DB) Authenticate(ctx context.Context, login, pw string) (data.Account, error) {
+	login = strings.TrimSpace(strings.ToLower(login))
+	var hash sql.NullString
+	row := db.read.QueryRowContext(ctx, "SELECT "+accountColumns+", password_hash FROM accounts WHERE login = ?", login)
+	var acc data.Account
+	var role, created string
+	var disabled sql.NullString
+	err := row.Scan(&acc.ID, &role, &acc.Login, &acc.PharmacyID, &acc.Activated, &disabled, &created, &hash)
+	denied := data.Errorf(data.EUNAUTHORIZED, "login or password wrong")
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && (!hash.Valid || disabled.Valid)) {
+		_ = password.Verify(dummyHash(), pw)
+		return data.Account{}, denied
+	}
+	if err != nil {
+		return data.Account{}, fmt.Errorf("look up account: %w", err)
+	}
+	if err := password.Verify(hash.String, pw); err != nil {
+		return data.Account{}, denied
+	}
+	acc.Role = data.Role(role)
+	acc.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
+	return acc, nil
+}
+
+// CreateSession starts a session for an account and returns its id (for the cookie).
+func (db *DB) CreateSession(ctx context.Context, accountID int64, source string, ttl time.Duration) (string, error) {
+	id := base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	now := db.now()
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "INSERT INTO sessions (id_hash, account_id, created_at, expires_at, source) VALUES (?, ?, ?, ?, ?)",
+			hashSecret(id), accountID, formatTime(now), formatTime(now.Add(ttl)), source)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("create session: %w", err)
+	}
+	return id, nil
+}
+
+// SessionAccount returns the account of a live session of an enabled account.
+func (db *DB) SessionAccount(ctx context.Context, sessionID string) (data.Account, error) {
+	acc, err := scanAccount(db.read.QueryRowContext(ctx, `SELECT a.id, a.role, a.login, COALESCE(a.pharmacy_id, ''),
+		a.password_hash IS NOT NULL, a.disabled_at, a.created_at FROM sessions s JOIN accounts a ON a.id = s.account_id
+		WHERE s.id_hash = ? AND s.expires_at > ? AND a.disabled_at IS NULL`, hashSecret(sessionID), formatTime(db.now())))
+	if errors.Is(err, sql.ErrNoRows) {
+		return data.Account{}, data.Errorf(data.EUNAUTHORIZED, "not logged in")
+	}
+	if err != nil {
+		return data.Account{}, fmt.Errorf("look up session: %w", err)
+	}
+	return acc, nil
+}
+
+// DeleteSession ends one session.
+func (db *DB) DeleteSession(ctx context.Context, sessionID string) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE id_hash = ?", hashSecret(sessionID))
+		return err
+	})
+}
+
+// DeleteSessions ends every session of an account ("log out everywhere").
+func (db *DB) DeleteSessions(ctx context.Context, accountID int64) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE account_id = ?", accountID)
+		return err
+	})
+}
