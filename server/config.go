@@ -24,6 +24,8 @@ type Config struct {
 	MeiliKey      string        // --meili-key, APOPORTAL_MEILI_KEY: master or admin key, never logged
 	MeiliIndex    string        // --meili-index, APOPORTAL_MEILI_INDEX: index uid
 	MeiliTimeout  time.Duration // --meili-timeout, APOPORTAL_MEILI_TIMEOUT: deadline before falling back
+	CookieSecure  bool          // --cookie-secure, APOPORTAL_COOKIE_SECURE: cookies only over HTTPS (off only for local http)
+	SessionTTL    time.Duration // --session-ttl, APOPORTAL_SESSION_TTL: how long a login lasts
 }
 
 // DefaultConfig is the embedded default: a local file, the embedded engine, no map key.
@@ -37,6 +39,8 @@ func DefaultConfig() Config {
 		LogLevel:      "info",
 		MeiliIndex:    "pharmacies",
 		MeiliTimeout:  300 * time.Millisecond,
+		CookieSecure:  true,
+		SessionTTL:    12 * time.Hour,
 	}
 }
 
@@ -114,6 +118,8 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.duration(&c.SyncInterval, "sync-interval", "APOPORTAL_SYNC_INTERVAL", "how often the search index follows the database")
 	f.string(&c.LogLevel, "log-level", "APOPORTAL_LOG_LEVEL", "log level: debug, info, warn, error")
 	f.meiliFlags(c)
+	f.bool(&c.CookieSecure, "cookie-secure", "APOPORTAL_COOKIE_SECURE", "send session cookies only over HTTPS; false only for local http")
+	f.duration(&c.SessionTTL, "session-ttl", "APOPORTAL_SESSION_TTL", "how long a login lasts (a counter shift)")
 	f.duration(&c.MeiliTimeout, "meili-timeout", "APOPORTAL_MEILI_TIMEOUT", "deadline of a Meilisearch search before the embedded engine answers")
 }
 
@@ -128,7 +134,7 @@ func (c Config) Validate() error {
 			return usageError{fmt.Sprintf("--tile-url %q is not an http(s) URL", c.TileURL)}
 		}
 	}
-	if c.SearchTimeout <= 0 || c.SyncInterval <= 0 || c.MeiliTimeout <= 0 {
+	if c.SearchTimeout <= 0 || c.SyncInterval <= 0 || c.MeiliTimeout <= 0 || c.SessionTTL <= 0 {
 		return usageError{"--search-timeout, --sync-interval and --meili-timeout must be positive"}
 	}
 	if c.MeiliURL != "" {

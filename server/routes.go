@@ -48,6 +48,19 @@ func (a *App) Handler() *echo.Echo {
 	get("/readyz", a.readyz)
 	get("/static/*", a.serveAsset)
 	e.POST("/api/v1/participation", a.participationAPI, tokenRateLimit())
+
+	// Accounts: private, never cached, every form CSRF-protected. The public pages above stay
+	// free of cookies so caches can keep them.
+	acc := e.Group("", private, a.csrf())
+	acc.GET("/login", a.loginPage)
+	acc.POST("/login", a.login)
+	acc.GET("/aktivieren", a.activatePage)
+	acc.POST("/aktivieren", a.activate)
+	acc.POST("/logout", a.logout, a.requireAccount)
+	acc.GET("/konto", a.dashboard, a.requireAccount)
+	acc.POST("/konto/teilnahme", a.changeParticipation, a.requireAccount)
+	acc.POST("/konto/token", a.createToken, a.requireAccount)
+	acc.POST("/konto/token/:id/widerrufen", a.revokeToken, a.requireAccount)
 	get("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 	return e
 }

@@ -29,6 +29,7 @@ type App struct {
 	searcher *search.Searcher
 	assets   *static.Assets
 	demo     bool
+	throttle *throttle
 	now      func() time.Time
 }
 
@@ -65,7 +66,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.
 	if err != nil {
 		return nil, err
 	}
-	app := &App{cfg: cfg, log: log, store: store, now: now}
+	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: newThrottle(now)}
 	if err := app.open(ctx); err != nil {
 		store.Close()
 		return nil, err

@@ -45,24 +45,33 @@ var common = func() map[string]bool {
 	return m
 }()
 
-// Check says what is wrong with a new password, as a data.Error on field "password";
-// personal lists words (login, pharmacy name) it must not be.
+// What Check finds wrong, as errors on field "password" that callers compare with
+// errors.Is to say it in their language.
+var (
+	ErrInvalid  = &data.Error{Code: data.EINVALID, Field: "password", Message: "is not valid text"}
+	ErrTooShort = &data.Error{Code: data.EINVALID, Field: "password", Message: fmt.Sprintf("must have at least %d characters", MinLength)}
+	ErrTooLong  = &data.Error{Code: data.EINVALID, Field: "password", Message: "must have at most 256 characters"}
+	ErrCommon   = &data.Error{Code: data.EINVALID, Field: "password", Message: "is one of the most common passwords; please choose another"}
+	ErrPersonal = &data.Error{Code: data.EINVALID, Field: "password", Message: "must not be your login or your pharmacy's name"}
+)
+
+// Check says what is wrong with a new password; personal lists words (login, pharmacy
+// name) it must not be.
 func Check(pw string, personal ...string) error {
-	bad := func(msg string) error { return &data.Error{Code: data.EINVALID, Field: "password", Message: msg} }
 	n := utf8.RuneCountInString(pw)
 	switch {
 	case !utf8.ValidString(pw):
-		return bad("is not valid text")
+		return ErrInvalid
 	case n < MinLength:
-		return bad(fmt.Sprintf("must have at least %d characters", MinLength))
+		return ErrTooShort
 	case n > 256:
-		return bad("must have at most 256 characters")
+		return ErrTooLong
 	case common[strings.ToLower(pw)]:
-		return bad("is one of the most common passwords; please choose another")
+		return ErrCommon
 	}
 	for _, p := range personal {
 		if p != "" && strings.EqualFold(strings.TrimSpace(pw), strings.TrimSpace(p)) {
-			return bad("must not be your login or your pharmacy's name")
+			return ErrPersonal
 		}
 	}
 	return nil

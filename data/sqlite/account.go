@@ -213,3 +213,31 @@ func audit(ctx context.Context, tx *sql.Tx, at time.Time, actor data.Actor, phar
 	}
 	return nil
 }
+
+// APIToken is a token as its pharmacy sees it (never its value).
+type APIToken struct {
+	ID        int64
+	CreatedAt time.Time
+}
+
+// APITokens lists a pharmacy's live tokens.
+func (db *DB) APITokens(ctx context.Context, pharmacyID string) ([]APIToken, error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT id, created_at FROM api_tokens WHERE pharmacy_id = ? AND revoked_at IS NULL ORDER BY id", pharmacyID)
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []APIToken
+	for rows.Next() {
+		var t APIToken
+		var at string
+		if err := rows.Scan(&t.ID, &at); err != nil {
+			return nil, fmt.Errorf("read token: %w", err)
+		}
+		if t.CreatedAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}

@@ -37,6 +37,9 @@ func scanAccount(row interface{ Scan(...any) error }) (data.Account, error) {
 	return a, err
 }
 
+// ErrActivationCode is every failure of an activation code: unknown, used, expired.
+var ErrActivationCode = &data.Error{Code: data.EINVALID, Field: "code", Message: "this activation code is unknown, used or expired"}
+
 // ActivateAccount sets the password of the account an activation code belongs to. The code
 // works once and until it expires; every failure says the same, so codes cannot be probed.
 func (db *DB) ActivateAccount(ctx context.Context, code, pw string, actor data.Actor) (data.Account, error) {
@@ -48,7 +51,7 @@ func (db *DB) ActivateAccount(ctx context.Context, code, pw string, actor data.A
 		var used sql.NullString
 		err := tx.QueryRowContext(ctx, "SELECT account_id, expires_at, used_at FROM activation_codes WHERE code_hash = ?",
 			hashSecret(normalizeCode(code))).Scan(&accountID, &expires, &used)
-		invalidCode := &data.Error{Code: data.EINVALID, Field: "code", Message: "this activation code is unknown, used or expired"}
+		invalidCode := ErrActivationCode
 		if errors.Is(err, sql.ErrNoRows) {
 			return invalidCode
 		}

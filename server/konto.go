@@ -1,0 +1,225 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/data/password"
+	"github.com/apoportal/apoportal/data/sqlite"
+	"github.com/apoportal/apoportal/views"
+	"github.com/labstack/echo/v4"
+)
+
+func (a *App) actor(c echo.Context, acc data.Account) data.Actor {
+	return data.Actor{Name: "account " + strconv.FormatInt(acc.ID, 10) + " (" + acc.Login + ")", Source: c.RealIP()}
+}
+
+// loginPage is GET /login.
+func (a *App) loginPage(c echo.Context) error {
+	p := views.Login{Page: a.page("Anmelden", false), CSRF: csrfToken(c)}
+	if c.QueryParam("aktiviert") == "1" {
+		p.Notice = "Ihr Zugang ist aktiviert. Bitte melden Sie sich an."
+	}
+	return render(c, http.StatusOK, views.LoginPage(p))
+}
+
+// login is POST /login. A new session id is issued at every login (no fixation) and the
+// attempt is throttled per login and per address.
+func (a *App) login(c echo.Context) error {
+	login := strings.TrimSpace(strings.ToLower(c.FormValue("login")))
+	p := views.Login{Page: a.page("Anmelden", false), CSRF: csrfToken(c), Login: login}
+	if wait := a.throttle.wait(login, c.RealIP()); wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		p.Error = waitMessage(wait)
+		return render(c, http.StatusTooManyRequests, views.LoginPage(p))
+	}
+	acc, err := a.store.Authenticate(c.Request().Context(), login, c.FormValue("password"))
+	if err != nil {
+		if data.ErrorCode(err) != data.EUNAUTHORIZED {
+			return err
+		}
+		a.throttle.failed(login, c.RealIP())
+		p.Error = "Benutzername oder Passwort ist falsch."
+		return render(c, http.StatusUnauthorized, views.LoginPage(p))
+	}
+	a.throttle.succeeded(login)
+	id, err := a.store.CreateSession(c.Request().Context(), acc.ID, c.RealIP(), a.cfg.SessionTTL)
+	if err != nil {
+		return err
+	}
+	a.setSessionCookie(c, id, a.cfg.SessionTTL)
+	a.log.Info("login", "account", acc.ID, "role", acc.Role)
+	return c.Redirect(http.StatusSeeOther, "/konto")
+}
+
+// logout is POST /logout; with ?ueberall=1 it ends every session of the account.
+func (a *App) logout(c echo.Context) error {
+	acc, err := accountOf(c)
+	if err != nil {
+		return err
+	}
+	if cookie, err := c.Cookie(sessionCookie); err == nil {
+		if err := a.store.DeleteSession(c.Request().Context(), cookie.Value); err != nil {
+			return err
+		}
+	}
+	if c.QueryParam("ueberall") == "1" {
+		if err := a.store.DeleteSessions(c.Request().Context(), acc.ID); err != nil {
+			return err
+		}
+	}
+	a.setSessionCookie(c, "", -time.Second)
+	return c.Redirect(http.StatusSeeOther, "/login")
+}
+
+// activatePage is GET /aktivieren.
+func (a *App) activatePage(c echo.Context) error {
+	return render(c, http.StatusOK, views.ActivatePage(views.Activate{Page: a.page("Zugang aktivieren", false),
+		CSRF: csrfToken(c), Code: c.QueryParam("code")}))
+}
+
+// activate is POST /aktivieren: the one-time code and a new password. Attempts are
+// throttled like logins, per address, so codes cannot be guessed.
+func (a *App) activate(c echo.Context) error {
+	code := strings.TrimSpace(c.FormValue("code"))
+	p := views.Activate{Page: a.page("Zugang aktivieren", false), CSRF: csrfToken(c), Code: code}
+	if wait := a.throttle.wait("", c.RealIP()); wait > 0 {
+		p.Error = waitMessage(wait)
+		return render(c, http.StatusTooManyRequests, views.ActivatePage(p))
+	}
+	pw := c.FormValue("password")
+	if pw != c.FormValue("password2") {
+		p.Error = "Die beiden Passwörter stimmen nicht überein."
+		return render(c, http.StatusBadRequest, views.ActivatePage(p))
+	}
+	if _, err := a.store.ActivateAccount(c.Request().Context(), code, pw, data.Actor{Name: "activation", Source: c.RealIP()}); err != nil {
+		if data.ErrorCode(err) != data.EINVALID {
+			return err
+		}
+		a.throttle.failed("", c.RealIP())
+		p.Error = activationMessage(err)
+		return render(c, http.StatusBadRequest, views.ActivatePage(p))
+	}
+	return c.Redirect(http.StatusSeeOther, "/login?aktiviert=1")
+}
+
+func activationMessage(err error) string {
+	switch {
+	case errors.Is(err, sqlite.ErrActivationCode):
+		return "Dieser Aktivierungscode ist unbekannt, schon benutzt oder abgelaufen. Bitte fordern Sie beim Betreiber einen neuen an."
+	case errors.Is(err, password.ErrTooShort):
+		return fmt.Sprintf("Das Passwort muss mindestens %d Zeichen haben.", password.MinLength)
+	case errors.Is(err, password.ErrCommon):
+		return "Dieses Passwort gehört zu den häufigsten Passwörtern. Bitte wählen Sie ein anderes."
+	case errors.Is(err, password.ErrPersonal):
+		return "Das Passwort darf nicht Ihr Benutzername oder der Name Ihrer Apotheke sein."
+	case errors.Is(err, password.ErrTooLong):
+		return "Das Passwort darf höchstens 256 Zeichen haben."
+	}
+	return "Das Passwort ist nicht zulässig."
+}
+
+// dashboard is GET /konto.
+func (a *App) dashboard(c echo.Context) error {
+	return a.renderDashboard(c, http.StatusOK, "", "", "")
+}
+
+func (a *App) renderDashboard(c echo.Context, status int, notice, errMsg, newToken string) error {
+	acc, err := accountOf(c)
+	if err != nil {
+		return err
+	}
+	if acc.Role != data.RolePharmacy {
+		return render(c, http.StatusOK, views.ProblemPage(views.Problem{Page: a.page("Betreiberkonto", false),
+			Heading: "Betreiberkonto", Message: "Sie sind als Betreiber angemeldet. Konten verwalten Sie derzeit mit „apoportal account“ auf dem Server."}))
+	}
+	ph, err := a.store.Pharmacy(c.Request().Context(), acc.PharmacyID)
+	if err != nil {
+		return err
+	}
+	tokens, err := a.store.APITokens(c.Request().Context(), acc.PharmacyID)
+	if err != nil {
+		return err
+	}
+	p := views.Dashboard{Page: a.page("Mein Konto", false), CSRF: csrfToken(c), Login: acc.Login,
+		Card: views.Card{Pharmacy: ph, Now: a.now()}, Notice: notice, Error: errMsg, NewToken: newToken}
+	for _, t := range tokens {
+		p.Tokens = append(p.Tokens, views.Token{ID: t.ID, CreatedAt: t.CreatedAt.In(data.Berlin()).Format("02.01.2006, 15:04")})
+	}
+	return render(c, status, views.DashboardPage(p))
+}
+
+// changeParticipation is POST /konto/teilnahme: the switch, a pause and the note. The
+// pharmacy is the session's; the form cannot name another.
+func (a *App) changeParticipation(c echo.Context) error {
+	acc, err := accountOf(c)
+	if err != nil {
+		return err
+	}
+	if acc.Role != data.RolePharmacy {
+		return echo.ErrForbidden
+	}
+	pa := data.Participation{Note: strings.TrimSpace(c.FormValue("note"))}
+	switch c.FormValue("participating") {
+	case "true":
+		pa.Participating = true
+	case "false":
+	default:
+		return a.renderDashboard(c, http.StatusBadRequest, "", "Ungültige Eingabe.", "")
+	}
+	if h := c.FormValue("pause_hours"); h != "" && h != "0" {
+		hours, err := strconv.Atoi(h)
+		if err != nil || hours < 1 || hours > 24 {
+			return a.renderDashboard(c, http.StatusBadRequest, "", "Ungültige Pausendauer.", "")
+		}
+		until := a.now().Add(time.Duration(hours) * time.Hour).UTC().Truncate(time.Minute)
+		pa.PausedUntil = &until
+	}
+	if len([]rune(pa.Note)) > maxNoteLength || strings.ContainsAny(pa.Note, "\r\n\t\x00") {
+		return a.renderDashboard(c, http.StatusBadRequest, "", "Der Hinweis darf höchstens 280 Zeichen in einer Zeile haben.", "")
+	}
+	if err := a.store.ChangeParticipation(c.Request().Context(), acc.PharmacyID, pa, a.actor(c, acc)); err != nil {
+		return err
+	}
+	if err := a.engine.Sync(c.Request().Context()); err != nil {
+		a.log.Warn("search index sync after a switch", "err", err)
+	}
+	return c.Redirect(http.StatusSeeOther, "/konto")
+}
+
+// createToken is POST /konto/token: a new API token, shown once.
+func (a *App) createToken(c echo.Context) error {
+	acc, err := accountOf(c)
+	if err != nil {
+		return err
+	}
+	if acc.Role != data.RolePharmacy {
+		return echo.ErrForbidden
+	}
+	_, token, err := a.store.CreateAPIToken(c.Request().Context(), acc.PharmacyID, a.actor(c, acc))
+	if err != nil {
+		return err
+	}
+	return a.renderDashboard(c, http.StatusOK, "Neuer Zugangsschlüssel erstellt.", "", token)
+}
+
+// revokeToken is POST /konto/token/{id}/widerrufen; a token of another pharmacy is not found.
+func (a *App) revokeToken(c echo.Context) error {
+	acc, err := accountOf(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Param("id"), 10, 64)
+	if err != nil || acc.Role != data.RolePharmacy {
+		return echo.ErrNotFound
+	}
+	if err := a.store.RevokeAPIToken(c.Request().Context(), acc.PharmacyID, id, a.actor(c, acc)); err != nil {
+		return err
+	}
+	return a.renderDashboard(c, http.StatusOK, "Zugangsschlüssel widerrufen.", "", "")
+}
