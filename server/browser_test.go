@@ -169,3 +169,80 @@ func TestBrowser_ListWorksWithoutTheMap(t *testing.T) {
 		t.Fatalf("%d results, map hidden %v", len(cards), mapHidden)
 	}
 }
+
+// The whole write side in one run: an operator creates an account, the pharmacy activates
+// it, logs in, switches participation off, and a citizen's search no longer lists it as
+// issuing.
+func TestBrowser_OperatorPharmacyCitizen(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DB, cfg.CookieSecure = sharedDBCopy(t), false
+	app, _ := openTestApp(t, cfg, nil)
+	addOperator(t, app)
+	base := serveApp(t, app)
+
+	operator := startBrowser(t)
+	var code string
+	err := chromedp.Run(operator,
+		chromedp.Navigate(base+"/login"),
+		chromedp.SendKeys(`#login`, "ops@example.org", chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, operatorPassword, chromedp.ByQuery),
+		chromedp.Submit(`#password`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#q`, chromedp.ByQuery),
+		chromedp.SendKeys(`#q`, pharmacyA, chromedp.ByQuery),
+		chromedp.Submit(`#q`, chromedp.ByQuery),
+		chromedp.Click(`[data-testid=admin-results] a`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=create-account-form]`, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid=create-account-form] #login`, "neue@example.org", chromedp.ByQuery),
+		chromedp.Submit(`[data-testid=create-account-form] #login`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=activation-code]`, chromedp.ByQuery),
+		chromedp.Text(`[data-testid=activation-code]`, &code, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	pharmacy := startBrowser(t)
+	var name string
+	var shot []byte
+	err = chromedp.Run(pharmacy,
+		chromedp.Navigate(base+"/aktivieren"),
+		chromedp.SendKeys(`#code`, code, chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, goodPassword, chromedp.ByQuery),
+		chromedp.SendKeys(`#password2`, goodPassword, chromedp.ByQuery),
+		chromedp.Submit(`#password2`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=login-form]`, chromedp.ByQuery),
+		chromedp.SendKeys(`#login`, "neue@example.org", chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, goodPassword, chromedp.ByQuery),
+		chromedp.Submit(`#password`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=switch-off]`, chromedp.ByQuery),
+		chromedp.Text(`[data-testid=dashboard-name]`, &name, chromedp.ByQuery),
+		chromedp.Click(`[data-testid=switch-off]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=switch-on]`, chromedp.ByQuery),
+		chromedp.FullScreenshot(&shot, 100),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if name != "Neue-Apotheke im Zentrum" {
+		t.Errorf("dashboard of %q", name)
+	}
+	if err := os.WriteFile(artifact(t, "pharmacy-dashboard.png"), shot, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	citizen := startBrowser(t)
+	var ids []*cdp.Node
+	err = chromedp.Run(citizen,
+		chromedp.Navigate(base+"/suche?q=01069&certificates=true"),
+		chromedp.WaitVisible(`[data-testid=results]`, chromedp.ByQuery),
+		chromedp.Nodes(`[data-testid=pharmacy]`, &ids, chromedp.ByQueryAll),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range ids {
+		if n.AttributeValue("data-id") == pharmacyA {
+			t.Fatal("the switched-off pharmacy is still listed as issuing")
+		}
+	}
+}

@@ -135,8 +135,7 @@ func (a *App) renderDashboard(c echo.Context, status int, notice, errMsg, newTok
 		return err
 	}
 	if acc.Role != data.RolePharmacy {
-		return render(c, http.StatusOK, views.ProblemPage(views.Problem{Page: a.page("Betreiberkonto", false),
-			Heading: "Betreiberkonto", Message: "Sie sind als Betreiber angemeldet. Konten verwalten Sie derzeit mit „apoportal account“ auf dem Server."}))
+		return c.Redirect(http.StatusSeeOther, "/admin")
 	}
 	ph, err := a.store.Pharmacy(c.Request().Context(), acc.PharmacyID)
 	if err != nil {

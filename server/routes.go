@@ -61,6 +61,13 @@ func (a *App) Handler() *echo.Echo {
 	acc.POST("/konto/teilnahme", a.changeParticipation, a.requireAccount)
 	acc.POST("/konto/token", a.createToken, a.requireAccount)
 	acc.POST("/konto/token/:id/widerrufen", a.revokeToken, a.requireAccount)
+	admin := acc.Group("/admin", a.requireAccount, requireOperator)
+	admin.GET("", a.adminHome)
+	admin.GET("/protokoll", a.adminAudit)
+	admin.GET("/apotheke/:id", a.adminPharmacy)
+	admin.POST("/apotheke/:id/zugang", a.adminCreateAccount)
+	admin.POST("/apotheke/:id/zugang/sperren", a.adminDisableAccount)
+	admin.POST("/apotheke/:id/zugang/code", a.adminReissueCode)
 	get("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 	return e
 }

@@ -389,12 +389,12 @@ func DashboardPage(p Dashboard) templ.Component {
 				return templ_7745c5c3_Err
 			}
 			if p.Card.Pharmacy.Participation.Participating {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<input type=\"hidden\" name=\"participating\" value=\"false\"> <button type=\"submit\" class=\"big off\" data-testid=\"switch-off\">Wir stellen jetzt keine Impfzertifikate aus</button>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 27, "<input type=\"hidden\" name=\"participating\" value=\"false\"> <button type=\"submit\" class=\"big off\" data-testid=\"switch-off\">Ausstellung beenden: Wir stellen jetzt keine Zertifikate aus</button>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<input type=\"hidden\" name=\"participating\" value=\"true\"> <button type=\"submit\" class=\"big on\" data-testid=\"switch-on\">Wir stellen Impfzertifikate aus</button>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 28, "<input type=\"hidden\" name=\"participating\" value=\"true\"> <button type=\"submit\" class=\"big on\" data-testid=\"switch-on\">Ausstellung starten: Wir stellen Impfzertifikate aus</button>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}

@@ -241,3 +241,21 @@ func (db *DB) APITokens(ctx context.Context, pharmacyID string) ([]APIToken, err
 	}
 	return out, rows.Err()
 }
+
+// AccountsOfPharmacy lists the accounts of one pharmacy.
+func (db *DB) AccountsOfPharmacy(ctx context.Context, pharmacyID string) ([]data.Account, error) {
+	rows, err := db.read.QueryContext(ctx, "SELECT "+accountColumns+" FROM accounts WHERE pharmacy_id = ? ORDER BY id", pharmacyID)
+	if err != nil {
+		return nil, fmt.Errorf("list accounts of %s: %w", pharmacyID, err)
+	}
+	defer rows.Close()
+	var out []data.Account
+	for rows.Next() {
+		a, err := scanAccount(rows)
+		if err != nil {
+			return nil, fmt.Errorf("read account: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
