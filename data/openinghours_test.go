@@ -99,3 +99,26 @@ func FuzzParseOpeningHours(f *testing.F) {
 		}
 	})
 }
+
+func TestParticipation_Status(t *testing.T) {
+	now := time.Date(2021, 6, 17, 9, 0, 0, 0, time.UTC)
+	hourAgo, weekAgo, later := now.Add(-time.Hour), now.Add(-7*24*time.Hour), now.Add(time.Hour)
+	for _, tt := range []struct {
+		p      Participation
+		maxAge time.Duration
+		want   CertificateStatus
+	}{
+		{Participation{}, 0, CertificatesInactive},
+		{Participation{Participating: true}, 0, CertificatesActive},
+		{Participation{Participating: true}, 72 * time.Hour, CertificatesUnconfirmed},
+		{Participation{Participating: true, ConfirmedAt: &hourAgo}, 72 * time.Hour, CertificatesActive},
+		{Participation{Participating: true, ConfirmedAt: &weekAgo}, 72 * time.Hour, CertificatesUnconfirmed},
+		{Participation{Participating: true, PausedUntil: &later, ConfirmedAt: &weekAgo}, 72 * time.Hour, CertificatesPaused},
+		{Participation{Participating: true, PausedUntil: &hourAgo, ConfirmedAt: &hourAgo}, 72 * time.Hour, CertificatesActive},
+		{Participation{Participating: false, ConfirmedAt: &weekAgo}, 72 * time.Hour, CertificatesInactive},
+	} {
+		if got := tt.p.Status(now, tt.maxAge); got != tt.want {
+			t.Errorf("%+v with max age %v: %s, want %s", tt.p, tt.maxAge, got, tt.want)
+		}
+	}
+}

@@ -105,6 +105,9 @@ const (
 	CertificatesActive   CertificateStatus = "active"
 	CertificatesPaused   CertificateStatus = "paused"
 	CertificatesInactive CertificateStatus = "inactive"
+	// CertificatesUnconfirmed is "active" that its pharmacy has not confirmed within the
+	// portal's maximum age: we do not claim what we do not know.
+	CertificatesUnconfirmed CertificateStatus = "unconfirmed"
 )
 
 // Participation is a pharmacy's own switch "we issue certificates", stored apart from the
@@ -116,20 +119,23 @@ type Participation struct {
 	ConfirmedAt   *time.Time
 }
 
-// Status is the participation as of now: a pause that has passed has ended by itself.
-func (p Participation) Status(now time.Time) CertificateStatus {
+// Status is the participation as of now: a pause that has passed has ended by itself, and
+// with maxAge > 0 an "active" not confirmed within maxAge is "unconfirmed".
+func (p Participation) Status(now time.Time, maxAge time.Duration) CertificateStatus {
 	switch {
 	case !p.Participating:
 		return CertificatesInactive
 	case p.PausedUntil != nil && now.Before(*p.PausedUntil):
 		return CertificatesPaused
+	case maxAge > 0 && (p.ConfirmedAt == nil || now.Sub(*p.ConfirmedAt) > maxAge):
+		return CertificatesUnconfirmed
 	}
 	return CertificatesActive
 }
 
-// Issuing reports whether the pharmacy issues certificates right now.
-func (p Participation) Issuing(now time.Time) bool {
-	return p.Status(now) == CertificatesActive
+// Issuing reports whether the pharmacy issues certificates right now, as far as we know.
+func (p Participation) Issuing(now time.Time, maxAge time.Duration) bool {
+	return p.Status(now, maxAge) == CertificatesActive
 }
 
 // OpenNow says whether the pharmacy is open at now and until when; known is false when

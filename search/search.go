@@ -38,6 +38,8 @@ type Query struct {
 	Limit        int
 	Offset       int
 	Now          time.Time
+	// MaxConfirmationAge > 0: a participation not confirmed within it is not "issuing".
+	MaxConfirmationAge time.Duration
 }
 
 // Hit is one pharmacy found; DistanceKm is set when the query had an origin.

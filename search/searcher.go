@@ -66,7 +66,12 @@ type Searcher struct {
 	locator   PostcodeLocator
 	gazetteer atomic.Pointer[Gazetteer]
 	now       func() time.Time
+	maxAge    time.Duration
 }
+
+// SetMaxConfirmationAge makes searches for issuing pharmacies leave out those whose
+// participation was not confirmed within d (0: no limit). Call before serving.
+func (s *Searcher) SetMaxConfirmationAge(d time.Duration) { s.maxAge = d }
 
 // NewSearcher returns a Searcher over engine. now is the clock (nil: time.Now).
 func NewSearcher(engine Engine, locator PostcodeLocator, g *Gazetteer, now func() time.Time) *Searcher {
@@ -115,7 +120,7 @@ func (s *Searcher) Search(ctx context.Context, r Request) (Response, error) {
 		return resp, nil
 	}
 	q := Query{Text: res.text, RadiusKm: r.RadiusKm, Certificates: r.Certificates, OpenNow: r.OpenNow,
-		Services: r.Services, Limit: r.Limit, Offset: r.Offset, Now: now}
+		Services: r.Services, Limit: r.Limit, Offset: r.Offset, Now: now, MaxConfirmationAge: s.maxAge}
 	if res.origin != nil {
 		q.Origin = &res.origin.Point
 	}

@@ -237,7 +237,7 @@ func TestSearch_Filters(t *testing.T) {
 		p := h.Pharmacy
 		oh, err := data.ParseOpeningHours(p.OpeningHours)
 		open, _ := oh.OpenAt(launch)
-		if !p.Participation.Issuing(launch) || !p.Offers(data.ServiceRapidTest) || err != nil || !open {
+		if !p.Participation.Issuing(launch, 0) || !p.Offers(data.ServiceRapidTest) || err != nil || !open {
 			t.Fatalf("filtered hit %+v", p)
 		}
 	}

@@ -70,7 +70,7 @@ func (a *App) renderAdminPharmacy(c echo.Context, status int, p views.AdminPharm
 	if p.Audit, err = a.store.AuditLog(ctx, id, 50); err != nil {
 		return err
 	}
-	p.Page, p.CSRF, p.Card = a.page("Betrieb: "+ph.Name, false), csrfToken(c), views.Card{Pharmacy: ph, Now: a.now()}
+	p.Page, p.CSRF, p.Card = a.page("Betrieb: "+ph.Name, false), csrfToken(c), views.Card{Pharmacy: ph, Now: a.now(), MaxAge: a.cfg.ConfirmationMaxAge}
 	return render(c, status, views.AdminPharmacyPage(p))
 }
 

@@ -60,12 +60,12 @@ type certificatesJSON struct {
 	ConfirmedAt *time.Time             `json:"confirmed_at"`
 }
 
-func newPharmacyJSON(p data.Pharmacy, distanceKm *float64, now time.Time) pharmacyJSON {
+func newPharmacyJSON(p data.Pharmacy, distanceKm *float64, now time.Time, maxAge time.Duration) pharmacyJSON {
 	out := pharmacyJSON{
 		ID: p.ID, Name: p.Name, Street: p.Street, HouseNumber: p.HouseNumber, Postcode: p.Postcode, City: p.City,
 		State: p.State, Lat: p.Lat, Lon: p.Lon, Phone: p.Phone, Website: p.Website, OpeningHours: p.OpeningHours,
 		Services: p.Services,
-		Certificates: certificatesJSON{Status: p.Participation.Status(now), Note: p.Participation.Note,
+		Certificates: certificatesJSON{Status: p.Participation.Status(now, maxAge), Note: p.Participation.Note,
 			PausedUntil: utc(p.Participation.PausedUntil), ConfirmedAt: utc(p.Participation.ConfirmedAt)},
 	}
 	if out.Services == nil {
@@ -112,7 +112,7 @@ func (a *App) searchAPI(c echo.Context) error {
 		out.Origin.Lat, out.Origin.Lon = &resp.Origin.Lat, &resp.Origin.Lon
 	}
 	for _, h := range resp.Hits {
-		out.Results = append(out.Results, newPharmacyJSON(h.Pharmacy, h.DistanceKm, resp.GeneratedAt))
+		out.Results = append(out.Results, newPharmacyJSON(h.Pharmacy, h.DistanceKm, resp.GeneratedAt, a.cfg.ConfirmationMaxAge))
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -130,5 +130,5 @@ func (a *App) pharmacyAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newPharmacyJSON(p, nil, a.now()))
+	return c.JSON(http.StatusOK, newPharmacyJSON(p, nil, a.now(), a.cfg.ConfirmationMaxAge))
 }

@@ -26,6 +26,9 @@ type Config struct {
 	MeiliTimeout  time.Duration // --meili-timeout, APOPORTAL_MEILI_TIMEOUT: deadline before falling back
 	CookieSecure  bool          // --cookie-secure, APOPORTAL_COOKIE_SECURE: cookies only over HTTPS (off only for local http)
 	SessionTTL    time.Duration // --session-ttl, APOPORTAL_SESSION_TTL: how long a login lasts
+	// --confirmation-max-age, APOPORTAL_CONFIRMATION_MAX_AGE: an "active" participation not
+	// confirmed by its pharmacy within this age is shown as "unconfirmed" (0: no limit).
+	ConfirmationMaxAge time.Duration
 }
 
 // DefaultConfig is the embedded default: a local file, the embedded engine, no map key.
@@ -120,6 +123,8 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.meiliFlags(c)
 	f.bool(&c.CookieSecure, "cookie-secure", "APOPORTAL_COOKIE_SECURE", "send session cookies only over HTTPS; false only for local http")
 	f.duration(&c.SessionTTL, "session-ttl", "APOPORTAL_SESSION_TTL", "how long a login lasts (a counter shift)")
+	f.duration(&c.ConfirmationMaxAge, "confirmation-max-age", "APOPORTAL_CONFIRMATION_MAX_AGE",
+		"show 'active' participation not confirmed within this age as 'unconfirmed' (0: no limit)")
 	f.duration(&c.MeiliTimeout, "meili-timeout", "APOPORTAL_MEILI_TIMEOUT", "deadline of a Meilisearch search before the embedded engine answers")
 }
 
@@ -133,6 +138,9 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 			return usageError{fmt.Sprintf("--tile-url %q is not an http(s) URL", c.TileURL)}
 		}
+	}
+	if c.ConfirmationMaxAge < 0 {
+		return usageError{"--confirmation-max-age must not be negative"}
 	}
 	if c.SearchTimeout <= 0 || c.SyncInterval <= 0 || c.MeiliTimeout <= 0 || c.SessionTTL <= 0 {
 		return usageError{"--search-timeout, --sync-interval and --meili-timeout must be positive"}

@@ -146,7 +146,7 @@ func (a *App) renderDashboard(c echo.Context, status int, notice, errMsg, newTok
 		return err
 	}
 	p := views.Dashboard{Page: a.page("Mein Konto", false), CSRF: csrfToken(c), Login: acc.Login,
-		Card: views.Card{Pharmacy: ph, Now: a.now()}, Notice: notice, Error: errMsg, NewToken: newToken}
+		Card: views.Card{Pharmacy: ph, Now: a.now(), MaxAge: a.cfg.ConfirmationMaxAge}, Notice: notice, Error: errMsg, NewToken: newToken}
 	for _, t := range tokens {
 		p.Tokens = append(p.Tokens, views.Token{ID: t.ID, CreatedAt: t.CreatedAt.In(data.Berlin()).Format("02.01.2006, 15:04")})
 	}

@@ -61,7 +61,7 @@ func (a *App) resultsPage(c echo.Context) error {
 		p.Suggestions = append(p.Suggestions, views.Link{Label: s, URL: "/suche?" + v.Encode()})
 	}
 	for _, h := range resp.Hits {
-		p.Cards = append(p.Cards, views.Card{Pharmacy: h.Pharmacy, DistanceKm: h.DistanceKm, Now: resp.GeneratedAt})
+		p.Cards = append(p.Cards, views.Card{Pharmacy: h.Pharmacy, DistanceKm: h.DistanceKm, Now: resp.GeneratedAt, MaxAge: a.cfg.ConfirmationMaxAge})
 	}
 	if r.Offset > 0 {
 		p.Prev = pageURL(values, max(0, r.Offset-r.Limit))
@@ -122,7 +122,7 @@ func (a *App) pharmacyPage(c echo.Context) error {
 		return err
 	}
 	p := views.Detail{Page: a.page(ph.Name+", "+ph.City, true), TileURL: a.cfg.TileURL,
-		Card: views.Card{Pharmacy: ph, Now: a.now()}}
+		Card: views.Card{Pharmacy: ph, Now: a.now(), MaxAge: a.cfg.ConfirmationMaxAge}}
 	p.Description = ph.Name + ", " + ph.Address()
 	return render(c, http.StatusOK, views.PharmacyPage(p))
 }

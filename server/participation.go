@@ -59,7 +59,7 @@ func (a *App) participationAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, newPharmacyJSON(p, nil, a.now()))
+	return c.JSON(http.StatusOK, newPharmacyJSON(p, nil, a.now(), a.cfg.ConfirmationMaxAge))
 }
 
 // tokenPharmacy authenticates the bearer token and returns its pharmacy.

@@ -221,3 +221,29 @@ func TestParticipationAPI_SwitchVisibleInSearch(t *testing.T) {
 	t.Logf("switch → visible in the public API over %d switches: p50 %s, p99 %s", len(took),
 		took[len(took)/2].Round(time.Microsecond), took[len(took)*99/100].Round(time.Microsecond))
 }
+
+// With a maximum confirmation age, what no pharmacy confirmed is not claimed as issuing.
+func TestConfirmationMaxAge_UnconfirmedIsNotClaimed(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DB, cfg.ConfirmationMaxAge = sharedDBCopy(t), 72*time.Hour
+	app, _ := openTestApp(t, cfg, nil)
+	h := app.Handler()
+	p := decode[pharmacyJSON](t, get(t, h, "/api/v1/pharmacies/"+pharmacyA))
+	if p.Certificates.Status != data.CertificatesUnconfirmed {
+		t.Fatalf("registry entry without confirmation is %q", p.Certificates.Status)
+	}
+	if body := decode[searchJSON](t, get(t, h, "/api/v1/pharmacies?q=01069&certificates=true")); body.Total != 0 {
+		t.Fatalf("%d unconfirmed pharmacies listed as issuing", body.Total)
+	}
+	if !strings.Contains(get(t, h, "/apotheke/"+pharmacyA).Body.String(), "Nicht aktuell bestätigt") {
+		t.Error("detail page does not say the status is unconfirmed")
+	}
+	_, tok := token(t, app, pharmacyA)
+	if rec := post(t, h, tok, `{"participating": true}`); rec.Code != http.StatusOK || decode[pharmacyJSON](t, rec).Certificates.Status != data.CertificatesActive {
+		t.Fatalf("confirmation: %d", rec.Code)
+	}
+	body := decode[searchJSON](t, get(t, h, "/api/v1/pharmacies?q=01069&certificates=true"))
+	if body.Total != 1 || body.Results[0].ID != pharmacyA {
+		t.Fatalf("after confirming, issuing: %+v", body.Results)
+	}
+}

@@ -106,6 +106,7 @@ func (a *App) open(ctx context.Context) error {
 		})
 	}
 	a.searcher = search.NewSearcher(engine, a.engine, search.NewGazetteer(pcs), a.now)
+	a.searcher.SetMaxConfirmationAge(a.cfg.ConfirmationMaxAge)
 	a.log.Info("search index loaded", "engine", a.engine.Name(), "pharmacies", a.engine.Len(), "postcodes", len(pcs),
 		"took", time.Since(start).Round(time.Millisecond), "demo", a.demo)
 	return nil

@@ -48,6 +48,7 @@ type Card struct {
 	Pharmacy   data.Pharmacy
 	DistanceKm *float64
 	Now        time.Time
+	MaxAge     time.Duration // confirmations older than this are not believed (0: no limit)
 }
 
 // Results is the search results page.
@@ -116,7 +117,7 @@ func since(now, t time.Time) string {
 	return fmt.Sprintf("vor %d Tagen", int(d.Hours()/24))
 }
 
-func (c Card) status() data.CertificateStatus { return c.Pharmacy.Participation.Status(c.Now) }
+func (c Card) status() data.CertificateStatus { return c.Pharmacy.Participation.Status(c.Now, c.MaxAge) }
 
 func (c Card) statusText() string {
 	switch c.status() {
@@ -124,6 +125,8 @@ func (c Card) statusText() string {
 		return "Stellt Impfzertifikate aus"
 	case data.CertificatesPaused:
 		return "Ausstellung pausiert bis " + dateTime(*c.Pharmacy.Participation.PausedUntil)
+	case data.CertificatesUnconfirmed:
+		return "Nicht aktuell bestätigt – bitte vorher anrufen"
 	}
 	return "Stellt derzeit keine Impfzertifikate aus"
 }

@@ -242,7 +242,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Page, error
 		if d.services&wantServices != wantServices {
 			return false
 		}
-		if q.Certificates && !d.p.Participation.Issuing(q.Now) {
+		if q.Certificates && !d.p.Participation.Issuing(q.Now, q.MaxConfirmationAge) {
 			return false
 		}
 		if q.OpenNow {

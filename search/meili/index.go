@@ -27,7 +27,7 @@ func indexSettings() *meilisearch.Settings {
 	return &meilisearch.Settings{
 		RankingRules:         []string{"sort", "words", "typo", "proximity", "attribute", "exactness"},
 		SearchableAttributes: []string{"name", "city", "postcode", "street"},
-		FilterableAttributes: []string{"_geo", "participating", "paused_until_ts", "services", "postcode"},
+		FilterableAttributes: []string{"_geo", "participating", "paused_until_ts", "confirmed_at_ts", "services", "postcode"},
 		SortableAttributes:   []string{"_geo"},
 		Pagination:           &meilisearch.Pagination{MaxTotalHits: maxTotalHits},
 	}

@@ -130,6 +130,7 @@ type document struct {
 	Source        string     `json:"source"`
 	Participating bool       `json:"participating"`
 	PausedUntilTS int64      `json:"paused_until_ts"` // Unix seconds; 0 when not paused, for filtering
+	ConfirmedTS   int64      `json:"confirmed_at_ts"` // Unix seconds; 0 when never confirmed, for filtering
 	PausedUntil   *time.Time `json:"paused_until"`
 	Note          string     `json:"note"`
 	ConfirmedAt   *time.Time `json:"confirmed_at"`
@@ -152,6 +153,9 @@ func newDocument(p data.Pharmacy) document {
 	}
 	if p.Participation.PausedUntil != nil {
 		d.PausedUntilTS = p.Participation.PausedUntil.Unix()
+	}
+	if p.Participation.ConfirmedAt != nil {
+		d.ConfirmedTS = p.Participation.ConfirmedAt.Unix()
 	}
 	return d
 }
@@ -186,6 +190,9 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Page, error
 	}
 	if q.Certificates {
 		filter = append(filter, "participating = true", fmt.Sprintf("paused_until_ts <= %d", q.Now.Unix()))
+		if q.MaxConfirmationAge > 0 {
+			filter = append(filter, fmt.Sprintf("confirmed_at_ts >= %d", q.Now.Add(-q.MaxConfirmationAge).Unix()))
+		}
 	}
 	for _, s := range q.Services {
 		filter = append(filter, fmt.Sprintf("services = %q", string(s)))

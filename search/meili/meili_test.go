@@ -422,3 +422,29 @@ func TestBehindTheLocalEngine_LocalAnswers(t *testing.T) {
 		t.Fatalf("meilisearch not asked again after catching up: %s", p.Engine)
 	}
 }
+
+func TestConfirmationMaxAge_BothEnginesAgree(t *testing.T) {
+	env := setup(t)
+	o := search.Point{Lat: 51.0413, Lon: 13.7391}
+	q := search.Query{Origin: &o, RadiusKm: 10, Certificates: true, Limit: 100, MaxConfirmationAge: 72 * time.Hour}
+	count := func() (int, int) {
+		q.Now = time.Now()
+		return mustSearch(t, env.local, q).Total, mustSearch(t, env.meili, q).Total
+	}
+	if l, m := count(); l != 0 || m != 0 {
+		t.Fatalf("unconfirmed listed as issuing: local %d, meilisearch %d", l, m)
+	}
+	ctx := context.Background()
+	if err := env.store.ChangeParticipation(ctx, "306345139", data.Participation{Participating: true}, testActor); err != nil {
+		t.Fatal(err)
+	}
+	if err := env.local.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.meili.Sync(ctx, env.store); err != nil {
+		t.Fatal(err)
+	}
+	if l, m := count(); l != 1 || m != 1 {
+		t.Fatalf("one confirmed pharmacy: local %d, meilisearch %d", l, m)
+	}
+}
