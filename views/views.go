@@ -117,7 +117,9 @@ func since(now, t time.Time) string {
 	return fmt.Sprintf("vor %d Tagen", int(d.Hours()/24))
 }
 
-func (c Card) status() data.CertificateStatus { return c.Pharmacy.Participation.Status(c.Now, c.MaxAge) }
+func (c Card) status() data.CertificateStatus {
+	return c.Pharmacy.Participation.Status(c.Now, c.MaxAge)
+}
 
 func (c Card) statusText() string {
 	switch c.status() {
