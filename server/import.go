@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/data/importer"
 	"github.com/apoportal/apoportal/data/sqlite"
 )
@@ -57,7 +58,7 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 		if err != nil {
 			return fmt.Errorf("import %s %s: %w", kind, path, err)
 		}
-		sum, err := db.UpsertPharmacies(ctx, ps)
+		sum, err := db.ImportPharmacies(ctx, ps, data.Actor{Name: "cli", Source: "cli"}, kind+" "+path)
 		if err != nil {
 			return err
 		}

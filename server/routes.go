@@ -31,7 +31,9 @@ func (a *App) Handler() *echo.Echo {
 		ContentSecurityPolicy: a.contentSecurityPolicy(),
 		ReferrerPolicy:        "strict-origin-when-cross-origin",
 	}))
-	e.Use(middleware.BodyLimit("1M"))
+	// Bodies are small everywhere but the registry upload, which has its own limit.
+	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M",
+		Skipper: func(c echo.Context) bool { return c.Request().URL.Path == "/admin/import" }}))
 	e.Use(middleware.ContextTimeout(a.cfg.SearchTimeout + 3*time.Second))
 
 	// Every page answers HEAD as GET does (monitors and proxies use it); net/http drops the body.
@@ -68,6 +70,9 @@ func (a *App) Handler() *echo.Echo {
 	admin.POST("/apotheke/:id/zugang", a.adminCreateAccount)
 	admin.POST("/apotheke/:id/zugang/sperren", a.adminDisableAccount)
 	admin.POST("/apotheke/:id/zugang/code", a.adminReissueCode)
+	admin.GET("/import", a.adminImportPage)
+	admin.POST("/import", a.adminImportPreview, middleware.BodyLimit("21M"))
+	admin.POST("/import/:id", a.adminImportApply)
 	get("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 	return e
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/apoportal/apoportal/search/local"
 	"github.com/apoportal/apoportal/search/meili"
 	"github.com/apoportal/apoportal/static"
+	"github.com/patrickmn/go-cache"
 )
 
 // App is the running portal: configuration, store, search and assets. Handlers are its
@@ -30,6 +31,7 @@ type App struct {
 	assets   *static.Assets
 	demo     bool
 	throttle *throttle
+	pending  *cache.Cache // previewed registry uploads, by random id
 	now      func() time.Time
 }
 
@@ -66,7 +68,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.
 	if err != nil {
 		return nil, err
 	}
-	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: newThrottle(now)}
+	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: newThrottle(now), pending: newPendingImports()}
 	if err := app.open(ctx); err != nil {
 		store.Close()
 		return nil, err

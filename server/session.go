@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -143,4 +145,13 @@ func waitMessage(d time.Duration) string {
 		secs = 1
 	}
 	return fmt.Sprintf("Zu viele Fehlversuche. Bitte warten Sie %d Sekunden und versuchen Sie es dann erneut.", secs)
+}
+
+// randomID is an unguessable id for server-side state named in a URL.
+func randomID() string {
+	b := make([]byte, 18)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -287,3 +287,17 @@ func FuzzReadGazetteer(f *testing.F) {
 		}
 	})
 }
+
+func TestDiff(t *testing.T) {
+	stored := []data.Pharmacy{{ID: "1", Name: "A", City: "X", Lat: 53, Lon: 9}, {ID: "2", Name: "B", Lat: 53, Lon: 9}}
+	incoming := []data.Pharmacy{
+		{ID: "1", Name: "A", City: "Y", Lat: 53, Lon: 9, Participation: data.Participation{Participating: true}},
+		{ID: "2", Name: "B", Lat: 53, Lon: 9},
+		{ID: "3", Name: "C"},
+	}
+	p := Diff(stored, incoming)
+	if len(p.New) != 1 || p.New[0].ID != "3" || p.Unchanged != 1 || len(p.Changed) != 1 ||
+		len(p.Changed[0].Fields) != 1 || p.Changed[0].Fields[0] != (FieldChange{"city", "X", "Y"}) {
+		t.Fatalf("preview %+v", p)
+	}
+}

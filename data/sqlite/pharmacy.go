@@ -27,6 +27,16 @@ const pharmacyFrom = ` FROM pharmacies p LEFT JOIN participations pa ON pa.pharm
 // one transaction: either all of them are stored or none. A new pharmacy gets the
 // participation it comes with; a known one keeps its own, whatever the file says.
 func (db *DB) UpsertPharmacies(ctx context.Context, ps []data.Pharmacy) (ImportSummary, error) {
+	return db.upsertPharmacies(ctx, ps, nil, "")
+}
+
+// ImportPharmacies is UpsertPharmacies with an audit log entry in the same transaction,
+// for imports by people (operators, the command line).
+func (db *DB) ImportPharmacies(ctx context.Context, ps []data.Pharmacy, actor data.Actor, what string) (ImportSummary, error) {
+	return db.upsertPharmacies(ctx, ps, &actor, what)
+}
+
+func (db *DB) upsertPharmacies(ctx context.Context, ps []data.Pharmacy, actor *data.Actor, what string) (ImportSummary, error) {
 	var sum ImportSummary
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		seq, err := nextSeq(ctx, tx)
@@ -74,7 +84,11 @@ func (db *DB) UpsertPharmacies(ctx context.Context, ps []data.Pharmacy) (ImportS
 				sum.Updated++
 			}
 		}
-		return nil
+		if actor == nil {
+			return nil
+		}
+		return audit(ctx, tx, db.now(), *actor, "", "registry.import", "",
+			fmt.Sprintf("%s: %d new, %d updated", what, sum.Inserted, sum.Updated))
 	})
 	if err != nil {
 		return ImportSummary{}, fmt.Errorf("upsert pharmacies: %w", err)
