@@ -70,6 +70,13 @@ func (a *App) renderAdminPharmacy(c echo.Context, status int, p views.AdminPharm
 	if p.Audit, err = a.store.AuditLog(ctx, id, 50); err != nil {
 		return err
 	}
+	corrections, err := a.store.Corrections(ctx, id)
+	if err != nil {
+		return err
+	}
+	for _, cr := range corrections {
+		p.Corrections = append(p.Corrections, cr.CreatedAt.In(data.Berlin()).Format("02.01.2006 15:04")+": "+cr.Message)
+	}
 	p.Page, p.CSRF, p.Card = a.page("Betrieb: "+ph.Name, false), csrfToken(c), views.Card{Pharmacy: ph, Now: a.now(), MaxAge: a.cfg.ConfirmationMaxAge}
 	return render(c, status, views.AdminPharmacyPage(p))
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/PuerkitoBio/goquery"
 	"net/http"
 	"net/url"
 	"strings"
@@ -76,5 +77,72 @@ func TestAdmin_OperatorManagesAccounts(t *testing.T) {
 	accounts, _ := app.store.AccountsOfPharmacy(context.Background(), pharmacyB)
 	if len(accounts) != 1 || accounts[0].DisabledAt == nil {
 		t.Fatalf("account not disabled: %+v", accounts)
+	}
+}
+
+func TestCorrection_ReportedByPharmacySeenByOperator(t *testing.T) {
+	app, base, _, _ := kontoApp(t, true)
+	addOperator(t, app)
+	pharmacy := newBrowserless(t, base)
+	pharmacy.login("neue@example.org", goodPassword)
+	res, d := pharmacy.submit("/konto", "/konto/korrektur", url.Values{"message": {"Hausnummer ist 115, nicht 113. <b>Danke</b>"}}, true)
+	if res.StatusCode != http.StatusOK || d.Find("[data-testid=notice]").Length() != 1 {
+		t.Fatalf("report: %d", res.StatusCode)
+	}
+	if res, _ := pharmacy.submit("/konto", "/konto/korrektur", url.Values{"message": {"   "}}, true); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("empty report: %d", res.StatusCode)
+	}
+	ops := newBrowserless(t, base)
+	ops.login("ops@example.org", operatorPassword)
+	_, d = ops.get("/admin/apotheke/" + pharmacyA)
+	html, _ := d.Find("[data-testid=corrections]").Html()
+	if !strings.Contains(html, "Hausnummer ist 115") || strings.Contains(html, "<b>") {
+		t.Fatalf("operator sees %q", html)
+	}
+}
+
+// After every flow that handles secrets, no page and no log line holds a password, its
+// hash, a token, a session id or an activation code.
+func TestSecrets_NeverInPagesOrLogs(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DB, cfg.CookieSecure = sharedDBCopy(t), false
+	app, logs := openTestApp(t, cfg, nil)
+	base := serveApp(t, app)
+	_, code, err := app.store.CreateAccount(context.Background(), data.RolePharmacy, "neue@example.org", pharmacyA, data.Actor{Name: "test", Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowserless(t, base)
+	var pages strings.Builder
+	keep := func(d *goquery.Document) {
+		h, _ := d.Html()
+		pages.WriteString(h)
+	}
+	_, d := b.submit("/aktivieren", "/aktivieren", url.Values{"code": {code}, "password": {goodPassword}, "password2": {goodPassword}}, true)
+	keep(d)
+	b.login("neue@example.org", "falsches Passwort!!")
+	b.login("neue@example.org", goodPassword)
+	_, d = b.submit("/konto", "/konto/token", url.Values{}, true)
+	token := d.Find("[data-testid=new-token]").Text()
+	for _, path := range []string{"/konto", "/", "/suche?q=01069", "/apotheke/" + pharmacyA, "/readyz"} {
+		_, d := b.get(path)
+		keep(d)
+	}
+	accounts, _ := app.store.AccountsOfPharmacy(context.Background(), pharmacyA)
+	if len(accounts) != 1 || !accounts[0].Activated {
+		t.Fatal("account not activated")
+	}
+	session := b.cookie(sessionCookie)
+	for name, secret := range map[string]string{"password": goodPassword, "password hash": "$argon2id$", "activation code": code,
+		"session id": session} {
+		if strings.Contains(logs.String(), secret) {
+			t.Errorf("a log line holds the %s", name)
+		}
+		if strings.Contains(pages.String(), secret) {
+			t.Errorf("a page holds the %s", name)
+		}
+	}
+	if token == "" || strings.Contains(logs.String(), token) || strings.Contains(pages.String(), token) {
+		t.Error("the API token is in a log line or shown again")
 	}
 }

@@ -191,6 +191,25 @@ func (a *App) changeParticipation(c echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/konto")
 }
 
+// reportCorrection is POST /konto/korrektur: the pharmacy says its registry entry is wrong.
+func (a *App) reportCorrection(c echo.Context) error {
+	acc, err := accountOf(c)
+	if err != nil {
+		return err
+	}
+	if acc.Role != data.RolePharmacy {
+		return echo.ErrForbidden
+	}
+	err = a.store.ReportCorrection(c.Request().Context(), acc.PharmacyID, acc.ID, c.FormValue("message"), a.actor(c, acc))
+	switch data.ErrorCode(err) {
+	case "":
+		return a.renderDashboard(c, http.StatusOK, "Danke, Ihre Korrektur ist gemeldet.", "", "")
+	case data.EINVALID:
+		return a.renderDashboard(c, http.StatusBadRequest, "", "Bitte beschreiben Sie die Korrektur in höchstens 2000 Zeichen.", "")
+	}
+	return err
+}
+
 // createToken is POST /konto/token: a new API token, shown once.
 func (a *App) createToken(c echo.Context) error {
 	acc, err := accountOf(c)
