@@ -247,3 +247,40 @@ func TestConfirmationMaxAge_UnconfirmedIsNotClaimed(t *testing.T) {
 		t.Fatalf("after confirming, issuing: %+v", body.Results)
 	}
 }
+
+func TestReportsAPI(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	h := app.Handler()
+	_, tok := token(t, app, pharmacyA)
+	post := func(token, body string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/api/v1/reports", strings.NewReader(body))
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := post(tok, `{"kind": "issuing_failed", "message": "Zentraler Server antwortet nicht"}`); rec.Code != http.StatusAccepted {
+		t.Fatalf("report: %d %s", rec.Code, rec.Body.String())
+	}
+	if rec := post("", `{"kind": "issuing_failed"}`); rec.Code != http.StatusUnauthorized {
+		t.Errorf("without token: %d", rec.Code)
+	}
+	for body, field := range map[string]string{`{"kind": "printer_jam"}`: "kind", `{"kind": "issuing_failed", "pharmacy_id": "x"}`: "pharmacy_id",
+		`{"kind": "issuing_failed", "message": "a\nb"}`: "message"} {
+		if rec := post(tok, body); rec.Code != http.StatusBadRequest || decode[apiError](t, rec).Error.Field != field {
+			t.Errorf("%s: %d", body, rec.Code)
+		}
+	}
+	log, _ := app.store.AuditLog(context.Background(), pharmacyA, 5)
+	n := 0
+	for _, e := range log {
+		if e.Action == "report.issuing_failed" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d reports stored, want 1", n)
+	}
+}

@@ -49,7 +49,9 @@ func (a *App) Handler() *echo.Echo {
 	get("/healthz", a.healthz)
 	get("/readyz", a.readyz)
 	get("/static/*", a.serveAsset)
-	e.POST("/api/v1/participation", a.participationAPI, tokenRateLimit())
+	writes := tokenRateLimit()
+	e.POST("/api/v1/participation", a.participationAPI, writes)
+	e.POST("/api/v1/reports", a.reportsAPI, writes)
 
 	// Accounts: private, never cached, every form CSRF-protected. The public pages above stay
 	// free of cookies so caches can keep them.
