@@ -22,9 +22,9 @@ import (
 
 // Limits of what a pharmacy may say about its participation.
 const (
-	maxNoteLength       = 280
-	maxPause            = 14 * 24 * time.Hour
-	maxParticipationKiB = 16
+	maxNoteLength = 280
+	maxPause      = 14 * 24 * time.Hour
+	maxBodyKiB    = 16 // request bodies of the write API
 )
 
 // participationRequest is the body of POST /api/v1/participation.
@@ -71,22 +71,30 @@ func (a *App) tokenPharmacy(c echo.Context) (pharmacyID string, tokenID int64, e
 	return a.store.PharmacyOfToken(c.Request().Context(), strings.TrimSpace(token))
 }
 
-func (a *App) readParticipation(c echo.Context) (data.Participation, error) {
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxParticipationKiB<<10+1))
+// decodeBody reads one JSON object of at most maxBodyKiB into v, rejecting unknown fields.
+func decodeBody(c echo.Context, v any) error {
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBodyKiB<<10+1))
 	if err != nil {
-		return data.Participation{}, &data.Error{Code: data.EINVALID, Message: "could not read the body"}
+		return &data.Error{Code: data.EINVALID, Message: "could not read the body"}
 	}
-	if len(body) > maxParticipationKiB<<10 {
-		return data.Participation{}, echo.NewHTTPError(http.StatusRequestEntityTooLarge)
+	if len(body) > maxBodyKiB<<10 {
+		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
-	var req participationRequest
-	if err := dec.Decode(&req); err != nil {
-		return data.Participation{}, jsonBodyError(err)
+	if err := dec.Decode(v); err != nil {
+		return jsonBodyError(err)
 	}
 	if dec.More() {
-		return data.Participation{}, &data.Error{Code: data.EINVALID, Message: "the body must be one JSON object"}
+		return &data.Error{Code: data.EINVALID, Message: "the body must be one JSON object"}
+	}
+	return nil
+}
+
+func (a *App) readParticipation(c echo.Context) (data.Participation, error) {
+	var req participationRequest
+	if err := decodeBody(c, &req); err != nil {
+		return data.Participation{}, err
 	}
 	if req.Participating == nil {
 		return data.Participation{}, invalid("participating", "is required: true or false")

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"unicode"
@@ -28,21 +25,9 @@ func (a *App) reportsAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxParticipationKiB<<10+1))
-	if err != nil {
-		return &data.Error{Code: data.EINVALID, Message: "could not read the body"}
-	}
-	if len(body) > maxParticipationKiB<<10 {
-		return echo.NewHTTPError(http.StatusRequestEntityTooLarge)
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	var req reportRequest
-	if err := dec.Decode(&req); err != nil {
-		return jsonBodyError(err)
-	}
-	if dec.More() {
-		return &data.Error{Code: data.EINVALID, Message: "the body must be one JSON object"}
+	if err := decodeBody(c, &req); err != nil {
+		return err
 	}
 	if req.Kind != data.ReportIssuingFailed {
 		return invalid("kind", "must be %q", data.ReportIssuingFailed)

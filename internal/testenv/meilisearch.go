@@ -30,30 +30,16 @@ func meilisearchBinary(t testing.TB) string {
 	if p := os.Getenv("APOPORTAL_MEILISEARCH"); p != "" {
 		return p
 	}
-	dir, err := os.Getwd()
+	p := filepath.Join(repoRoot(t), "node_modules", "@gaubee", "meilisearch-linux-amd64", "meilisearch")
+	info, err := os.Stat(p)
 	if err != nil {
-		t.Fatal(err)
+		missing(t, "meilisearch not installed (make assets installs it from npm): %v", err)
+		return ""
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			p := filepath.Join(dir, "node_modules", "@gaubee", "meilisearch-linux-amd64", "meilisearch")
-			info, err := os.Stat(p)
-			if err != nil {
-				missing(t, "meilisearch not installed (make assets installs it from npm): %v", err)
-				return ""
-			}
-			if info.Mode()&0o111 == 0 {
-				missing(t, "%s is not executable (make assets marks it)", p)
-			}
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			missing(t, "repository root not found")
-			return ""
-		}
-		dir = parent
+	if info.Mode()&0o111 == 0 {
+		missing(t, "%s is not executable (make assets marks it)", p)
 	}
+	return p
 }
 
 // StartMeilisearch starts Meilisearch for one test and stops it when the test ends.

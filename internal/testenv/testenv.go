@@ -22,6 +22,25 @@ func missing(t testing.TB, format string, args ...any) {
 	t.Skipf(format, args...)
 }
 
+// repoRoot is the folder of go.mod above the working directory.
+func repoRoot(t testing.TB) string {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			t.Fatal("repository root not found above the working directory")
+		}
+		dir = parent
+	}
+}
+
 // SharedData returns the path of a file in ../shared/data beside the repository
 // (APOPORTAL_SHARED_DATA overrides the folder).
 func SharedData(t testing.TB, name string) string {
@@ -29,25 +48,11 @@ func SharedData(t testing.TB, name string) string {
 	if dir := os.Getenv("APOPORTAL_SHARED_DATA"); dir != "" {
 		return filepath.Join(dir, name)
 	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
+	p := filepath.Join(repoRoot(t), "..", "shared", "data", name)
+	if _, err := os.Stat(p); err != nil {
+		missing(t, "shared data %s not found beside the repository: %v", name, err)
 	}
-	for {
-		p := filepath.Join(dir, "..", "shared", "data", name)
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			if _, err := os.Stat(p); err != nil {
-				missing(t, "shared data %s not found beside the repository: %v", name, err)
-			}
-			return p
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			missing(t, "repository root not found above the working directory")
-			return ""
-		}
-		dir = parent
-	}
+	return p
 }
 
 // Chromium returns the path of the Chromium binary (APOPORTAL_CHROMIUM overrides).
