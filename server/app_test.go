@@ -149,3 +149,5 @@ func readAll(t *testing.T, r io.Reader) string {
 }
 
 func errorsAs(err error, target any) bool { return errors.As(err, target) }
+
+func jsonUnmarshal(s string, v any) error { return json.Unmarshal([]byte(s), v) }

@@ -29,21 +29,26 @@ type Config struct {
 	// --confirmation-max-age, APOPORTAL_CONFIRMATION_MAX_AGE: an "active" participation not
 	// confirmed by its pharmacy within this age is shown as "unconfirmed" (0: no limit).
 	ConfirmationMaxAge time.Duration
+	NationalURL        string        // --national-url, APOPORTAL_NATIONAL_URL: the national issuing service to probe
+	ProbeInterval      time.Duration // --probe-interval, APOPORTAL_PROBE_INTERVAL: between probes while it is up
+	ReportThreshold    int           // --report-threshold: distinct pharmacies reporting within 15 min that raise "Störung gemeldet"
 }
 
 // DefaultConfig is the embedded default: a local file, the embedded engine, no map key.
 func DefaultConfig() Config {
 	return Config{
-		Addr:          "127.0.0.1:8080",
-		DB:            "apoportal.db",
-		TileURL:       "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-		SearchTimeout: 2 * time.Second,
-		SyncInterval:  250 * time.Millisecond,
-		LogLevel:      "info",
-		MeiliIndex:    "pharmacies",
-		MeiliTimeout:  300 * time.Millisecond,
-		CookieSecure:  true,
-		SessionTTL:    12 * time.Hour,
+		Addr:            "127.0.0.1:8080",
+		DB:              "apoportal.db",
+		TileURL:         "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+		SearchTimeout:   2 * time.Second,
+		SyncInterval:    250 * time.Millisecond,
+		LogLevel:        "info",
+		MeiliIndex:      "pharmacies",
+		MeiliTimeout:    300 * time.Millisecond,
+		CookieSecure:    true,
+		SessionTTL:      12 * time.Hour,
+		ProbeInterval:   30 * time.Second,
+		ReportThreshold: 5,
 	}
 }
 
@@ -123,6 +128,9 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.meiliFlags(c)
 	f.bool(&c.CookieSecure, "cookie-secure", "APOPORTAL_COOKIE_SECURE", "send session cookies only over HTTPS; false only for local http")
 	f.duration(&c.SessionTTL, "session-ttl", "APOPORTAL_SESSION_TTL", "how long a login lasts (a counter shift)")
+	f.string(&c.NationalURL, "national-url", "APOPORTAL_NATIONAL_URL", "URL of the national issuing service to probe; empty: not monitored")
+	f.duration(&c.ProbeInterval, "probe-interval", "APOPORTAL_PROBE_INTERVAL", "time between probes of the national service while it is up")
+	f.fs.IntVar(&c.ReportThreshold, "report-threshold", c.ReportThreshold, "distinct pharmacies reporting failures within 15 minutes that raise 'Störung gemeldet'")
 	f.duration(&c.ConfirmationMaxAge, "confirmation-max-age", "APOPORTAL_CONFIRMATION_MAX_AGE",
 		"show 'active' participation not confirmed within this age as 'unconfirmed' (0: no limit)")
 	f.duration(&c.MeiliTimeout, "meili-timeout", "APOPORTAL_MEILI_TIMEOUT", "deadline of a Meilisearch search before the embedded engine answers")
@@ -138,6 +146,15 @@ func (c Config) Validate() error {
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") {
 			return usageError{fmt.Sprintf("--tile-url %q is not an http(s) URL", c.TileURL)}
 		}
+	}
+	if c.NationalURL != "" {
+		u, err := url.Parse(c.NationalURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return usageError{fmt.Sprintf("--national-url %q is not an http(s) URL", c.NationalURL)}
+		}
+	}
+	if c.ProbeInterval < time.Second || c.ReportThreshold < 1 {
+		return usageError{"--probe-interval must be at least 1s and --report-threshold at least 1"}
 	}
 	if c.ConfirmationMaxAge < 0 {
 		return usageError{"--confirmation-max-age must not be negative"}

@@ -40,5 +40,6 @@ func (a *App) reportsAPI(c echo.Context) error {
 	if err := a.store.AddReport(c.Request().Context(), data.Report{PharmacyID: pharmacyID, Kind: req.Kind, Message: req.Message}, actor); err != nil {
 		return err
 	}
+	a.recountReports(c.Request().Context())
 	return c.JSON(http.StatusAccepted, map[string]string{"status": "accepted"})
 }

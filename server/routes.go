@@ -46,6 +46,8 @@ func (a *App) Handler() *echo.Echo {
 	get("/apotheke/:id", a.pharmacyPage)
 	get("/api/v1/pharmacies", a.searchAPI)
 	get("/api/v1/pharmacies/:id", a.pharmacyAPI)
+	get("/status", a.statusPage)
+	get("/api/v1/status", a.statusAPI)
 	get("/healthz", a.healthz)
 	get("/readyz", a.readyz)
 	get("/static/*", a.serveAsset)

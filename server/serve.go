@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/apoportal/apoportal/data/demo"
@@ -14,6 +15,7 @@ import (
 	"github.com/apoportal/apoportal/search"
 	"github.com/apoportal/apoportal/search/local"
 	"github.com/apoportal/apoportal/search/meili"
+	"github.com/apoportal/apoportal/server/monitor"
 	"github.com/apoportal/apoportal/static"
 	"github.com/patrickmn/go-cache"
 )
@@ -21,18 +23,20 @@ import (
 // App is the running portal: configuration, store, search and assets. Handlers are its
 // methods; it holds no other state.
 type App struct {
-	cfg      Config
-	log      *slog.Logger
-	store    *sqlite.DB
-	engine   *local.Engine
-	meili    *meili.Engine   // nil without --meili-url
-	breaker  *search.Breaker // guards meili
-	searcher *search.Searcher
-	assets   *static.Assets
-	demo     bool
-	throttle *throttle
-	pending  *cache.Cache // previewed registry uploads, by random id
-	now      func() time.Time
+	cfg       Config
+	log       *slog.Logger
+	store     *sqlite.DB
+	engine    *local.Engine
+	meili     *meili.Engine   // nil without --meili-url
+	breaker   *search.Breaker // guards meili
+	searcher  *search.Searcher
+	assets    *static.Assets
+	demo      bool
+	throttle  *throttle
+	pending   *cache.Cache     // previewed registry uploads, by random id
+	monitor   *monitor.Monitor // nil without --national-url
+	reporting atomic.Int64     // distinct pharmacies reporting failures in the last 15 minutes
+	now       func() time.Time
 }
 
 func serveCommand(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
@@ -109,6 +113,13 @@ func (a *App) open(ctx context.Context) error {
 	}
 	a.searcher = search.NewSearcher(engine, a.engine, search.NewGazetteer(pcs), a.now)
 	a.searcher.SetMaxConfirmationAge(a.cfg.ConfirmationMaxAge)
+	if a.cfg.NationalURL != "" {
+		a.monitor = monitor.New([]monitor.Target{{
+			ID: "national", Name: "Zentraler Ausstellungsserver", URL: a.cfg.NationalURL,
+			Timeout: min(10*time.Second, a.cfg.ProbeInterval), Interval: a.cfg.ProbeInterval,
+			MaxInterval: min(8*a.cfg.ProbeInterval, 5*time.Minute), MaxResponseTime: 2 * time.Second, Confirmations: 2,
+		}}, a.now, nil)
+	}
 	a.log.Info("search index loaded", "engine", a.engine.Name(), "pharmacies", a.engine.Len(), "postcodes", len(pcs),
 		"took", time.Since(start).Round(time.Millisecond), "demo", a.demo)
 	return nil
@@ -151,6 +162,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopBackground()
 	go a.engine.Follow(bg, a.cfg.SyncInterval, func(err error) { a.log.Warn("search index sync failed", "err", err) })
 	go a.followGazetteer(bg, 10*time.Second)
+	if a.monitor != nil {
+		go a.monitor.Run(bg)
+	}
+	go a.countReports(bg, 10*time.Second)
 	if a.meili != nil {
 		// Meilisearch may be down at start: Follow prepares it when it answers.
 		go a.meili.Follow(bg, a.store, a.cfg.SyncInterval, time.Minute, func(err error) {

@@ -25,6 +25,7 @@ type Page struct {
 	Assets      Assets
 	Demo        bool // the database holds the generated demo registry
 	Map         bool // the page shows a map
+	Banner      *Banner
 }
 
 // SearchForm is the state of the search form.

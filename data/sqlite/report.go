@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"time"
 
 	"github.com/apoportal/apoportal/data"
 )
@@ -23,4 +24,15 @@ func (db *DB) AddReport(ctx context.Context, r data.Report, actor data.Actor) er
 		return fmt.Errorf("add report of %s: %w", r.PharmacyID, err)
 	}
 	return nil
+}
+
+// ReportingPharmacies counts the distinct pharmacies that reported kind since t: one
+// pharmacy counts once however often it reports.
+func (db *DB) ReportingPharmacies(ctx context.Context, kind data.ReportKind, since time.Time) (int, error) {
+	var n int
+	if err := db.read.QueryRowContext(ctx, "SELECT COUNT(DISTINCT pharmacy_id) FROM reports WHERE kind = ? AND created_at >= ?",
+		string(kind), formatTime(since)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count reports: %w", err)
+	}
+	return n, nil
 }

@@ -1,0 +1,301 @@
+// Package monitor probes the national certificate-issuing service (and any other target)
+// and decides, from consecutive results, whether it is operational, degraded, down or
+// unknown. Probes are gentle: one in flight per target, jittered, and spaced out further
+// while a target is down, so the portal never becomes the load that keeps it down.
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// State of a target.
+type State string
+
+// States, as the public status API names them.
+const (
+	Operational State = "operational"
+	Degraded    State = "degraded" // slow, or failing some of the time
+	Down        State = "down"
+	Unknown     State = "unknown" // no recent data: we do not pretend
+)
+
+// Target is something to probe.
+type Target struct {
+	ID, Name        string
+	URL             string
+	Method          string        // GET by default
+	Timeout         time.Duration // per probe
+	Interval        time.Duration // between probes while up
+	MaxInterval     time.Duration // backoff limit while down
+	Expect          []int         // accepted status codes; 200-299 when empty
+	MaxResponseTime time.Duration // slower answers count as degraded
+	BodyContains    string        // optional condition on the body
+	Confirmations   int           // consecutive results needed to change state
+}
+
+// Result is one probe.
+type Result struct {
+	At      time.Time
+	Latency time.Duration
+	Status  int
+	Outcome State // operational, degraded (slow) or down
+	Error   string
+}
+
+// Status is a target's state as the monitor believes it.
+type Status struct {
+	ID, Name  string
+	State     State
+	Since     time.Time // when State began (zero while unknown from the start)
+	CheckedAt time.Time // last probe
+	Message   string    // what the last failure was, in plain words
+	LatencyMS struct{ P50, P95 int64 }
+}
+
+// Monitor probes its targets until its context ends. It is safe for concurrent use.
+type Monitor struct {
+	client *http.Client
+	now    func() time.Time
+	onDone func(Target, Result) // hears every result (for history); may be nil
+
+	mu      sync.RWMutex
+	targets []*watch
+}
+
+type watch struct {
+	t       Target
+	state   State
+	since   time.Time
+	checked time.Time
+	message string
+	streak  []State  // outcomes since the last state change that disagree with it
+	recent  []Result // last results, for latency percentiles
+}
+
+// New returns a monitor of targets. now is the clock (nil: time.Now).
+func New(targets []Target, now func() time.Time, onResult func(Target, Result)) *Monitor {
+	if now == nil {
+		now = time.Now
+	}
+	m := &Monitor{client: &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
+		now: now, onDone: onResult}
+	for _, t := range targets {
+		if t.Method == "" {
+			t.Method = http.MethodGet
+		}
+		if t.Confirmations < 1 {
+			t.Confirmations = 2
+		}
+		if t.MaxInterval < t.Interval {
+			t.MaxInterval = 8 * t.Interval
+		}
+		m.targets = append(m.targets, &watch{t: t, state: Unknown})
+	}
+	return m
+}
+
+// Run probes every target in its own loop until ctx ends.
+func (m *Monitor) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	for _, w := range m.targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m.loop(ctx, w)
+		}()
+	}
+	wg.Wait()
+}
+
+func (m *Monitor) loop(ctx context.Context, w *watch) {
+	interval := w.t.Interval
+	for {
+		r := m.probe(ctx, w.t)
+		if ctx.Err() != nil {
+			return
+		}
+		m.record(w, r)
+		if m.onDone != nil {
+			m.onDone(w.t, r)
+		}
+		m.mu.RLock()
+		down := w.state == Down
+		m.mu.RUnlock()
+		// Back off while down (double up to MaxInterval); probe at the normal pace otherwise.
+		if down {
+			interval = min(2*interval, w.t.MaxInterval)
+		} else {
+			interval = w.t.Interval
+		}
+		jitter := time.Duration(rand.Int64N(int64(interval)/5+1)) - interval/10 // ±10 %
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(interval + jitter):
+		}
+	}
+}
+
+// probe runs one check; it never takes longer than the target's timeout.
+func (m *Monitor) probe(ctx context.Context, t Target) (r Result) {
+	ctx, cancel := context.WithTimeout(ctx, t.Timeout)
+	defer cancel()
+	defer func() { r.At = m.now() }() // when we learned it
+	req, err := http.NewRequestWithContext(ctx, t.Method, t.URL, nil)
+	if err != nil {
+		r.Outcome, r.Error = Down, "invalid probe: "+err.Error()
+		return r
+	}
+	req.Header.Set("User-Agent", "apoportal-monitor")
+	start := time.Now()
+	res, err := m.client.Do(req)
+	if err != nil {
+		r.Latency, r.Outcome, r.Error = time.Since(start), Down, describe(err)
+		return r
+	}
+	body, err := io.ReadAll(io.LimitReader(res.Body, 1<<20))
+	res.Body.Close()
+	r.Latency, r.Status = time.Since(start), res.StatusCode
+	switch {
+	case err != nil:
+		r.Outcome, r.Error = Down, describe(err)
+	case !expected(t.Expect, res.StatusCode):
+		r.Outcome, r.Error = Down, fmt.Sprintf("answered %d", res.StatusCode)
+	case t.BodyContains != "" && !strings.Contains(string(body), t.BodyContains):
+		r.Outcome, r.Error = Down, "answer lacks the expected content"
+	case t.MaxResponseTime > 0 && r.Latency > t.MaxResponseTime:
+		r.Outcome, r.Error = Degraded, fmt.Sprintf("slow: %d ms", r.Latency.Milliseconds())
+	default:
+		r.Outcome = Operational
+	}
+	return r
+}
+
+func expected(codes []int, status int) bool {
+	if len(codes) == 0 {
+		return status >= 200 && status < 300
+	}
+	return slices.Contains(codes, status)
+}
+
+func describe(err error) string {
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "no answer within the timeout"
+	case strings.Contains(err.Error(), "connection refused"):
+		return "connection refused"
+	}
+	return "unreachable"
+}
+
+// record applies a result: the state changes only after Confirmations consecutive
+// results disagree with it, so one blip is not an outage. The new state is down when all
+// of them failed, operational when all succeeded, and degraded for slow or mixed results.
+func (m *Monitor) record(w *watch, r Result) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w.checked = r.At
+	w.recent = append(w.recent, r)
+	if len(w.recent) > 100 {
+		w.recent = w.recent[len(w.recent)-100:]
+	}
+	if r.Outcome != Operational {
+		w.message = r.Error
+	}
+	if r.Outcome == w.state {
+		w.streak = w.streak[:0]
+		if w.state == Operational && flapping(w.recent) {
+			w.state, w.since = Degraded, r.At
+		}
+		return
+	}
+	w.streak = append(w.streak, r.Outcome)
+	if len(w.streak) < w.t.Confirmations {
+		return
+	}
+	next := Degraded
+	switch {
+	case all(w.streak, Down):
+		next = Down
+	case all(w.streak, Operational):
+		next = Operational
+	}
+	w.streak = w.streak[:0]
+	if next == Operational && flapping(w.recent) {
+		next = Degraded // it answers now, but too often not
+	}
+	if next == w.state {
+		return
+	}
+	w.state, w.since = next, r.At
+	if next == Operational {
+		w.message = ""
+	}
+}
+
+// flapping reports whether 3 or more of the last 10 probes failed.
+func flapping(recent []Result) bool {
+	failed := 0
+	for _, r := range recent[max(0, len(recent)-10):] {
+		if r.Outcome == Down {
+			failed++
+		}
+	}
+	return failed >= 3
+}
+
+func all(s []State, want State) bool {
+	for _, v := range s {
+		if v != want {
+			return false
+		}
+	}
+	return true
+}
+
+// Statuses returns every target's status; a target without a probe within three of its
+// intervals (or its backoff) is unknown.
+func (m *Monitor) Statuses() []Status {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	now := m.now()
+	out := make([]Status, 0, len(m.targets))
+	for _, w := range m.targets {
+		s := Status{ID: w.t.ID, Name: w.t.Name, State: w.state, Since: w.since, CheckedAt: w.checked, Message: w.message}
+		if w.checked.IsZero() || now.Sub(w.checked) > 3*w.t.MaxInterval+w.t.Timeout {
+			s.State, s.Since = Unknown, time.Time{}
+		}
+		var lat []time.Duration
+		for _, r := range w.recent {
+			if r.Outcome != Down {
+				lat = append(lat, r.Latency)
+			}
+		}
+		if len(lat) > 0 {
+			slices.Sort(lat)
+			s.LatencyMS.P50 = lat[len(lat)/2].Milliseconds()
+			s.LatencyMS.P95 = lat[min(len(lat)-1, len(lat)*95/100)].Milliseconds()
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// Status returns the status of one target.
+func (m *Monitor) Status(id string) (Status, bool) {
+	for _, s := range m.Statuses() {
+		if s.ID == id {
+			return s, true
+		}
+	}
+	return Status{}, false
+}

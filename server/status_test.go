@@ -1,0 +1,167 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/chromedp"
+)
+
+// fakeNational plays the national issuing service.
+type fakeNational struct {
+	mu   sync.Mutex
+	down bool
+	srv  *httptest.Server
+}
+
+func newFakeNational(t *testing.T) *fakeNational {
+	f := &fakeNational{}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.mu.Lock()
+		down := f.down
+		f.mu.Unlock()
+		if down {
+			http.Error(w, "unavailable", http.StatusServiceUnavailable)
+			return
+		}
+		w.Write([]byte("ok"))
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeNational) setDown(down bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.down = down
+}
+
+func monitoredApp(t *testing.T, national string) (*App, string) {
+	t.Helper()
+	cfg := DefaultConfig()
+	cfg.DB, cfg.NationalURL, cfg.ProbeInterval, cfg.ReportThreshold = sharedDBCopy(t), national, 50*time.Millisecond, 2
+	app, _ := openTestApp(t, cfg, nil)
+	return app, serveApp(t, app)
+}
+
+func nationalState(t *testing.T, base string) string {
+	t.Helper()
+	res, err := http.Get(base + "/api/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var s statusJSON
+	body := readAll(t, res.Body)
+	if err := jsonUnmarshal(body, &s); err != nil {
+		t.Fatalf("status %s: %v", body, err)
+	}
+	return string(s.National.State)
+}
+
+func waitState(t *testing.T, base, want string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for nationalState(t, base) != want {
+		if time.Since(start) > 15*time.Second {
+			t.Fatalf("national service not %s after 15 s", want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Since(start)
+}
+
+func TestStatus_NationalServiceDownAndBack(t *testing.T) {
+	national := newFakeNational(t)
+	_, base := monitoredApp(t, national.srv.URL)
+	waitState(t, base, "operational")
+	res, _ := http.Get(base + "/")
+	if body := readAll(t, res.Body); strings.Contains(body, `data-testid="national-banner"`) {
+		t.Fatal("banner while the national service works")
+	}
+	national.setDown(true)
+	t.Logf("probe interval 50 ms: down seen after %s", waitState(t, base, "down").Round(time.Millisecond))
+	for _, path := range []string{"/", "/suche?q=21614", "/apotheke/" + pharmacyA, "/status"} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, res.Body)
+		res.Body.Close()
+		if !strings.Contains(body, `data-state="down"`) || !strings.Contains(body, "stellen das Zertifikat später aus") {
+			t.Errorf("%s does not tell citizens the national service is down", path)
+		}
+	}
+	national.setDown(false)
+	t.Logf("recovery seen after %s (with backoff while down)", waitState(t, base, "operational").Round(time.Millisecond))
+}
+
+func TestStatus_UnmonitoredIsUnknownNotOperational(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	rec := get(t, app.Handler(), "/api/v1/status")
+	s := decode[statusJSON](t, rec)
+	if s.National.State != "unknown" || len(s.Components) < 2 || s.Incidents == nil || s.Reports.Threshold != 5 {
+		t.Fatalf("status %+v", s)
+	}
+}
+
+func TestStatus_CrowdReportsRaiseTheBanner(t *testing.T) {
+	national := newFakeNational(t)
+	app, base := monitoredApp(t, national.srv.URL)
+	waitState(t, base, "operational")
+	report := func(pharmacy string) {
+		_, tok := token(t, app, pharmacy)
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/reports", strings.NewReader(`{"kind": "issuing_failed"}`))
+		req.Header.Set("Authorization", "Bearer "+tok)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil || res.StatusCode != http.StatusAccepted {
+			t.Fatalf("report: %v %v", res, err)
+		}
+		res.Body.Close()
+	}
+	report(pharmacyA)
+	report(pharmacyA) // one pharmacy counts once
+	res, _ := http.Get(base + "/")
+	if strings.Contains(readAll(t, res.Body), `data-state="reported"`) {
+		t.Fatal("one pharmacy reporting twice raised the banner")
+	}
+	report(pharmacyB)
+	res, _ = http.Get(base + "/")
+	if !strings.Contains(readAll(t, res.Body), `data-state="reported"`) {
+		t.Fatal("two pharmacies reporting did not raise the banner")
+	}
+	if rec := get(t, app.Handler(), "/api/v1/status"); decode[statusJSON](t, rec).Reports.Last15m != 2 {
+		t.Fatal("status API does not count the reports")
+	}
+}
+
+// A citizen sees the banner appear when the national service goes down.
+func TestBrowser_BannerWhenNationalServiceIsDown(t *testing.T) {
+	national := newFakeNational(t)
+	_, base := monitoredApp(t, national.srv.URL)
+	waitState(t, base, "operational")
+	ctx := startBrowser(t)
+	var before []*cdp.Node
+	if err := chromedp.Run(ctx, chromedp.Navigate(base+"/"), chromedp.WaitVisible(`#q`, chromedp.ByQuery),
+		chromedp.Nodes(`[data-testid=national-banner]`, &before, chromedp.ByQueryAll, chromedp.AtLeast(0))); err != nil {
+		t.Fatal(err)
+	}
+	if len(before) != 0 {
+		t.Fatal("banner while the national service works")
+	}
+	national.setDown(true)
+	waitState(t, base, "down")
+	var text string
+	if err := chromedp.Run(ctx, chromedp.Reload(), chromedp.WaitVisible(`[data-testid=national-banner]`, chromedp.ByQuery),
+		chromedp.Text(`[data-testid=national-banner]`, &text, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "Apotheken nehmen Ihre Daten auf") {
+		t.Fatalf("banner says %q", text)
+	}
+}
