@@ -118,7 +118,7 @@ func (a *App) open(ctx context.Context) error {
 			ID: "national", Name: "Zentraler Ausstellungsserver", URL: a.cfg.NationalURL,
 			Timeout: min(10*time.Second, a.cfg.ProbeInterval), Interval: a.cfg.ProbeInterval,
 			MaxInterval: min(8*a.cfg.ProbeInterval, 5*time.Minute), MaxResponseTime: 2 * time.Second, Confirmations: 2,
-		}}, a.now, nil)
+		}}, a.now, a.recordCheck)
 	}
 	a.log.Info("search index loaded", "engine", a.engine.Name(), "pharmacies", a.engine.Len(), "postcodes", len(pcs),
 		"took", time.Since(start).Round(time.Millisecond), "demo", a.demo)
@@ -164,6 +164,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go a.followGazetteer(bg, 10*time.Second)
 	if a.monitor != nil {
 		go a.monitor.Run(bg)
+		go a.pruneChecks(bg, time.Hour)
 	}
 	go a.countReports(bg, 10*time.Second)
 	if a.meili != nil {

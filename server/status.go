@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"math"
 	"net/http"
 	"time"
 
@@ -10,6 +11,28 @@ import (
 	"github.com/apoportal/apoportal/views"
 	"github.com/labstack/echo/v4"
 )
+
+// recordCheck keeps a probe result in the history.
+func (a *App) recordCheck(t monitor.Target, r monitor.Result) {
+	c := data.Check{Target: t.ID, At: r.At, State: string(r.Outcome), LatencyMS: r.Latency.Milliseconds(), Status: r.Status, Error: r.Error}
+	if err := a.store.RecordChecks(context.Background(), []data.Check{c}); err != nil {
+		a.log.Warn("record probe result", "target", t.ID, "err", err)
+	}
+}
+
+// pruneChecks applies the history's retention every interval.
+func (a *App) pruneChecks(ctx context.Context, every time.Duration) {
+	for {
+		if err := a.store.PruneChecks(ctx, a.now()); err != nil && ctx.Err() == nil {
+			a.log.Warn("prune probe history", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
 
 // reportWindow is how far back pharmacies' failure reports count.
 const reportWindow = 15 * time.Minute
@@ -110,12 +133,34 @@ func (a *App) components(ctx context.Context) []componentJSON {
 	return out
 }
 
-// statusAPI is GET /api/v1/status. Uptime is null until the history exists.
+// uptimes are the shares of probes that did not find the national service down, per
+// window; null where there is no data.
+func (a *App) uptimes(ctx context.Context) (map[string]*float64, error) {
+	out := map[string]*float64{}
+	for label, d := range map[string]time.Duration{"24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour, "90d": 90 * 24 * time.Hour} {
+		u, ok, err := a.store.Uptime(ctx, "national", a.now().Add(-d))
+		if err != nil {
+			return nil, err
+		}
+		out[label] = nil
+		if ok {
+			rounded := math.Round(u*100000) / 1000 // percent, three decimals
+			out[label] = &rounded
+		}
+	}
+	return out, nil
+}
+
+// statusAPI is GET /api/v1/status.
 func (a *App) statusAPI(c echo.Context) error {
 	s, _ := a.national()
+	uptime, err := a.uptimes(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	out := statusJSON{
 		National: nationalJSON{State: s.State, Since: timePtr(s.Since), CheckedAt: timePtr(s.CheckedAt), Message: s.Message,
-			Uptime: map[string]*float64{"24h": nil, "7d": nil, "30d": nil}, LatencyMS: map[string]*int64{"p50": nil, "p95": nil}},
+			Uptime: uptime, LatencyMS: map[string]*int64{"p50": nil, "p95": nil}},
 		Components: a.components(c.Request().Context()), Incidents: []any{},
 		Reports: reportsJSON{Last15m: int(a.reporting.Load()), Threshold: a.cfg.ReportThreshold},
 	}

@@ -99,6 +99,18 @@ func TestStatus_NationalServiceDownAndBack(t *testing.T) {
 	}
 	national.setDown(false)
 	t.Logf("recovery seen after %s (with backoff while down)", waitState(t, base, "operational").Round(time.Millisecond))
+	res, err := http.Get(base + "/api/v1/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s statusJSON
+	if err := jsonUnmarshal(readAll(t, res.Body), &s); err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if u := s.National.Uptime["24h"]; u == nil || *u <= 0 || *u >= 100 {
+		t.Fatalf("24h uptime after an outage: %v", u)
+	}
 }
 
 func TestStatus_UnmonitoredIsUnknownNotOperational(t *testing.T) {
