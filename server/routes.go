@@ -47,6 +47,8 @@ func (a *App) Handler() *echo.Echo {
 	get("/api/v1/pharmacies", a.searchAPI)
 	get("/api/v1/pharmacies/:id", a.pharmacyAPI)
 	get("/status", a.statusPage)
+	get("/status/badge.svg", a.statusBadge)
+	get("/status/feed.atom", a.statusFeed)
 	get("/api/v1/status", a.statusAPI)
 	get("/healthz", a.healthz)
 	get("/readyz", a.readyz)

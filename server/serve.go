@@ -119,6 +119,7 @@ func (a *App) open(ctx context.Context) error {
 			Timeout: min(10*time.Second, a.cfg.ProbeInterval), Interval: a.cfg.ProbeInterval,
 			MaxInterval: min(8*a.cfg.ProbeInterval, 5*time.Minute), MaxResponseTime: 2 * time.Second, Confirmations: 2,
 		}}, a.now, a.recordCheck)
+		a.monitor.OnChange(a.openOrResolveIncident)
 	}
 	a.log.Info("search index loaded", "engine", a.engine.Name(), "pharmacies", a.engine.Len(), "postcodes", len(pcs),
 		"took", time.Since(start).Round(time.Millisecond), "demo", a.demo)

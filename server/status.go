@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/xml"
+	"fmt"
 	"math"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
@@ -18,6 +21,24 @@ func (a *App) recordCheck(t monitor.Target, r monitor.Result) {
 	if err := a.store.RecordChecks(context.Background(), []data.Check{c}); err != nil {
 		a.log.Warn("record probe result", "target", t.ID, "err", err)
 	}
+}
+
+// openOrResolveIncident turns the national service going down into an incident, and its
+// recovery into the incident's resolution.
+func (a *App) openOrResolveIncident(ch monitor.Change) {
+	ctx := context.Background()
+	var err error
+	switch {
+	case ch.To == monitor.Down:
+		err = a.store.OpenAutomaticIncident(ctx, ch.Target.ID, ch.Target.Name+": gestört",
+			"Automatisch erkannt: "+ch.Message+". Apotheken nehmen Ihre Daten auf und stellen das Zertifikat später aus.", ch.At)
+	case ch.To == monitor.Operational:
+		err = a.store.ResolveAutomaticIncidents(ctx, ch.Target.ID, "Der Dienst antwortet wieder normal.", ch.At)
+	}
+	if err != nil {
+		a.log.Warn("incident", "target", ch.Target.ID, "err", err)
+	}
+	a.log.Info("national service state", "from", ch.From, "to", ch.To)
 }
 
 // pruneChecks applies the history's retention every interval.
@@ -82,7 +103,7 @@ func (a *App) recountReports(ctx context.Context) {
 type statusJSON struct {
 	National   nationalJSON    `json:"national_service"`
 	Components []componentJSON `json:"components"`
-	Incidents  []any           `json:"incidents"`
+	Incidents  []incidentJSON  `json:"incidents"`
 	Reports    reportsJSON     `json:"reports"`
 }
 
@@ -93,6 +114,43 @@ type nationalJSON struct {
 	Message   string              `json:"message"`
 	Uptime    map[string]*float64 `json:"uptime"`
 	LatencyMS map[string]*int64   `json:"latency_ms"`
+}
+
+type incidentJSON struct {
+	ID         int64        `json:"id"`
+	Title      string       `json:"title"`
+	State      string       `json:"state"`
+	StartedAt  *time.Time   `json:"started_at"`
+	ResolvedAt *time.Time   `json:"resolved_at"`
+	Updates    []updateJSON `json:"updates"`
+}
+
+type updateJSON struct {
+	At      *time.Time `json:"at"`
+	State   string     `json:"state"`
+	Message string     `json:"message"`
+}
+
+// incidentWindow is how long resolved incidents stay on the status page, API and feed.
+const incidentWindow = 7 * 24 * time.Hour
+
+func (a *App) incidents(ctx context.Context) ([]incidentJSON, error) {
+	ins, err := a.store.Incidents(ctx, a.now().Add(-incidentWindow))
+	if err != nil {
+		return nil, err
+	}
+	out := []incidentJSON{}
+	for _, in := range ins {
+		j := incidentJSON{ID: in.ID, Title: in.Title, State: in.State, StartedAt: timePtr(in.StartedAt), Updates: []updateJSON{}}
+		if in.ResolvedAt != nil {
+			j.ResolvedAt = timePtr(*in.ResolvedAt)
+		}
+		for _, u := range in.Updates {
+			j.Updates = append(j.Updates, updateJSON{At: timePtr(u.At), State: u.State, Message: u.Message})
+		}
+		out = append(out, j)
+	}
+	return out, nil
 }
 
 type componentJSON struct {
@@ -158,10 +216,14 @@ func (a *App) statusAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	incidents, err := a.incidents(c.Request().Context())
+	if err != nil {
+		return err
+	}
 	out := statusJSON{
 		National: nationalJSON{State: s.State, Since: timePtr(s.Since), CheckedAt: timePtr(s.CheckedAt), Message: s.Message,
 			Uptime: uptime, LatencyMS: map[string]*int64{"p50": nil, "p95": nil}},
-		Components: a.components(c.Request().Context()), Incidents: []any{},
+		Components: a.components(c.Request().Context()), Incidents: incidents,
 		Reports: reportsJSON{Last15m: int(a.reporting.Load()), Threshold: a.cfg.ReportThreshold},
 	}
 	if !s.CheckedAt.IsZero() {
@@ -179,5 +241,80 @@ func (a *App) statusPage(c echo.Context) error {
 	for _, comp := range a.components(c.Request().Context()) {
 		p.Components = append(p.Components, views.Component{Name: comp.Name, State: string(comp.State)})
 	}
+	ins, err := a.store.Incidents(c.Request().Context(), a.now().Add(-incidentWindow))
+	if err != nil {
+		return err
+	}
+	p.Incidents = ins
 	return render(c, http.StatusOK, views.StatusPage(p))
+}
+
+// statusBadge is GET /status/badge.svg: the national service's state as a badge.
+func (a *App) statusBadge(c echo.Context) error {
+	s, _ := a.national()
+	label, color := "unbekannt", "#6b6b6b"
+	switch s.State {
+	case monitor.Operational:
+		label, color = "in Betrieb", "#1b6e20"
+	case monitor.Degraded:
+		label, color = "eingeschränkt", "#8a5300"
+	case monitor.Down:
+		label, color = "gestört", "#b00020"
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=30")
+	svg := fmt.Sprintf(`<svg xmlns="http://www.w3.org/2000/svg" width="230" height="20" role="img" aria-label="Zentraler Ausstellungsserver: %[1]s">`+
+		`<title>Zentraler Ausstellungsserver: %[1]s</title><rect width="140" height="20" fill="#444"/><rect x="140" width="90" height="20" fill="%[2]s"/>`+
+		`<g fill="#fff" font-family="Verdana,sans-serif" font-size="11"><text x="6" y="14">Ausstellungsserver</text><text x="146" y="14">%[1]s</text></g></svg>`,
+		label, color)
+	return c.Blob(http.StatusOK, "image/svg+xml", []byte(svg))
+}
+
+// statusFeed is GET /status/feed.atom: incidents as an Atom feed.
+func (a *App) statusFeed(c echo.Context) error {
+	ins, err := a.store.Incidents(c.Request().Context(), a.now().Add(-incidentWindow))
+	if err != nil {
+		return err
+	}
+	base := c.Scheme() + "://" + c.Request().Host
+	feed := atomFeed{XMLNS: "http://www.w3.org/2005/Atom", Title: "apoportal: Störungen", ID: base + "/status",
+		Updated: a.now().UTC().Format(time.RFC3339), Link: atomLink{Href: base + "/status"}}
+	for _, in := range ins {
+		updated := in.StartedAt
+		var lines []string
+		for _, u := range in.Updates {
+			updated = u.At
+			lines = append(lines, u.At.In(data.Berlin()).Format("02.01.2006 15:04")+" ("+u.State+"): "+u.Message)
+		}
+		feed.Entries = append(feed.Entries, atomEntry{Title: in.Title + " (" + in.State + ")",
+			ID: fmt.Sprintf("%s/status#incident-%d", base, in.ID), Updated: updated.UTC().Format(time.RFC3339),
+			Content: strings.Join(lines, "\n"), Link: atomLink{Href: base + "/status"}})
+	}
+	body, err := xml.MarshalIndent(feed, "", "  ")
+	if err != nil {
+		return err
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, "public, max-age=60")
+	return c.Blob(http.StatusOK, "application/atom+xml; charset=utf-8", append([]byte(xml.Header), body...))
+}
+
+type atomFeed struct {
+	XMLName xml.Name    `xml:"feed"`
+	XMLNS   string      `xml:"xmlns,attr"`
+	Title   string      `xml:"title"`
+	ID      string      `xml:"id"`
+	Updated string      `xml:"updated"`
+	Link    atomLink    `xml:"link"`
+	Entries []atomEntry `xml:"entry"`
+}
+
+type atomLink struct {
+	Href string `xml:"href,attr"`
+}
+
+type atomEntry struct {
+	Title   string   `xml:"title"`
+	ID      string   `xml:"id"`
+	Updated string   `xml:"updated"`
+	Content string   `xml:"content"`
+	Link    atomLink `xml:"link"`
 }

@@ -97,6 +97,19 @@ func TestStatus_NationalServiceDownAndBack(t *testing.T) {
 			t.Errorf("%s does not tell citizens the national service is down", path)
 		}
 	}
+	for _, check := range []struct{ path, want string }{
+		{"/status/badge.svg", "gestört"}, {"/status", `data-testid="incident" data-state="investigating"`},
+		{"/status/feed.atom", "<entry>"},
+	} {
+		res, err := http.Get(base + check.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if body := readAll(t, res.Body); !strings.Contains(body, check.want) {
+			t.Errorf("%s while down lacks %q", check.path, check.want)
+		}
+		res.Body.Close()
+	}
 	national.setDown(false)
 	t.Logf("recovery seen after %s (with backoff while down)", waitState(t, base, "operational").Round(time.Millisecond))
 	res, err := http.Get(base + "/api/v1/status")
@@ -110,6 +123,19 @@ func TestStatus_NationalServiceDownAndBack(t *testing.T) {
 	res.Body.Close()
 	if u := s.National.Uptime["24h"]; u == nil || *u <= 0 || *u >= 100 {
 		t.Fatalf("24h uptime after an outage: %v", u)
+	}
+	// The incident opened automatically and was resolved on recovery, with its timeline.
+	for i := 0; len(s.Incidents) == 0 || s.Incidents[0].State != "resolved"; i++ {
+		if i > 100 {
+			t.Fatalf("incident not resolved: %+v", s.Incidents)
+		}
+		time.Sleep(20 * time.Millisecond)
+		res, _ := http.Get(base + "/api/v1/status")
+		jsonUnmarshal(readAll(t, res.Body), &s)
+		res.Body.Close()
+	}
+	if in := s.Incidents[0]; len(s.Incidents) != 1 || in.ResolvedAt == nil || len(in.Updates) != 2 {
+		t.Fatalf("incidents %+v", s.Incidents)
 	}
 }
 

@@ -81,3 +81,28 @@ func TestChecks_UptimeAndRetention(t *testing.T) {
 	}
 	t.Logf("history after 10 days at 30 s, pruned: %d raw, %d hourly, %d daily rows; a year is bounded by retention: 5,760 raw, 2,160 hourly, ≤ 400 daily", raw, hourly, daily)
 }
+
+func TestIncidents_OpenedOnceResolvedOnRecovery(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	at := time.Date(2021, 6, 15, 9, 0, 0, 0, time.UTC)
+	for i := 0; i < 2; i++ {
+		if err := db.OpenAutomaticIncident(ctx, "national", "Störung", "keine Antwort", at.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ins, err := db.Incidents(ctx, at.Add(-time.Hour))
+	if err != nil || len(ins) != 1 || ins[0].State != data.IncidentInvestigating || len(ins[0].Updates) != 1 {
+		t.Fatalf("open: %+v, %v", ins, err)
+	}
+	if err := db.ResolveAutomaticIncidents(ctx, "national", "wieder erreichbar", at.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ins, _ = db.Incidents(ctx, at.Add(-time.Hour))
+	if len(ins) != 1 || ins[0].State != data.IncidentResolved || ins[0].ResolvedAt == nil || len(ins[0].Updates) != 2 {
+		t.Fatalf("resolved: %+v", ins)
+	}
+	if ins, _ := db.Incidents(ctx, at.Add(3*time.Hour)); len(ins) != 0 {
+		t.Fatalf("old resolved incident still listed: %+v", ins)
+	}
+}

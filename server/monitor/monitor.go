@@ -66,6 +66,7 @@ type Monitor struct {
 	client *http.Client
 	now    func() time.Time
 	onDone func(Target, Result) // hears every result (for history); may be nil
+	change func(Change)         // hears every state change; may be nil
 
 	mu      sync.RWMutex
 	targets []*watch
@@ -103,6 +104,17 @@ func New(targets []Target, now func() time.Time, onResult func(Target, Result)) 
 	return m
 }
 
+// Change is a target's move from one state to another.
+type Change struct {
+	Target   Target
+	From, To State
+	At       time.Time
+	Message  string
+}
+
+// OnChange sets what hears state changes (for incidents). Call before Run.
+func (m *Monitor) OnChange(fn func(Change)) { m.change = fn }
+
 // Run probes every target in its own loop until ctx ends.
 func (m *Monitor) Run(ctx context.Context) {
 	var wg sync.WaitGroup
@@ -123,7 +135,9 @@ func (m *Monitor) loop(ctx context.Context, w *watch) {
 		if ctx.Err() != nil {
 			return
 		}
-		m.record(w, r)
+		if ch := m.record(w, r); ch != nil && m.change != nil {
+			m.change(*ch)
+		}
 		if m.onDone != nil {
 			m.onDone(w.t, r)
 		}
@@ -200,7 +214,7 @@ func describe(err error) string {
 // record applies a result: the state changes only after Confirmations consecutive
 // results disagree with it, so one blip is not an outage. The new state is down when all
 // of them failed, operational when all succeeded, and degraded for slow or mixed results.
-func (m *Monitor) record(w *watch, r Result) {
+func (m *Monitor) record(w *watch, r Result) *Change {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w.checked = r.At
@@ -215,12 +229,13 @@ func (m *Monitor) record(w *watch, r Result) {
 		w.streak = w.streak[:0]
 		if w.state == Operational && flapping(w.recent) {
 			w.state, w.since = Degraded, r.At
+			return &Change{Target: w.t, From: Operational, To: Degraded, At: r.At, Message: w.message}
 		}
-		return
+		return nil
 	}
 	w.streak = append(w.streak, r.Outcome)
 	if len(w.streak) < w.t.Confirmations {
-		return
+		return nil
 	}
 	next := Degraded
 	switch {
@@ -234,12 +249,14 @@ func (m *Monitor) record(w *watch, r Result) {
 		next = Degraded // it answers now, but too often not
 	}
 	if next == w.state {
-		return
+		return nil
 	}
+	ch := &Change{Target: w.t, From: w.state, To: next, At: r.At, Message: w.message}
 	w.state, w.since = next, r.At
 	if next == Operational {
 		w.message = ""
 	}
+	return ch
 }
 
 // flapping reports whether 3 or more of the last 10 probes failed.
