@@ -101,6 +101,25 @@ func TestCorrection_ReportedByPharmacySeenByOperator(t *testing.T) {
 	}
 }
 
+func TestKonto_ReportFailureButton(t *testing.T) {
+	app, base, _, _ := kontoApp(t, true)
+	b := newBrowserless(t, base)
+	b.login("neue@example.org", goodPassword)
+	res, d := b.submit("/konto", "/konto/stoerung", url.Values{"message": {"Zeitüberschreitung beim Server"}}, true)
+	if res.StatusCode != http.StatusOK || d.Find("[data-testid=notice]").Length() != 1 {
+		t.Fatalf("report: %d", res.StatusCode)
+	}
+	if app.reporting.Load() != 1 {
+		t.Fatalf("%d reporting pharmacies, want 1", app.reporting.Load())
+	}
+	if res, _ := b.submit("/konto", "/konto/stoerung", url.Values{"message": {"a\nb"}}, true); res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("two-line report: %d", res.StatusCode)
+	}
+	if res, _ := b.submit("/konto", "/konto/stoerung", url.Values{}, false); res.StatusCode != http.StatusForbidden && res.StatusCode != http.StatusBadRequest {
+		t.Fatalf("report without CSRF token: %d", res.StatusCode)
+	}
+}
+
 // After every flow that handles secrets, no page and no log line holds a password, its
 // hash, a token, a session id or an activation code.
 func TestSecrets_NeverInPagesOrLogs(t *testing.T) {

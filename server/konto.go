@@ -210,6 +210,27 @@ func (a *App) reportCorrection(c echo.Context) error {
 	return err
 }
 
+// reportFailure is POST /konto/stoerung: the dashboard's "issuing fails" button.
+func (a *App) reportFailure(c echo.Context) error {
+	acc, err := accountOf(c)
+	if err != nil {
+		return err
+	}
+	if acc.Role != data.RolePharmacy {
+		return echo.ErrForbidden
+	}
+	msg := strings.TrimSpace(c.FormValue("message"))
+	if len([]rune(msg)) > maxReportMessage || strings.ContainsAny(msg, "\r\n\t\x00") {
+		return a.renderDashboard(c, http.StatusBadRequest, "", "Die Beschreibung darf höchstens 500 Zeichen in einer Zeile haben.", "")
+	}
+	r := data.Report{PharmacyID: acc.PharmacyID, Kind: data.ReportIssuingFailed, Message: msg}
+	if err := a.store.AddReport(c.Request().Context(), r, a.actor(c, acc)); err != nil {
+		return err
+	}
+	a.recountReports(c.Request().Context())
+	return a.renderDashboard(c, http.StatusOK, "Danke, Ihre Meldung ist eingegangen.", "", "")
+}
+
 // createToken is POST /konto/token: a new API token, shown once.
 func (a *App) createToken(c echo.Context) error {
 	acc, err := accountOf(c)

@@ -69,6 +69,7 @@ func (a *App) Handler() *echo.Echo {
 	acc.POST("/konto/teilnahme", a.changeParticipation, a.requireAccount)
 	acc.POST("/konto/token", a.createToken, a.requireAccount)
 	acc.POST("/konto/korrektur", a.reportCorrection, a.requireAccount)
+	acc.POST("/konto/stoerung", a.reportFailure, a.requireAccount)
 	acc.POST("/konto/token/:id/widerrufen", a.revokeToken, a.requireAccount)
 	admin := acc.Group("/admin", a.requireAccount, requireOperator)
 	admin.GET("", a.adminHome)
