@@ -23,20 +23,22 @@ import (
 // App is the running portal: configuration, store, search and assets. Handlers are its
 // methods; it holds no other state.
 type App struct {
-	cfg       Config
-	log       *slog.Logger
-	store     *sqlite.DB
-	engine    *local.Engine
-	meili     *meili.Engine   // nil without --meili-url
-	breaker   *search.Breaker // guards meili
-	searcher  *search.Searcher
-	assets    *static.Assets
-	demo      bool
-	throttle  *throttle
-	pending   *cache.Cache     // previewed registry uploads, by random id
-	monitor   *monitor.Monitor // nil without --national-url
-	reporting atomic.Int64     // distinct pharmacies reporting failures in the last 15 minutes
-	now       func() time.Time
+	cfg      Config
+	log      *slog.Logger
+	store    *sqlite.DB
+	engine   *local.Engine
+	meili    *meili.Engine   // nil without --meili-url
+	breaker  *search.Breaker // guards meili
+	searcher *search.Searcher
+	assets   *static.Assets
+	demo     bool
+	// gazetteerVersion is that of the gazetteer the searcher holds; reloadGazetteer follows imports.
+	gazetteerVersion string
+	throttle         *throttle
+	pending          *cache.Cache     // previewed registry uploads, by random id
+	monitor          *monitor.Monitor // nil without --national-url
+	reporting        atomic.Int64     // distinct pharmacies reporting failures in the last 15 minutes
+	now              func() time.Time
 }
 
 func serveCommand(ctx context.Context, args []string, stderr io.Writer, getenv func(string) string) error {
@@ -98,7 +100,7 @@ func (a *App) open(ctx context.Context) error {
 	if err := a.engine.Sync(ctx); err != nil {
 		return err
 	}
-	pcs, _, err := a.store.Postcodes(ctx)
+	pcs, version, err := a.store.Postcodes(ctx)
 	if err != nil {
 		return err
 	}
@@ -112,6 +114,7 @@ func (a *App) open(ctx context.Context) error {
 		})
 	}
 	a.searcher = search.NewSearcher(engine, a.engine, search.NewGazetteer(pcs), a.now)
+	a.gazetteerVersion = version
 	a.searcher.SetMaxConfirmationAge(a.cfg.ConfirmationMaxAge)
 	if a.cfg.NationalURL != "" {
 		a.monitor = monitor.New([]monitor.Target{{
@@ -162,12 +165,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	bg, stopBackground := context.WithCancel(ctx)
 	defer stopBackground()
 	go a.engine.Follow(bg, a.cfg.SyncInterval, func(err error) { a.log.Warn("search index sync failed", "err", err) })
-	go a.followGazetteer(bg, 10*time.Second)
+	go repeat(bg, 10*time.Second, a.reloadGazetteer)
 	if a.monitor != nil {
 		go a.monitor.Run(bg)
-		go a.pruneChecks(bg, time.Hour)
+		go repeat(bg, time.Hour, a.pruneChecks)
 	}
-	go a.countReports(bg, 10*time.Second)
+	go repeat(bg, 10*time.Second, a.recountReports) // reports age out of the window
 	if a.meili != nil {
 		// Meilisearch may be down at start: Follow prepares it when it answers.
 		go a.meili.Follow(bg, a.store, a.cfg.SyncInterval, time.Minute, func(err error) {
@@ -192,31 +195,30 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// followGazetteer reloads the gazetteer when an import replaced it.
-func (a *App) followGazetteer(ctx context.Context, every time.Duration) {
-	version, err := a.store.GazetteerVersion(ctx)
-	if err != nil {
-		a.log.Warn("read gazetteer version", "err", err)
-	}
-	t := time.NewTicker(every)
-	defer t.Stop()
+// repeat runs fn now and then every interval until ctx ends.
+func repeat(ctx context.Context, every time.Duration, fn func(context.Context)) {
 	for {
+		fn(ctx)
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-time.After(every):
 		}
-		v, err := a.store.GazetteerVersion(ctx)
-		if err != nil || v == version {
-			continue
-		}
-		pcs, v, err := a.store.Postcodes(ctx)
-		if err != nil {
-			a.log.Warn("reload gazetteer", "err", err)
-			continue
-		}
-		a.searcher.SetGazetteer(search.NewGazetteer(pcs))
-		version = v
-		a.log.Info("gazetteer reloaded", "postcodes", len(pcs))
 	}
+}
+
+// reloadGazetteer swaps in the gazetteer when an import replaced it.
+func (a *App) reloadGazetteer(ctx context.Context) {
+	v, err := a.store.GazetteerVersion(ctx)
+	if err != nil || v == a.gazetteerVersion {
+		return
+	}
+	pcs, v, err := a.store.Postcodes(ctx)
+	if err != nil {
+		a.log.Warn("reload gazetteer", "err", err)
+		return
+	}
+	a.searcher.SetGazetteer(search.NewGazetteer(pcs))
+	a.gazetteerVersion = v
+	a.log.Info("gazetteer reloaded", "postcodes", len(pcs))
 }

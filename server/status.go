@@ -41,17 +41,10 @@ func (a *App) openOrResolveIncident(ch monitor.Change) {
 	a.log.Info("national service state", "from", ch.From, "to", ch.To)
 }
 
-// pruneChecks applies the history's retention every interval.
-func (a *App) pruneChecks(ctx context.Context, every time.Duration) {
-	for {
-		if err := a.store.PruneChecks(ctx, a.now()); err != nil && ctx.Err() == nil {
-			a.log.Warn("prune probe history", "err", err)
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(every):
-		}
+// pruneChecks applies the history's retention.
+func (a *App) pruneChecks(ctx context.Context) {
+	if err := a.store.PruneChecks(ctx, a.now()); err != nil && ctx.Err() == nil {
+		a.log.Warn("prune probe history", "err", err)
 	}
 }
 
@@ -76,19 +69,8 @@ func (a *App) banner() *views.Banner {
 	return &views.Banner{State: string(s.State), Reported: a.reporting.Load() >= int64(a.cfg.ReportThreshold)}
 }
 
-// countReports keeps the number of reporting pharmacies current, so pages need no query:
-// reports age out of the window even when no new one arrives.
-func (a *App) countReports(ctx context.Context, every time.Duration) {
-	for {
-		a.recountReports(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(every):
-		}
-	}
-}
-
+// recountReports keeps the number of reporting pharmacies current, so pages need no query;
+// it runs after each report and every 10 s, as reports age out of the window.
 func (a *App) recountReports(ctx context.Context) {
 	n, err := a.store.ReportingPharmacies(ctx, data.ReportIssuingFailed, a.now().Add(-reportWindow))
 	if err != nil {
