@@ -279,40 +279,47 @@ func all(s []State, want State) bool {
 	return true
 }
 
-// Statuses returns every target's status; a target without a probe within three of its
-// intervals (or its backoff) is unknown.
+// Statuses returns every target's status.
 func (m *Monitor) Statuses() []Status {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	now := m.now()
 	out := make([]Status, 0, len(m.targets))
 	for _, w := range m.targets {
-		s := Status{ID: w.t.ID, Name: w.t.Name, State: w.state, Since: w.since, CheckedAt: w.checked, Message: w.message}
-		if w.checked.IsZero() || now.Sub(w.checked) > 3*w.t.MaxInterval+w.t.Timeout {
-			s.State, s.Since = Unknown, time.Time{}
-		}
-		var lat []time.Duration
-		for _, r := range w.recent {
-			if r.Outcome != Down {
-				lat = append(lat, r.Latency)
-			}
-		}
-		if len(lat) > 0 {
-			slices.Sort(lat)
-			s.LatencyMS.P50 = lat[len(lat)/2].Milliseconds()
-			s.LatencyMS.P95 = lat[min(len(lat)-1, len(lat)*95/100)].Milliseconds()
-		}
-		out = append(out, s)
+		out = append(out, m.status(w))
 	}
 	return out
 }
 
-// Status returns the status of one target.
+// Status returns the status of one target; every public page asks, so it looks at that
+// target alone.
 func (m *Monitor) Status(id string) (Status, bool) {
-	for _, s := range m.Statuses() {
-		if s.ID == id {
-			return s, true
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	for _, w := range m.targets {
+		if w.t.ID == id {
+			return m.status(w), true
 		}
 	}
 	return Status{}, false
+}
+
+// status is w's status; a target without a probe within three of its (backed-off)
+// intervals is unknown. The caller holds the read lock.
+func (m *Monitor) status(w *watch) Status {
+	s := Status{ID: w.t.ID, Name: w.t.Name, State: w.state, Since: w.since, CheckedAt: w.checked, Message: w.message}
+	if w.checked.IsZero() || m.now().Sub(w.checked) > 3*w.t.MaxInterval+w.t.Timeout {
+		s.State, s.Since = Unknown, time.Time{}
+	}
+	var lat []time.Duration
+	for _, r := range w.recent {
+		if r.Outcome != Down {
+			lat = append(lat, r.Latency)
+		}
+	}
+	if len(lat) > 0 {
+		slices.Sort(lat)
+		s.LatencyMS.P50 = lat[len(lat)/2].Milliseconds()
+		s.LatencyMS.P95 = lat[min(len(lat)-1, len(lat)*95/100)].Milliseconds()
+	}
+	return s
 }
