@@ -15,6 +15,19 @@ import (
 	"github.com/labstack/echo/v4"
 )
 
+// pharmacyAccount is the session's account where it is a pharmacy's; operators get 403 on
+// the pharmacy's own actions.
+func pharmacyAccount(c echo.Context) (data.Account, error) {
+	acc, err := accountOf(c)
+	if err != nil {
+		return acc, err
+	}
+	if acc.Role != data.RolePharmacy {
+		return acc, echo.ErrForbidden
+	}
+	return acc, nil
+}
+
 func (a *App) actor(c echo.Context, acc data.Account) data.Actor {
 	return data.Actor{Name: "account " + strconv.FormatInt(acc.ID, 10) + " (" + acc.Login + ")", Source: c.RealIP()}
 }
@@ -156,12 +169,9 @@ func (a *App) renderDashboard(c echo.Context, status int, notice, errMsg, newTok
 // changeParticipation is POST /konto/teilnahme: the switch, a pause and the note. The
 // pharmacy is the session's; the form cannot name another.
 func (a *App) changeParticipation(c echo.Context) error {
-	acc, err := accountOf(c)
+	acc, err := pharmacyAccount(c)
 	if err != nil {
 		return err
-	}
-	if acc.Role != data.RolePharmacy {
-		return echo.ErrForbidden
 	}
 	pa := data.Participation{Note: strings.TrimSpace(c.FormValue("note"))}
 	switch c.FormValue("participating") {
@@ -193,12 +203,9 @@ func (a *App) changeParticipation(c echo.Context) error {
 
 // reportCorrection is POST /konto/korrektur: the pharmacy says its registry entry is wrong.
 func (a *App) reportCorrection(c echo.Context) error {
-	acc, err := accountOf(c)
+	acc, err := pharmacyAccount(c)
 	if err != nil {
 		return err
-	}
-	if acc.Role != data.RolePharmacy {
-		return echo.ErrForbidden
 	}
 	err = a.store.ReportCorrection(c.Request().Context(), acc.PharmacyID, acc.ID, c.FormValue("message"), a.actor(c, acc))
 	switch data.ErrorCode(err) {
@@ -212,12 +219,9 @@ func (a *App) reportCorrection(c echo.Context) error {
 
 // reportFailure is POST /konto/stoerung: the dashboard's "issuing fails" button.
 func (a *App) reportFailure(c echo.Context) error {
-	acc, err := accountOf(c)
+	acc, err := pharmacyAccount(c)
 	if err != nil {
 		return err
-	}
-	if acc.Role != data.RolePharmacy {
-		return echo.ErrForbidden
 	}
 	msg := strings.TrimSpace(c.FormValue("message"))
 	if len([]rune(msg)) > maxReportMessage || strings.ContainsAny(msg, "\r\n\t\x00") {
@@ -233,12 +237,9 @@ func (a *App) reportFailure(c echo.Context) error {
 
 // createToken is POST /konto/token: a new API token, shown once.
 func (a *App) createToken(c echo.Context) error {
-	acc, err := accountOf(c)
+	acc, err := pharmacyAccount(c)
 	if err != nil {
 		return err
-	}
-	if acc.Role != data.RolePharmacy {
-		return echo.ErrForbidden
 	}
 	_, token, err := a.store.CreateAPIToken(c.Request().Context(), acc.PharmacyID, a.actor(c, acc))
 	if err != nil {
