@@ -97,18 +97,14 @@ func TestStatus_NationalServiceDownAndBack(t *testing.T) {
 			t.Errorf("%s does not tell citizens the national service is down", path)
 		}
 	}
+	// The incident is written just after the state changes, so pages show it a moment later.
 	for _, check := range []struct{ path, want string }{
 		{"/status/badge.svg", "gestört"}, {"/status", `data-testid="incident" data-state="investigating"`},
 		{"/status/feed.atom", "<entry>"},
 	} {
-		res, err := http.Get(base + check.path)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if body := readAll(t, res.Body); !strings.Contains(body, check.want) {
+		if !eventuallyContains(t, base+check.path, check.want) {
 			t.Errorf("%s while down lacks %q", check.path, check.want)
 		}
-		res.Body.Close()
 	}
 	national.setDown(false)
 	t.Logf("recovery seen after %s (with backoff while down)", waitState(t, base, "operational").Round(time.Millisecond))
@@ -202,4 +198,21 @@ func TestBrowser_BannerWhenNationalServiceIsDown(t *testing.T) {
 	if !strings.Contains(text, "Apotheken nehmen Ihre Daten auf") {
 		t.Fatalf("banner says %q", text)
 	}
+}
+
+// eventuallyContains reports whether url's body contains want within 10 s.
+func eventuallyContains(t *testing.T, url, want string) bool {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(20 * time.Millisecond) {
+		res, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, res.Body)
+		res.Body.Close()
+		if strings.Contains(body, want) {
+			return true
+		}
+	}
+	return false
 }
