@@ -60,6 +60,7 @@ fuzz:
 	go test ./search -run '^$$' -fuzz FuzzResolve -fuzztime $(FUZZTIME)
 	go test ./server -run '^$$' -fuzz FuzzParseSearch -fuzztime $(FUZZTIME)
 	go test ./data/password -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
+	go test ./server/monitor -run '^$$' -fuzz FuzzParseConfig -fuzztime $(FUZZTIME)
 
 ## bench: Go benchmarks of search, and import time and memory of the shared registry
 bench: build

@@ -31,6 +31,7 @@ type Config struct {
 	ConfirmationMaxAge time.Duration
 	NationalURL        string        // --national-url, APOPORTAL_NATIONAL_URL: the national issuing service to probe
 	ProbeInterval      time.Duration // --probe-interval, APOPORTAL_PROBE_INTERVAL: between probes while it is up
+	MonitorConfig      string        // --monitor-config, APOPORTAL_MONITOR_CONFIG: JSON file of further targets to probe
 	ReportThreshold    int           // --report-threshold: distinct pharmacies reporting within 15 min that raise "Störung gemeldet"
 }
 
@@ -130,6 +131,7 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.duration(&c.SessionTTL, "session-ttl", "APOPORTAL_SESSION_TTL", "how long a login lasts (a counter shift)")
 	f.string(&c.NationalURL, "national-url", "APOPORTAL_NATIONAL_URL", "URL of the national issuing service to probe; empty: not monitored")
 	f.duration(&c.ProbeInterval, "probe-interval", "APOPORTAL_PROBE_INTERVAL", "time between probes of the national service while it is up")
+	f.string(&c.MonitorConfig, "monitor-config", "APOPORTAL_MONITOR_CONFIG", "JSON file of targets to probe (see README); --national-url sets the national target's URL")
 	f.fs.IntVar(&c.ReportThreshold, "report-threshold", c.ReportThreshold, "distinct pharmacies reporting failures within 15 minutes that raise 'Störung gemeldet'")
 	f.duration(&c.ConfirmationMaxAge, "confirmation-max-age", "APOPORTAL_CONFIRMATION_MAX_AGE",
 		"show 'active' participation not confirmed within this age as 'unconfirmed' (0: no limit)")

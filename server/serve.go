@@ -36,7 +36,7 @@ type App struct {
 	gazetteerVersion string
 	throttle         *throttle
 	pending          *cache.Cache     // previewed registry uploads, by random id
-	monitor          *monitor.Monitor // nil without --national-url
+	monitor          *monitor.Monitor // the national service (when configured) and the portal's parts
 	reporting        atomic.Int64     // distinct pharmacies reporting failures in the last 15 minutes
 	now              func() time.Time
 }
@@ -116,14 +116,12 @@ func (a *App) open(ctx context.Context) error {
 	a.searcher = search.NewSearcher(engine, a.engine, search.NewGazetteer(pcs), a.now)
 	a.gazetteerVersion = version
 	a.searcher.SetMaxConfirmationAge(a.cfg.ConfirmationMaxAge)
-	if a.cfg.NationalURL != "" {
-		a.monitor = monitor.New([]monitor.Target{{
-			ID: "national", Name: "Zentraler Ausstellungsserver", URL: a.cfg.NationalURL,
-			Timeout: min(10*time.Second, a.cfg.ProbeInterval), Interval: a.cfg.ProbeInterval,
-			MaxInterval: min(8*a.cfg.ProbeInterval, 5*time.Minute), MaxResponseTime: 2 * time.Second, Confirmations: 2,
-		}}, a.now, a.recordCheck)
-		a.monitor.OnChange(a.openOrResolveIncident)
+	targets, err := a.monitorTargets()
+	if err != nil {
+		return err
 	}
+	a.monitor = monitor.New(targets, a.now, a.recordCheck)
+	a.monitor.OnChange(a.openOrResolveIncident)
 	a.log.Info("search index loaded", "engine", a.engine.Name(), "pharmacies", a.engine.Len(), "postcodes", len(pcs),
 		"took", time.Since(start).Round(time.Millisecond), "demo", a.demo)
 	return nil
@@ -166,10 +164,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopBackground()
 	go a.engine.Follow(bg, a.cfg.SyncInterval, func(err error) { a.log.Warn("search index sync failed", "err", err) })
 	go repeat(bg, 10*time.Second, a.reloadGazetteer)
-	if a.monitor != nil {
-		go a.monitor.Run(bg)
-		go repeat(bg, time.Hour, a.pruneChecks)
-	}
+	go a.monitor.Run(bg)
+	go repeat(bg, time.Hour, a.pruneChecks)
 	go repeat(bg, 10*time.Second, a.recountReports) // reports age out of the window
 	if a.meili != nil {
 		// Meilisearch may be down at start: Follow prepares it when it answers.

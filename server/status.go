@@ -23,22 +23,30 @@ func (a *App) recordCheck(t monitor.Target, r monitor.Result) {
 	}
 }
 
-// openOrResolveIncident turns the national service going down into an incident, and its
-// recovery into the incident's resolution.
+// openOrResolveIncident turns an external service going down into an incident, and its
+// recovery into the incident's resolution. The portal's own parts show as components: their
+// failures are the fallbacks' business, not an incident for citizens.
 func (a *App) openOrResolveIncident(ch monitor.Change) {
+	a.log.Info("monitored state", "target", ch.Target.ID, "from", ch.From, "to", ch.To, "message", ch.Message)
+	if ch.Target.Check != nil {
+		return
+	}
 	ctx := context.Background()
 	var err error
 	switch {
 	case ch.To == monitor.Down:
+		consequence := "Die Ausstellung von Zertifikaten kann betroffen sein."
+		if ch.Target.ID == nationalTarget {
+			consequence = "Apotheken nehmen Ihre Daten auf und stellen das Zertifikat später aus."
+		}
 		err = a.store.OpenAutomaticIncident(ctx, ch.Target.ID, ch.Target.Name+": gestört",
-			"Automatisch erkannt: "+ch.Message+". Apotheken nehmen Ihre Daten auf und stellen das Zertifikat später aus.", ch.At)
+			"Automatisch erkannt: "+ch.Message+". "+consequence, ch.At)
 	case ch.To == monitor.Operational:
 		err = a.store.ResolveAutomaticIncidents(ctx, ch.Target.ID, "Der Dienst antwortet wieder normal.", ch.At)
 	}
 	if err != nil {
 		a.log.Warn("incident", "target", ch.Target.ID, "err", err)
 	}
-	a.log.Info("national service state", "from", ch.From, "to", ch.To)
 }
 
 // pruneChecks applies the history's retention.
@@ -53,11 +61,11 @@ const reportWindow = 15 * time.Minute
 
 // national is the national service's status; unknown when it is not monitored.
 func (a *App) national() (monitor.Status, bool) {
-	if a.monitor == nil {
+	s, ok := a.monitor.Status(nationalTarget)
+	if !ok {
 		return monitor.Status{State: monitor.Unknown}, false
 	}
-	s, ok := a.monitor.Status("national")
-	return s, ok
+	return s, true
 }
 
 // banner is what every public page says about the national service.
@@ -154,21 +162,14 @@ func timePtr(t time.Time) *time.Time {
 	return &u
 }
 
-// components are the portal's own parts, checked now.
-func (a *App) components(ctx context.Context) []componentJSON {
-	store := monitor.Operational
-	if err := a.store.Ping(ctx); err != nil {
-		store = monitor.Down
-	}
-	out := []componentJSON{{"store", "Datenbank", store}, {"search-local", "Suche (eingebettet)", monitor.Operational}}
-	if a.meili != nil {
-		state := monitor.Operational
-		if err := a.meili.Healthy(ctx); err != nil {
-			state = monitor.Down
-		} else if !a.meili.Ready() {
-			state = monitor.Degraded
+// components are every monitored target but the national service: further services of
+// the monitor config, then the portal's own parts, as the monitor last saw them.
+func (a *App) components() []componentJSON {
+	out := []componentJSON{}
+	for _, s := range a.monitor.Statuses() {
+		if s.ID != nationalTarget {
+			out = append(out, componentJSON{s.ID, s.Name, s.State})
 		}
-		out = append(out, componentJSON{"search-meilisearch", "Suche (Meilisearch)", state})
 	}
 	return out
 }
@@ -205,7 +206,7 @@ func (a *App) statusAPI(c echo.Context) error {
 	out := statusJSON{
 		National: nationalJSON{State: s.State, Since: timePtr(s.Since), CheckedAt: timePtr(s.CheckedAt), Message: s.Message,
 			Uptime: uptime, LatencyMS: map[string]*int64{"p50": nil, "p95": nil}},
-		Components: a.components(c.Request().Context()), Incidents: incidents,
+		Components: a.components(), Incidents: incidents,
 		Reports: reportsJSON{Last15m: int(a.reporting.Load()), Threshold: a.cfg.ReportThreshold},
 	}
 	if !s.CheckedAt.IsZero() {
@@ -220,7 +221,7 @@ func (a *App) statusPage(c echo.Context) error {
 	p := views.Status{Page: a.page("Status", false), Monitored: monitored, State: string(s.State), Since: s.Since,
 		CheckedAt: s.CheckedAt, Message: s.Message, P50: s.LatencyMS.P50, P95: s.LatencyMS.P95,
 		Reports: int(a.reporting.Load()), Threshold: a.cfg.ReportThreshold, GeneratedAt: a.now()}
-	for _, comp := range a.components(c.Request().Context()) {
+	for _, comp := range a.components() {
 		p.Components = append(p.Components, views.Component{Name: comp.Name, State: string(comp.State)})
 	}
 	ins, err := a.store.Incidents(c.Request().Context(), a.now().Add(-incidentWindow))

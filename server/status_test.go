@@ -1,8 +1,13 @@
 package main
 
 import (
+	"context"
+	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -215,4 +220,51 @@ func eventuallyContains(t *testing.T, url, want string) bool {
 		}
 	}
 	return false
+}
+
+// The monitor config adds the national service's auth endpoint with a JSON condition; the
+// national URL comes from --national-url; the portal's parts are components.
+func TestStatus_MonitorConfigFile(t *testing.T) {
+	national := newFakeNational(t)
+	auth := newFakeNational(t) // answers "ok", which is not the JSON the config expects
+	config := filepath.Join(t.TempDir(), "monitor.json")
+	os.WriteFile(config, []byte(`{"targets": [
+		{"id": "national", "name": "Zentraler Ausstellungsserver", "url": "http://127.0.0.1:1/ignored", "expect": [200]},
+		{"id": "national-auth", "name": "Anmeldung am Ausstellungsserver", "url": "`+auth.srv.URL+`",
+		 "interval": "1s", "timeout": "500ms", "json_field": "status", "json_equals": "UP", "confirmations": 1}]}`), 0o600)
+	cfg := DefaultConfig()
+	cfg.DB, cfg.NationalURL, cfg.ProbeInterval, cfg.MonitorConfig = sharedDBCopy(t), national.srv.URL, time.Second, config
+	app, _ := openTestApp(t, cfg, nil)
+	base := serveApp(t, app)
+	waitState(t, base, "operational") // the flag's URL, not the file's
+	want := map[string]string{"national-auth": "down", "store": "operational", "search-local": "operational"}
+	for start := time.Now(); ; time.Sleep(20 * time.Millisecond) {
+		res, err := http.Get(base + "/api/v1/status")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var s statusJSON
+		jsonUnmarshal(readAll(t, res.Body), &s)
+		res.Body.Close()
+		got := map[string]string{}
+		for _, c := range s.Components {
+			got[c.ID] = string(c.State)
+		}
+		if maps.Equal(got, want) {
+			break
+		}
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("components %v, want %v", got, want)
+		}
+	}
+	if !eventuallyContains(t, base+"/status", "Anmeldung am Ausstellungsserver: gestört") {
+		t.Error("no incident for the auth endpoint on /status")
+	}
+
+	cfg.MonitorConfig = filepath.Join(t.TempDir(), "bad.json")
+	os.WriteFile(cfg.MonitorConfig, []byte(`{"targets": [{"id": "a", "name": "A", "url": "https://a.example", "interval": "soon"}]}`), 0o600)
+	if _, err := OpenApp(context.Background(), cfg, slog.New(slog.DiscardHandler), nil); err == nil ||
+		!strings.Contains(err.Error(), `bad.json: monitor config: target 1 ("a"): field interval`) {
+		t.Fatalf("bad monitor config: %v", err)
+	}
 }

@@ -39,8 +39,16 @@ type Target struct {
 	Expect          []int         // accepted status codes; 200-299 when empty
 	MaxResponseTime time.Duration // slower answers count as degraded
 	BodyContains    string        // optional condition on the body
+	JSONField       string        // optional: dot path of a JSON field in the body …
+	JSONEquals      string        // … and the value it must have
 	Confirmations   int           // consecutive results needed to change state
+	// Check, when set, is probed instead of URL: for the portal's own parts. An error
+	// wrapping ErrDegraded means working but impaired; any other error means down.
+	Check func(context.Context) error
 }
+
+// ErrDegraded marks a Check's error as "impaired", not "down".
+var ErrDegraded = errors.New("impaired")
 
 // Result is one probe.
 type Result struct {
@@ -54,6 +62,7 @@ type Result struct {
 // Status is a target's state as the monitor believes it.
 type Status struct {
 	ID, Name  string
+	Internal  bool // a part of the portal itself (probed by a Check)
 	State     State
 	Since     time.Time // when State began (zero while unknown from the start)
 	CheckedAt time.Time // last probe
@@ -164,6 +173,20 @@ func (m *Monitor) probe(ctx context.Context, t Target) (r Result) {
 	ctx, cancel := context.WithTimeout(ctx, t.Timeout)
 	defer cancel()
 	defer func() { r.At = m.now() }() // when we learned it
+	if t.Check != nil {
+		start := time.Now()
+		err := t.Check(ctx)
+		r.Latency = time.Since(start)
+		switch {
+		case err == nil:
+			r.Outcome = Operational
+		case errors.Is(err, ErrDegraded):
+			r.Outcome, r.Error = Degraded, err.Error()
+		default:
+			r.Outcome, r.Error = Down, err.Error()
+		}
+		return r
+	}
 	req, err := http.NewRequestWithContext(ctx, t.Method, t.URL, nil)
 	if err != nil {
 		r.Outcome, r.Error = Down, "invalid probe: "+err.Error()
@@ -186,6 +209,8 @@ func (m *Monitor) probe(ctx context.Context, t Target) (r Result) {
 		r.Outcome, r.Error = Down, fmt.Sprintf("answered %d", res.StatusCode)
 	case t.BodyContains != "" && !strings.Contains(string(body), t.BodyContains):
 		r.Outcome, r.Error = Down, "answer lacks the expected content"
+	case t.JSONField != "" && !jsonFieldIs(body, t.JSONField, t.JSONEquals):
+		r.Outcome, r.Error = Down, fmt.Sprintf("answer's %s is not %q", t.JSONField, t.JSONEquals)
 	case t.MaxResponseTime > 0 && r.Latency > t.MaxResponseTime:
 		r.Outcome, r.Error = Degraded, fmt.Sprintf("slow: %d ms", r.Latency.Milliseconds())
 	default:
@@ -306,7 +331,7 @@ func (m *Monitor) Status(id string) (Status, bool) {
 // status is w's status; a target without a probe within three of its (backed-off)
 // intervals is unknown. The caller holds the read lock.
 func (m *Monitor) status(w *watch) Status {
-	s := Status{ID: w.t.ID, Name: w.t.Name, State: w.state, Since: w.since, CheckedAt: w.checked, Message: w.message}
+	s := Status{ID: w.t.ID, Name: w.t.Name, Internal: w.t.Check != nil, State: w.state, Since: w.since, CheckedAt: w.checked, Message: w.message}
 	if w.checked.IsZero() || m.now().Sub(w.checked) > 3*w.t.MaxInterval+w.t.Timeout {
 		s.State, s.Since = Unknown, time.Time{}
 	}
