@@ -1,6 +1,12 @@
 package data
 
-import "time"
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
 
 // Incident states, in the order an incident usually goes through them.
 const (
@@ -27,4 +33,76 @@ type IncidentUpdate struct {
 	At      time.Time
 	State   string
 	Message string
+}
+
+// IncidentPost is what an operator posts: a new incident, or an update of one.
+type IncidentPost struct {
+	Target  string // what is affected: a monitored target's id
+	Title   string // only for a new incident
+	State   string
+	Message string
+}
+
+// Validate checks a post; a new incident needs a title and cannot start resolved.
+func (p IncidentPost) Validate(isNew bool) error {
+	switch {
+	case isNew && (strings.TrimSpace(p.Title) == "" || utf8.RuneCountInString(p.Title) > 120):
+		return &Error{Code: EINVALID, Field: "title", Message: "a title of 1 to 120 characters is required"}
+	case isNew && p.Target == "":
+		return &Error{Code: EINVALID, Field: "target", Message: "say which service is affected"}
+	case !slices.Contains([]string{IncidentInvestigating, IncidentIdentified, IncidentMonitoring, IncidentResolved}, p.State),
+		isNew && p.State == IncidentResolved:
+		return &Error{Code: EINVALID, Field: "state", Message: fmt.Sprintf("%q is not a state an incident can be in here", p.State)}
+	case strings.TrimSpace(p.Message) == "" || utf8.RuneCountInString(p.Message) > 2000:
+		return &Error{Code: EINVALID, Field: "message", Message: "a message of 1 to 2000 characters is required"}
+	}
+	return nil
+}
+
+// Maintenance is announced planned work on a service.
+type Maintenance struct {
+	ID               int64
+	Target           string
+	Title, Message   string
+	StartsAt, EndsAt time.Time
+}
+
+// Maintenance states, from the clock.
+const (
+	MaintenanceScheduled  = "scheduled"
+	MaintenanceInProgress = "in_progress"
+	MaintenanceCompleted  = "completed"
+)
+
+// State of the maintenance at now.
+func (m Maintenance) State(now time.Time) string {
+	switch {
+	case now.Before(m.StartsAt):
+		return MaintenanceScheduled
+	case now.Before(m.EndsAt):
+		return MaintenanceInProgress
+	}
+	return MaintenanceCompleted
+}
+
+// Validate checks an announcement made at now: it must end after it starts, not lie in
+// the past, and last at most a week.
+func (m Maintenance) Validate(now time.Time) error {
+	switch {
+	case m.Target == "":
+		return &Error{Code: EINVALID, Field: "target", Message: "say which service is affected"}
+	case strings.TrimSpace(m.Title) == "" || utf8.RuneCountInString(m.Title) > 120:
+		return &Error{Code: EINVALID, Field: "title", Message: "a title of 1 to 120 characters is required"}
+	case utf8.RuneCountInString(m.Message) > 2000:
+		return &Error{Code: EINVALID, Field: "message", Message: "at most 2000 characters"}
+	case m.StartsAt.IsZero():
+		return &Error{Code: EINVALID, Field: "starts_at", Message: "a start is required"}
+	case !m.EndsAt.After(m.StartsAt):
+		return &Error{Code: EINVALID, Field: "ends_at", Message: "the end must come after the start"}
+	case !m.EndsAt.After(now):
+		return &Error{Code: EINVALID, Field: "ends_at", Message: "the maintenance would already be over"}
+	case m.EndsAt.Sub(m.StartsAt) > 7*24*time.Hour:
+		return &Error{Code: EINVALID, Field: "ends_at", Message: "a maintenance lasts at most 7 days"}
+	}
+	return nil
 }

@@ -37,8 +37,10 @@ func (db *DB) RecordChecks(ctx context.Context, checks []data.Check) error {
 			if _, err := raw.ExecContext(ctx, c.Target, formatTime(c.At), c.State, c.LatencyMS, c.Status, c.Error); err != nil {
 				return err
 			}
+			// Response times count only answers: a timeout says nothing about speed.
+			latency := c.LatencyMS * int64(1-down)
 			hour := c.At.UTC().Truncate(time.Hour).Format(time.RFC3339)
-			if _, err := hourly.ExecContext(ctx, c.Target, hour, down, degraded, c.LatencyMS, c.LatencyMS); err != nil {
+			if _, err := hourly.ExecContext(ctx, c.Target, hour, down, degraded, latency, latency); err != nil {
 				return err
 			}
 			day := c.At.In(data.Berlin()).Format(time.DateOnly)
