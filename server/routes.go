@@ -81,6 +81,11 @@ func (a *App) Handler() *echo.Echo {
 	admin.GET("/import", a.adminImportPage)
 	admin.POST("/import", a.adminImportPreview, middleware.BodyLimit("21M"))
 	admin.POST("/import/:id", a.adminImportApply)
+	admin.GET("/status", a.adminStatus)
+	admin.POST("/status/stoerung", a.adminOpenIncident)
+	admin.POST("/status/stoerung/:id", a.adminUpdateIncident)
+	admin.POST("/status/wartung", a.adminScheduleMaintenance)
+	admin.POST("/status/wartung/:id/absagen", a.adminCancelMaintenance)
 	get("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 	return e
 }

@@ -35,9 +35,10 @@ type App struct {
 	// gazetteerVersion is that of the gazetteer the searcher holds; reloadGazetteer follows imports.
 	gazetteerVersion string
 	throttle         *throttle
-	pending          *cache.Cache     // previewed registry uploads, by random id
-	monitor          *monitor.Monitor // the national service (when configured) and the portal's parts
-	reporting        atomic.Int64     // distinct pharmacies reporting failures in the last 15 minutes
+	pending          *cache.Cache             // previewed registry uploads, by random id
+	monitor          *monitor.Monitor         // the national service (when configured) and the portal's parts
+	status           *lastKnown[statusRecord] // history, incidents and maintenance, as last read
+	reporting        atomic.Int64             // distinct pharmacies reporting failures in the last 15 minutes
 	now              func() time.Time
 }
 
@@ -122,6 +123,9 @@ func (a *App) open(ctx context.Context) error {
 	}
 	a.monitor = monitor.New(targets, a.now, a.recordCheck)
 	a.monitor.OnChange(a.openOrResolveIncident)
+	a.status = newLastKnown(statusTTL, statusTimeout, a.now, a.loadStatusRecord, func(err error) {
+		a.log.Warn("status record not read in time; serving the last known", "err", err)
+	})
 	a.log.Info("search index loaded", "engine", a.engine.Name(), "pharmacies", a.engine.Len(), "postcodes", len(pcs),
 		"took", time.Since(start).Round(time.Millisecond), "demo", a.demo)
 	return nil

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/xml"
 	"fmt"
-	"math"
 	"net/http"
 	"strings"
 	"time"
@@ -47,6 +46,7 @@ func (a *App) openOrResolveIncident(ch monitor.Change) {
 	if err != nil {
 		a.log.Warn("incident", "target", ch.Target.ID, "err", err)
 	}
+	a.status.forget()
 }
 
 // pruneChecks applies the history's retention.
@@ -91,10 +91,12 @@ func (a *App) recountReports(ctx context.Context) {
 }
 
 type statusJSON struct {
-	National   nationalJSON    `json:"national_service"`
-	Components []componentJSON `json:"components"`
-	Incidents  []incidentJSON  `json:"incidents"`
-	Reports    reportsJSON     `json:"reports"`
+	National     nationalJSON      `json:"national_service"`
+	Components   []componentJSON   `json:"components"`
+	Incidents    []incidentJSON    `json:"incidents"`
+	Maintenances []maintenanceJSON `json:"maintenances"`
+	Reports      reportsJSON       `json:"reports"`
+	HistoryAsOf  *time.Time        `json:"history_as_of"` // when uptime, incidents and maintenance were read
 }
 
 type nationalJSON struct {
@@ -108,6 +110,7 @@ type nationalJSON struct {
 
 type incidentJSON struct {
 	ID         int64        `json:"id"`
+	Target     string       `json:"target"`
 	Title      string       `json:"title"`
 	State      string       `json:"state"`
 	StartedAt  *time.Time   `json:"started_at"`
@@ -124,14 +127,10 @@ type updateJSON struct {
 // incidentWindow is how long resolved incidents stay on the status page, API and feed.
 const incidentWindow = 7 * 24 * time.Hour
 
-func (a *App) incidents(ctx context.Context) ([]incidentJSON, error) {
-	ins, err := a.store.Incidents(ctx, a.now().Add(-incidentWindow))
-	if err != nil {
-		return nil, err
-	}
+func incidentsJSON(ins []data.Incident) []incidentJSON {
 	out := []incidentJSON{}
 	for _, in := range ins {
-		j := incidentJSON{ID: in.ID, Title: in.Title, State: in.State, StartedAt: timePtr(in.StartedAt), Updates: []updateJSON{}}
+		j := incidentJSON{ID: in.ID, Target: in.Target, Title: in.Title, State: in.State, StartedAt: timePtr(in.StartedAt), Updates: []updateJSON{}}
 		if in.ResolvedAt != nil {
 			j.ResolvedAt = timePtr(*in.ResolvedAt)
 		}
@@ -140,7 +139,26 @@ func (a *App) incidents(ctx context.Context) ([]incidentJSON, error) {
 		}
 		out = append(out, j)
 	}
-	return out, nil
+	return out
+}
+
+type maintenanceJSON struct {
+	ID       int64      `json:"id"`
+	Target   string     `json:"target"`
+	Title    string     `json:"title"`
+	Message  string     `json:"message"`
+	State    string     `json:"state"`
+	StartsAt *time.Time `json:"starts_at"`
+	EndsAt   *time.Time `json:"ends_at"`
+}
+
+func (a *App) maintenancesJSON(ms []data.Maintenance) []maintenanceJSON {
+	out := []maintenanceJSON{}
+	for _, m := range ms {
+		out = append(out, maintenanceJSON{ID: m.ID, Target: m.Target, Title: m.Title, Message: m.Message, State: m.State(a.now()),
+			StartsAt: timePtr(m.StartsAt), EndsAt: timePtr(m.EndsAt)})
+	}
+	return out
 }
 
 type componentJSON struct {
@@ -174,61 +192,69 @@ func (a *App) components() []componentJSON {
 	return out
 }
 
-// uptimes are the shares of probes that did not find the national service down, per
-// window; null where there is no data.
-func (a *App) uptimes(ctx context.Context) (map[string]*float64, error) {
+// nationalUptime is the national service's uptime per window from the record; null where
+// there is no data.
+func nationalUptime(r statusRecord) map[string]*float64 {
 	out := map[string]*float64{}
-	for label, d := range map[string]time.Duration{"24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour, "90d": 90 * 24 * time.Hour} {
-		u, ok, err := a.store.Uptime(ctx, "national", a.now().Add(-d))
-		if err != nil {
-			return nil, err
-		}
-		out[label] = nil
-		if ok {
-			rounded := math.Round(u*100000) / 1000 // percent, three decimals
-			out[label] = &rounded
+	for _, w := range uptimeWindows {
+		out[w.Key] = nil
+	}
+	for _, h := range r.Histories {
+		if h.ID == nationalTarget {
+			for i, w := range uptimeWindows {
+				out[w.Key] = h.Uptime[i].Percent
+			}
 		}
 	}
-	return out, nil
+	return out
 }
+
+// statusCacheControl lets browsers and proxies keep status answers briefly: the record is
+// read at most every statusTTL anyway.
+const statusCacheControl = "public, max-age=10"
 
 // statusAPI is GET /api/v1/status.
 func (a *App) statusAPI(c echo.Context) error {
 	s, _ := a.national()
-	uptime, err := a.uptimes(c.Request().Context())
-	if err != nil {
-		return err
-	}
-	incidents, err := a.incidents(c.Request().Context())
+	r, at, _, err := a.statusRecord(c.Request().Context())
 	if err != nil {
 		return err
 	}
 	out := statusJSON{
 		National: nationalJSON{State: s.State, Since: timePtr(s.Since), CheckedAt: timePtr(s.CheckedAt), Message: s.Message,
-			Uptime: uptime, LatencyMS: map[string]*int64{"p50": nil, "p95": nil}},
-		Components: a.components(), Incidents: incidents,
-		Reports: reportsJSON{Last15m: int(a.reporting.Load()), Threshold: a.cfg.ReportThreshold},
+			Uptime: nationalUptime(r), LatencyMS: map[string]*int64{"p50": nil, "p95": nil}},
+		Components: a.components(), Incidents: incidentsJSON(r.Incidents), Maintenances: a.maintenancesJSON(r.Maintenances),
+		Reports:     reportsJSON{Last15m: int(a.reporting.Load()), Threshold: a.cfg.ReportThreshold},
+		HistoryAsOf: timePtr(at),
 	}
 	if !s.CheckedAt.IsZero() {
 		out.National.LatencyMS["p50"], out.National.LatencyMS["p95"] = &s.LatencyMS.P50, &s.LatencyMS.P95
 	}
+	c.Response().Header().Set(echo.HeaderCacheControl, statusCacheControl)
 	return c.JSON(http.StatusOK, out)
 }
 
 // statusPage is GET /status.
 func (a *App) statusPage(c echo.Context) error {
 	s, monitored := a.national()
-	p := views.Status{Page: a.page("Status", false), Monitored: monitored, State: string(s.State), Since: s.Since,
-		CheckedAt: s.CheckedAt, Message: s.Message, P50: s.LatencyMS.P50, P95: s.LatencyMS.P95,
-		Reports: int(a.reporting.Load()), Threshold: a.cfg.ReportThreshold, GeneratedAt: a.now()}
-	for _, comp := range a.components() {
-		p.Components = append(p.Components, views.Component{Name: comp.Name, State: string(comp.State)})
-	}
-	ins, err := a.store.Incidents(c.Request().Context(), a.now().Add(-incidentWindow))
+	r, at, stale, err := a.statusRecord(c.Request().Context())
 	if err != nil {
 		return err
 	}
-	p.Incidents = ins
+	p := views.Status{Page: a.page("Status", false), Monitored: monitored, State: string(s.State), Since: s.Since,
+		CheckedAt: s.CheckedAt, Message: s.Message, P50: s.LatencyMS.P50, P95: s.LatencyMS.P95,
+		Reports: int(a.reporting.Load()), Threshold: a.cfg.ReportThreshold, GeneratedAt: a.now(),
+		Histories: r.Histories, Incidents: r.Incidents, Maintenances: r.Maintenances, HistoryAsOf: at, Stale: stale}
+	for _, st := range a.monitor.Statuses() {
+		comp := views.Component{Name: st.Name, State: string(st.State)}
+		switch {
+		case st.Internal:
+			p.Components = append(p.Components, comp)
+		case st.ID != nationalTarget:
+			p.Services = append(p.Services, comp)
+		}
+	}
+	c.Response().Header().Set(echo.HeaderCacheControl, statusCacheControl)
 	return render(c, http.StatusOK, views.StatusPage(p))
 }
 
@@ -254,10 +280,11 @@ func (a *App) statusBadge(c echo.Context) error {
 
 // statusFeed is GET /status/feed.atom: incidents as an Atom feed.
 func (a *App) statusFeed(c echo.Context) error {
-	ins, err := a.store.Incidents(c.Request().Context(), a.now().Add(-incidentWindow))
+	r, _, _, err := a.statusRecord(c.Request().Context())
 	if err != nil {
 		return err
 	}
+	ins := r.Incidents
 	base := c.Scheme() + "://" + c.Request().Host
 	feed := atomFeed{XMLNS: "http://www.w3.org/2005/Atom", Title: "apoportal: Störungen", ID: base + "/status",
 		Updated: a.now().UTC().Format(time.RFC3339), Link: atomLink{Href: base + "/status"}}

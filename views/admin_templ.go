@@ -51,7 +51,7 @@ func AdminHomePage(p AdminHome) templ.Component {
 				}()
 			}
 			ctx = templ.InitializeContext(ctx)
-			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Betrieb</h1><nav><a href=\"/admin/protokoll\">Protokoll aller Änderungen</a> · <a href=\"/admin/import\">Register importieren</a></nav><form method=\"get\" action=\"/admin\" role=\"search\" class=\"search\"><label for=\"q\">Apotheke suchen (Name, Ort, PLZ oder Registernummer)</label><div class=\"row\"><input id=\"q\" name=\"q\" type=\"search\" value=\"")
+			templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 1, "<h1>Betrieb</h1><nav><a href=\"/admin/protokoll\">Protokoll aller Änderungen</a> · <a href=\"/admin/import\">Register importieren</a> · <a href=\"/admin/status\">Störungen und Wartung</a></nav><form method=\"get\" action=\"/admin\" role=\"search\" class=\"search\"><label for=\"q\">Apotheke suchen (Name, Ort, PLZ oder Registernummer)</label><div class=\"row\"><input id=\"q\" name=\"q\" type=\"search\" value=\"")
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
