@@ -65,6 +65,8 @@ fuzz:
 ## bench: Go benchmarks of search, and import time and memory of the shared registry
 bench: build
 	go test -tags '$(GO_TAGS)' -run '^$$' -bench . -benchtime 3000x ./search/...
+	go test -run '^$$' -bench . -benchtime 2000x ./server/
+	go test -run '^$$' -bench . -benchtime 50x ./data/password/
 	bash scripts/bench-serve.sh $(BIN) $(SHARED)
 
 clean:

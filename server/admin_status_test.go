@@ -91,6 +91,10 @@ func TestAdmin_IncidentTimelineAndMaintenance(t *testing.T) {
 	if body := get(t, h, "/status").Body.String(); !strings.Contains(body, `data-testid="maintenance" data-state="in_progress"`) {
 		t.Fatal("/status does not show the maintenance in progress")
 	}
+	if body := get(t, h, "/suche?q=21614").Body.String(); !strings.Contains(body, `data-state="maintenance"`) ||
+		!strings.Contains(body, "Update des Ausstellungsservers") {
+		t.Fatal("public pages do not announce the maintenance in progress")
+	}
 	_, d = ops.get("/admin/status")
 	cancel, _ := d.Find("[data-testid=admin-maintenance] form").Attr("action")
 	if res, _ := ops.submit("/admin/status", cancel, url.Values{}, true); res.StatusCode != http.StatusOK {

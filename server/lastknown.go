@@ -63,6 +63,14 @@ func (l *lastKnown[T]) get(ctx context.Context) (T, time.Time, error) {
 	return value, at, nil
 }
 
+// peek returns the last value without ever loading; ok is false before the first load.
+func (l *lastKnown[T]) peek() (value T, ok bool) {
+	if last := l.last.Load(); last != nil {
+		return last.value, true
+	}
+	return value, false
+}
+
 // forget makes the next get reload, after a change the readers must see at once.
 func (l *lastKnown[T]) forget() {
 	if last := l.last.Load(); last != nil {

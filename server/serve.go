@@ -171,6 +171,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go a.monitor.Run(bg)
 	go repeat(bg, time.Hour, a.pruneChecks)
 	go repeat(bg, 10*time.Second, a.recountReports) // reports age out of the window
+	go repeat(bg, statusTTL, a.refreshStatusRecord) // keeps the banner's maintenance and /status warm
 	if a.meili != nil {
 		// Meilisearch may be down at start: Follow prepares it when it answers.
 		go a.meili.Follow(bg, a.store, a.cfg.SyncInterval, time.Minute, func(err error) {

@@ -68,13 +68,22 @@ func (a *App) national() (monitor.Status, bool) {
 	return s, true
 }
 
-// banner is what every public page says about the national service.
+// banner is what every public page says about the national service: from the monitor's
+// memory and the last known status record, so a page never waits for the store.
 func (a *App) banner() *views.Banner {
 	s, monitored := a.national()
-	if !monitored && a.reporting.Load() < int64(a.cfg.ReportThreshold) {
+	b := &views.Banner{State: string(s.State), Reported: a.reporting.Load() >= int64(a.cfg.ReportThreshold)}
+	if r, ok := a.status.peek(); ok {
+		for _, m := range r.Maintenances {
+			if m.Target == nationalTarget && m.State(a.now()) == data.MaintenanceInProgress {
+				b.Maintenance, b.Until = m.Title, m.EndsAt
+			}
+		}
+	}
+	if !monitored && !b.Reported && b.Maintenance == "" {
 		return nil
 	}
-	return &views.Banner{State: string(s.State), Reported: a.reporting.Load() >= int64(a.cfg.ReportThreshold)}
+	return b
 }
 
 // recountReports keeps the number of reporting pharmacies current, so pages need no query;

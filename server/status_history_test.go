@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"database/sql"
+	"github.com/chromedp/chromedp"
 	"net/http"
+	"os"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -107,6 +109,43 @@ func breakTable(t *testing.T, file, from, to string) {
 	}
 	defer db.Close()
 	if _, err := db.Exec("ALTER TABLE " + from + " RENAME TO " + to); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// In a real browser the 90-day bar and the chart are images with accessible names, and
+// the page fits a phone's width.
+func TestBrowser_StatusHistory(t *testing.T) {
+	national := newFakeNational(t)
+	cfg := DefaultConfig()
+	cfg.DB, cfg.NationalURL = sharedDBCopy(t), national.srv.URL
+	app, _ := openTestApp(t, cfg, nil)
+	if err := app.store.RecordChecks(context.Background(), ninetyDays(time.Now())); err != nil {
+		t.Fatal(err)
+	}
+	base := serveApp(t, app)
+	ctx := startBrowser(t)
+	var days int
+	var label string
+	var overflow bool
+	var shot []byte
+	if err := chromedp.Run(ctx, chromedp.Navigate(base+"/status"),
+		chromedp.WaitVisible(`[data-testid=days]`, chromedp.ByQuery),
+		chromedp.Evaluate(`document.querySelectorAll('[data-testid=days] rect.day').length`, &days),
+		chromedp.Evaluate(`(() => { const s = document.querySelector('[data-testid=latency]');
+			return s.getAttribute('aria-labelledby').split(' ').map(id => document.getElementById(id).textContent).join(' | ') })()`, &label),
+		chromedp.Evaluate(`document.documentElement.scrollWidth > window.innerWidth`, &overflow),
+		chromedp.FullScreenshot(&shot, 100),
+	); err != nil {
+		t.Fatal(err)
+	}
+	if days != 90 || !strings.Contains(label, "Antwortzeiten von Zentraler Ausstellungsserver") || !strings.Contains(label, "langsamste Stunde") {
+		t.Errorf("%d day bars; chart labelled %q", days, label)
+	}
+	if overflow {
+		t.Error("the status page is wider than a phone")
+	}
+	if err := os.WriteFile(artifact(t, "status.png"), shot, 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

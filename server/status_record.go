@@ -114,3 +114,10 @@ func (a *App) statusRecord(ctx context.Context) (statusRecord, time.Time, bool, 
 	}
 	return r, at, a.now().Sub(at) > 2*statusTTL, nil
 }
+
+// refreshStatusRecord reads the record if it is due, so requests seldom wait for it.
+func (a *App) refreshStatusRecord(ctx context.Context) {
+	if _, _, err := a.status.get(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("status record", "err", err)
+	}
+}

@@ -336,7 +336,7 @@ func history(h History) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		ch := h.chart()
-		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<svg class=\"latency\" viewBox=\"-40 -10 530 150\" role=\"img\" aria-labelledby=\"")
+		templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 30, "<svg class=\"latency\" viewBox=\"-60 -10 550 150\" role=\"img\" aria-labelledby=\"")
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}
