@@ -67,6 +67,7 @@ bench: build
 	go test -tags '$(GO_TAGS)' -run '^$$' -bench . -benchtime 3000x ./search/...
 	go test -run '^$$' -bench . -benchtime 2000x ./server/
 	go test -run '^$$' -bench . -benchtime 50x ./data/password/
+	go test -run '^$$' -bench . -benchtime 1x ./data/sqlite/
 	bash scripts/bench-serve.sh $(BIN) $(SHARED)
 
 clean:
