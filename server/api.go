@@ -8,6 +8,7 @@ import (
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/search"
+	"github.com/apoportal/apoportal/server/pagecache"
 	"github.com/labstack/echo/v4"
 )
 
@@ -102,6 +103,7 @@ func (a *App) searchAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	dependsOn(c, searchDeps(r, resp)...)
 	out := searchJSON{
 		Origin: originJSON{Label: resp.Origin.Label, Kind: resp.Origin.Kind, Approximate: resp.Origin.Approximate},
 		Total:  resp.Total, Limit: resp.Limit, Offset: resp.Offset, Results: make([]pharmacyJSON, 0, len(resp.Hits)),
@@ -130,5 +132,6 @@ func (a *App) pharmacyAPI(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	dependsOn(c, pagecache.Pharmacy(p.ID))
 	return c.JSON(http.StatusOK, newPharmacyJSON(p, nil, a.now(), a.cfg.ConfirmationMaxAge))
 }

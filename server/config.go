@@ -33,6 +33,9 @@ type Config struct {
 	ProbeInterval      time.Duration // --probe-interval, APOPORTAL_PROBE_INTERVAL: between probes while it is up
 	MonitorConfig      string        // --monitor-config, APOPORTAL_MONITOR_CONFIG: JSON file of further targets to probe
 	ReportThreshold    int           // --report-threshold: distinct pharmacies reporting within 15 min that raise "Störung gemeldet"
+	CacheMB            int           // --cache-mb, APOPORTAL_CACHE_MB: memory bound of the response cache (0: no cache)
+	CacheFresh         time.Duration // --cache-fresh, APOPORTAL_CACHE_FRESH: how long a cached answer is served as it is
+	ComputeLimit       int           // --compute-limit, APOPORTAL_COMPUTE_LIMIT: answers computed at once; more wait briefly, then get 503
 }
 
 // DefaultConfig is the embedded default: a local file, the embedded engine, no map key.
@@ -50,6 +53,9 @@ func DefaultConfig() Config {
 		SessionTTL:      12 * time.Hour,
 		ProbeInterval:   30 * time.Second,
 		ReportThreshold: 5,
+		CacheMB:         128,
+		CacheFresh:      time.Minute,
+		ComputeLimit:    16,
 	}
 }
 
@@ -82,6 +88,17 @@ func (f *envFlags) bool(p *bool, name, env, help string) {
 		*p = b
 	}
 	f.fs.BoolVar(p, name, *p, help+" ("+env+")")
+}
+
+func (f *envFlags) int(p *int, name, env, help string) {
+	if v := f.getenv(env); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			f.errs = append(f.errs, fmt.Errorf("%s=%q: not a whole number", env, v))
+		}
+		*p = n
+	}
+	f.fs.IntVar(p, name, *p, help+" ("+env+")")
 }
 
 func (f *envFlags) duration(p *time.Duration, name, env, help string) {
@@ -135,6 +152,9 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.fs.IntVar(&c.ReportThreshold, "report-threshold", c.ReportThreshold, "distinct pharmacies reporting failures within 15 minutes that raise 'Störung gemeldet'")
 	f.duration(&c.ConfirmationMaxAge, "confirmation-max-age", "APOPORTAL_CONFIRMATION_MAX_AGE",
 		"show 'active' participation not confirmed within this age as 'unconfirmed' (0: no limit)")
+	f.int(&c.CacheMB, "cache-mb", "APOPORTAL_CACHE_MB", "memory bound of the response cache in MB (0: no cache)")
+	f.duration(&c.CacheFresh, "cache-fresh", "APOPORTAL_CACHE_FRESH", "how long a cached answer is served as it is (writes refresh the answers they touch at once)")
+	f.int(&c.ComputeLimit, "compute-limit", "APOPORTAL_COMPUTE_LIMIT", "answers computed at once; more wait up to 100 ms, then get 503 unless a cached answer exists")
 	f.duration(&c.MeiliTimeout, "meili-timeout", "APOPORTAL_MEILI_TIMEOUT", "deadline of a Meilisearch search before the embedded engine answers")
 }
 
@@ -157,6 +177,9 @@ func (c Config) Validate() error {
 	}
 	if c.ProbeInterval < time.Second || c.ReportThreshold < 1 {
 		return usageError{"--probe-interval must be at least 1s and --report-threshold at least 1"}
+	}
+	if c.CacheMB < 0 || c.CacheFresh < time.Second || c.ComputeLimit < 1 {
+		return usageError{"--cache-mb must not be negative, --cache-fresh at least 1s, --compute-limit at least 1"}
 	}
 	if c.ConfirmationMaxAge < 0 {
 		return usageError{"--confirmation-max-age must not be negative"}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/search"
+	"github.com/apoportal/apoportal/server/pagecache"
 	"github.com/apoportal/apoportal/views"
 	"github.com/labstack/echo/v4"
 )
@@ -44,6 +45,7 @@ func (a *App) resultsPage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	dependsOn(c, searchDeps(r, resp)...)
 	if form.Q != "" {
 		p.Title = form.Q + " – Suche"
 	}
@@ -121,6 +123,7 @@ func (a *App) pharmacyPage(c echo.Context) error {
 		}
 		return err
 	}
+	dependsOn(c, pagecache.Pharmacy(ph.ID))
 	p := views.Detail{Page: a.page(ph.Name+", "+ph.City, true), TileURL: a.cfg.TileURL,
 		Card: views.Card{Pharmacy: ph, Now: a.now(), MaxAge: a.cfg.ConfirmationMaxAge}}
 	p.Description = ph.Name + ", " + ph.Address()

@@ -37,15 +37,16 @@ func (a *App) Handler() *echo.Echo {
 	e.Use(middleware.ContextTimeout(a.cfg.SearchTimeout + 3*time.Second))
 
 	// Every page answers HEAD as GET does (monitors and proxies use it); net/http drops the body.
-	get := func(path string, h echo.HandlerFunc) {
-		e.GET(path, h)
-		e.HEAD(path, h)
+	get := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		e.GET(path, h, m...)
+		e.HEAD(path, h, m...)
 	}
-	get("/", a.homePage)
-	get("/suche", a.resultsPage)
-	get("/apotheke/:id", a.pharmacyPage)
-	get("/api/v1/pharmacies", a.searchAPI)
-	get("/api/v1/pharmacies/:id", a.pharmacyAPI)
+	// Public answers come from the response cache (cached.go).
+	get("/", a.homePage, a.cached(noQuery))
+	get("/suche", a.resultsPage, a.cached(searchQuery))
+	get("/apotheke/:id", a.pharmacyPage, a.cached(noQuery))
+	get("/api/v1/pharmacies", a.searchAPI, a.cached(searchQuery))
+	get("/api/v1/pharmacies/:id", a.pharmacyAPI, a.cached(noQuery))
 	get("/status", a.statusPage)
 	get("/status/badge.svg", a.statusBadge)
 	get("/status/feed.atom", a.statusFeed)

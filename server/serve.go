@@ -16,6 +16,7 @@ import (
 	"github.com/apoportal/apoportal/search/local"
 	"github.com/apoportal/apoportal/search/meili"
 	"github.com/apoportal/apoportal/server/monitor"
+	"github.com/apoportal/apoportal/server/pagecache"
 	"github.com/apoportal/apoportal/static"
 	"github.com/patrickmn/go-cache"
 )
@@ -38,6 +39,9 @@ type App struct {
 	pending          *cache.Cache             // previewed registry uploads, by random id
 	monitor          *monitor.Monitor         // the national service (when configured) and the portal's parts
 	status           *lastKnown[statusRecord] // history, incidents and maintenance, as last read
+	generations      *pagecache.Generations   // what cached answers depend on, bumped by writes
+	answers          *pagecache.Cache         // public answers, rendered; nil with --cache-mb 0
+	computing        chan struct{}            // slots of the compute limit
 	reporting        atomic.Int64             // distinct pharmacies reporting failures in the last 15 minutes
 	now              func() time.Time
 }
@@ -105,6 +109,13 @@ func (a *App) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	a.generations = pagecache.NewGenerations()
+	a.engine.OnChange(a.forgetChanged)
+	if a.cfg.CacheMB > 0 {
+		a.answers = pagecache.New(pagecache.Config{Fresh: a.cfg.CacheFresh, Keep: time.Hour, MaxBytes: int64(a.cfg.CacheMB) << 20,
+			Timeout: a.cfg.SearchTimeout + time.Second}, a.generations, a.now)
+	}
+	a.computing = make(chan struct{}, a.cfg.ComputeLimit)
 	var engine search.Engine = a.engine
 	if a.cfg.MeiliURL != "" {
 		a.meili = meili.New(meili.Config{URL: a.cfg.MeiliURL, Key: a.cfg.MeiliKey, Index: a.cfg.MeiliIndex}, a.now)

@@ -53,7 +53,19 @@ type Engine struct {
 	text       textIndex
 	seq        int64
 	hours      map[string]*data.OpeningHours // parsed schedules, shared by identical strings
+	onChange   func([]Change)                // hears what each sync changed; may be nil
 }
+
+// Change is a pharmacy a sync changed: where it is now and, when it was known, where it was.
+type Change struct {
+	ID     string
+	Before *search.Point
+	After  search.Point
+}
+
+// OnChange sets what hears the pharmacies each sync changed (after the index holds them),
+// so caches can forget what depended on them. Call before Follow.
+func (e *Engine) OnChange(fn func([]Change)) { e.onChange = fn }
 
 var _ search.Engine = (*Engine)(nil)
 var _ search.PostcodeLocator = (*Engine)(nil)
@@ -97,10 +109,14 @@ func (e *Engine) Sync(ctx context.Context) error {
 	for i, p := range changed {
 		docs[i] = e.newDoc(p)
 	}
+	changes := make([]Change, len(docs))
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	textChanged := false
-	for _, d := range docs {
+	for i, d := range docs {
+		changes[i] = Change{ID: d.p.ID, After: search.Point{Lat: d.p.Lat, Lon: d.p.Lon}}
+		if j, known := e.byID[d.p.ID]; known {
+			changes[i].Before = &search.Point{Lat: e.docs[j].p.Lat, Lon: e.docs[j].p.Lon}
+		}
 		if e.put(d) {
 			textChanged = true
 		}
@@ -109,6 +125,10 @@ func (e *Engine) Sync(ctx context.Context) error {
 		e.text = buildTextIndex(e.docs)
 	}
 	e.seq = next
+	e.mu.Unlock()
+	if e.onChange != nil {
+		e.onChange(changes)
+	}
 	return nil
 }
 

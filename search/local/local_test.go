@@ -160,3 +160,26 @@ func TestEngine_PostcodeCenterAndCancelledSearch(t *testing.T) {
 		t.Error("cancelled search answered")
 	}
 }
+
+func TestEngine_OnChangeTellsWhereChangedPharmaciesWereAndAre(t *testing.T) {
+	db := openStore(t)
+	upsert(t, db, pharmacy("100000001", "Hafen-Apotheke", 53.47, 9.69))
+	e := New(db)
+	var heard []Change
+	e.OnChange(func(cs []Change) { heard = append(heard, cs...) })
+	syncIndex(t, e)
+	if len(heard) != 1 || heard[0].Before != nil || heard[0].After.Lat != 53.47 {
+		t.Fatalf("new pharmacy: %+v", heard)
+	}
+	heard = nil
+	upsert(t, db, pharmacy("100000001", "Hafen-Apotheke", 48.14, 11.57))
+	syncIndex(t, e)
+	if len(heard) != 1 || heard[0].Before == nil || heard[0].Before.Lat != 53.47 || heard[0].After.Lat != 48.14 {
+		t.Fatalf("moved pharmacy: %+v", heard)
+	}
+	heard = nil
+	syncIndex(t, e)
+	if len(heard) != 0 {
+		t.Fatalf("a sync without changes reported %+v", heard)
+	}
+}

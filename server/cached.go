@@ -1,0 +1,294 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/search"
+	"github.com/apoportal/apoportal/search/local"
+	"github.com/apoportal/apoportal/server/pagecache"
+	"github.com/labstack/echo/v4"
+)
+
+// Public answers are cached in memory (pagecache) and may be kept by browsers, proxies and
+// CDNs. Browsers revalidate after a second (ETag → 304), so a switch reaches citizens at
+// once; a CDN may serve stale while it revalidates and for a day while we fail. s-maxage is
+// not used: it implies proxy-revalidate, which forbids exactly that stale serving.
+const (
+	publicCacheControl = "public, max-age=1, stale-while-revalidate=30, stale-if-error=86400"
+	cdnCacheControl    = "max-age=10, stale-while-revalidate=60, stale-if-error=86400"
+)
+
+// errOverloaded is what a request gets when no answer is cached and the portal computes
+// as many answers as it may: a fast 503 with Retry-After, not a queue that grows.
+var errOverloaded = errors.New("too many answers being computed")
+
+// computeWait is how long a computation waits for a free slot before the request gets 503.
+const computeWait = 100 * time.Millisecond
+
+// depsKey is where a handler leaves what its answer depends on (see dependsOn).
+const depsKey = "pagecache.deps"
+
+// dependsOn records the generation keys the answer being rendered depends on.
+func dependsOn(c echo.Context, keys ...string) {
+	prev, _ := c.Get(depsKey).([]string)
+	c.Set(depsKey, append(prev, keys...))
+}
+
+// searchDeps are what a search answer depends on: the map cells around its origin, and
+// the cells of its hits (the searcher may look further than the radius); a search without
+// a place depends on every pharmacy.
+func searchDeps(r search.Request, resp search.Response) []string {
+	if resp.Origin.Kind == search.OriginNone {
+		return []string{pagecache.Everything}
+	}
+	deps := pagecache.CellsAround(resp.Origin.Lat, resp.Origin.Lon, r.RadiusKm)
+	for _, h := range resp.Hits {
+		deps = append(deps, pagecache.Cell(h.Pharmacy.Lat, h.Pharmacy.Lon))
+	}
+	slices.Sort(deps)
+	return slices.Compact(deps)
+}
+
+// forgetChanged is the local engine's OnChange: the answers that showed a changed pharmacy
+// (where it was and where it is) are recomputed on their next request.
+func (a *App) forgetChanged(changes []local.Change) {
+	var keys []string
+	for _, ch := range changes {
+		keys = append(keys, pagecache.Pharmacy(ch.ID), pagecache.Cell(ch.After.Lat, ch.After.Lon))
+		if ch.Before != nil {
+			keys = append(keys, pagecache.Cell(ch.Before.Lat, ch.Before.Lon))
+		}
+	}
+	a.generations.Bump(keys...)
+}
+
+// answerKey names a request's answer: its path and a canonical query, or false for a
+// request that is not cached (it gets its error without the cache).
+type answerKey func(c echo.Context) (query string, ok bool)
+
+// noQuery is the key of answers that ignore the query string.
+func noQuery(echo.Context) (string, bool) { return "", true }
+
+// searchQuery is the canonical query of a search: parameters in one order, defaults left
+// out, the query text's spacing and PLZ spelling normalised, and a position snapped to
+// 0.001° (about 100 m: less than a phone's position is sure of), so that spellings of one
+// search share one answer.
+func searchQuery(c echo.Context) (string, bool) {
+	r, err := parseSearch(c.QueryParams())
+	if err != nil {
+		return "", false
+	}
+	v := url.Values{}
+	if q := canonicalQ(r.Q); q != "" {
+		v.Set("q", q)
+	}
+	if r.Origin != nil {
+		v.Set("lat", strconv.FormatFloat(snap(r.Origin.Lat), 'f', 3, 64))
+		v.Set("lon", strconv.FormatFloat(snap(r.Origin.Lon), 'f', 3, 64))
+	}
+	if r.RadiusKm != search.DefaultRadiusKm {
+		v.Set("radius_km", strconv.FormatFloat(r.RadiusKm, 'f', -1, 64))
+	}
+	if r.Certificates {
+		v.Set("certificates", "true")
+	}
+	if r.OpenNow {
+		v.Set("open_now", "true")
+	}
+	services := make([]string, 0, len(r.Services))
+	for _, s := range r.Services {
+		services = append(services, string(s))
+	}
+	slices.Sort(services)
+	if len(services) > 0 {
+		v["service"] = services
+	}
+	if r.Limit != search.DefaultLimit {
+		v.Set("limit", strconv.Itoa(r.Limit))
+	}
+	if r.Offset != 0 {
+		v.Set("offset", strconv.Itoa(r.Offset))
+	}
+	return v.Encode(), true
+}
+
+var plzRE = regexp.MustCompile(`^(?i:d\s*-?\s*)?(\d{5})$`)
+
+// canonicalQ collapses spacing and writes a PLZ as its five digits ("D-21614" → "21614").
+func canonicalQ(q string) string {
+	q = strings.Join(strings.Fields(q), " ")
+	if m := plzRE.FindStringSubmatch(q); m != nil {
+		return m[1]
+	}
+	return q
+}
+
+func snap(deg float64) float64 { return math.Round(deg*1000) / 1000 }
+
+// cached serves a public GET from the response cache: the handler renders into memory
+// (once for all concurrent requests of one key) with the canonical query, and the answer
+// goes out with ETag, gzip when accepted, and caching headers.
+func (a *App) cached(key answerKey) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if a.answers == nil {
+			return next
+		}
+		return func(c echo.Context) error {
+			query, ok := key(c)
+			if !ok {
+				return next(c)
+			}
+			req := c.Request()
+			k := req.URL.Path + "?" + query
+			if !strings.HasPrefix(req.URL.Path, "/api/") {
+				k += "#" + a.bannerKey() // every page shows the banner; its state is part of the answer
+			}
+			ans, outcome, err := a.answers.Get(req.Context(), k, func(ctx context.Context) (*pagecache.Answer, error) {
+				return a.compute(ctx, c, next, query)
+			})
+			if errors.Is(err, pagecache.ErrNotCacheable) {
+				return c.Blob(ans.Status, ans.ContentType, ans.Body)
+			}
+			if err != nil {
+				return err
+			}
+			return a.writeAnswer(c, ans, outcome)
+		}
+	}
+}
+
+// compute renders the answer of c's route into memory, in a slot of the compute limit.
+func (a *App) compute(ctx context.Context, c echo.Context, next echo.HandlerFunc, query string) (*pagecache.Answer, error) {
+	wait := time.NewTimer(computeWait)
+	defer wait.Stop()
+	select {
+	case a.computing <- struct{}{}:
+		defer func() { <-a.computing }()
+	case <-wait.C:
+		return nil, errOverloaded
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	req := c.Request().Clone(ctx)
+	req.URL.RawQuery = query
+	req.Header.Del("If-None-Match")
+	rec := &recorder{header: http.Header{}}
+	c2 := c.Echo().NewContext(req, rec)
+	c2.SetPath(c.Path())
+	c2.SetParamNames(c.ParamNames()...)
+	c2.SetParamValues(c.ParamValues()...)
+	if err := next(c2); err != nil {
+		return nil, err
+	}
+	ans := &pagecache.Answer{Status: rec.status, ContentType: rec.header.Get(echo.HeaderContentType), Body: rec.body.Bytes()}
+	if rec.status != http.StatusOK {
+		return ans, pagecache.ErrNotCacheable
+	}
+	ans.Deps, _ = c2.Get(depsKey).([]string)
+	return ans, nil
+}
+
+// writeAnswer sends a cached answer, or 304 when the client has it.
+func (a *App) writeAnswer(c echo.Context, ans *pagecache.Answer, outcome pagecache.Outcome) error {
+	h := c.Response().Header()
+	h.Set("X-Cache", string(outcome))
+	h.Set("Age", strconv.Itoa(int(max(0, a.now().Sub(ans.At).Seconds()))))
+	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
+	if outcome == pagecache.StaleOnError {
+		// Computing failed: the last good answer, marked, and kept by nobody as fresh.
+		h.Set(echo.HeaderCacheControl, "no-cache")
+		return c.Blob(ans.Status, ans.ContentType, a.markStale(ans))
+	}
+	h.Set(echo.HeaderCacheControl, publicCacheControl)
+	h.Set("CDN-Cache-Control", cdnCacheControl)
+	h.Set("ETag", ans.ETag)
+	if etagMatches(c.Request().Header.Get("If-None-Match"), ans.ETag) {
+		return c.NoContent(http.StatusNotModified)
+	}
+	if acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
+		h.Set(echo.HeaderContentEncoding, "gzip")
+		return c.Blob(ans.Status, ans.ContentType, ans.Gzip)
+	}
+	return c.Blob(ans.Status, ans.ContentType, ans.Body)
+}
+
+// staleMarker is where pages say that they show an older answer (see views.layout).
+var staleMarker = []byte("<!--stale-->")
+
+// markStale puts a notice with the answer's age into a page; API answers carry the
+// X-Cache and Age headers.
+func (a *App) markStale(ans *pagecache.Answer) []byte {
+	if !strings.HasPrefix(ans.ContentType, echo.MIMETextHTML) {
+		return ans.Body
+	}
+	notice := fmt.Sprintf(`<p class="notice" role="status" data-testid="stale-answer">Die Suche antwortet gerade nicht. `+
+		`Sie sehen die Antwort vom %s Uhr (vor %d Minuten); ob eine Apotheke gerade ausstellt, kann sich seither geändert haben.</p>`,
+		ans.At.In(data.Berlin()).Format("02.01.2006, 15:04"), int(a.now().Sub(ans.At).Minutes()))
+	return bytes.Replace(ans.Body, staleMarker, []byte(notice), 1)
+}
+
+// bannerKey is the state of the banner every page shows.
+func (a *App) bannerKey() string {
+	b := a.banner()
+	if b == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%s|%t|%s|%d", b.State, b.Reported, b.Maintenance, b.Until.Unix())
+}
+
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, candidate := range strings.Split(header, ",") {
+		candidate = strings.TrimSpace(candidate)
+		if candidate == "*" || strings.TrimPrefix(candidate, "W/") == strings.TrimPrefix(etag, "W/") {
+			return true
+		}
+	}
+	return false
+}
+
+// acceptsGzip reads Accept-Encoding, honouring gzip;q=0.
+func acceptsGzip(header string) bool {
+	for _, part := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		}
+	}
+	return false
+}
+
+// recorder collects a response in memory.
+type recorder struct {
+	header http.Header
+	status int
+	body   bytes.Buffer
+}
+
+func (r *recorder) Header() http.Header { return r.header }
+
+func (r *recorder) WriteHeader(status int) {
+	if r.status == 0 {
+		r.status = status
+	}
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	r.WriteHeader(http.StatusOK)
+	return r.body.Write(b)
+}

@@ -1,0 +1,237 @@
+// Package pagecache keeps public answers (pages and API responses) as rendered, compressed
+// bytes under normalised keys, so launch-day traffic is served from memory.
+//
+//   - Concurrent misses for one key compute once (singleflight).
+//   - Stale-while-revalidate: an entry past its freshness is served at once while one
+//     refresh runs in the background.
+//   - Stale-if-error: when computing fails, the last good answer is served, marked stale.
+//   - Invalidation by generation counters: an answer names what it depends on (the map
+//     cells it covers, a pharmacy); a write bumps those counters, and an answer whose
+//     dependencies moved on is recomputed on its next request. Everything else stays.
+//   - Memory is bounded: entries beyond MaxBytes are not kept.
+package pagecache
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gocache "github.com/patrickmn/go-cache"
+	"golang.org/x/sync/singleflight"
+)
+
+// Answer is one rendered answer.
+type Answer struct {
+	Status      int
+	ContentType string
+	Body        []byte   // identity
+	Gzip        []byte   // the same, gzip-compressed once
+	ETag        string   // weak validator of Body
+	Deps        []string // generation keys the answer depends on
+	At          time.Time
+	version     uint64 // sum of the generations of Deps when computed
+	valid       bool   // false when a dependency moved while it was computed
+}
+
+// Size is the memory an answer holds.
+func (a *Answer) Size() int64 { return int64(len(a.Body) + len(a.Gzip) + 256) }
+
+// Outcome says how an answer was served.
+type Outcome string
+
+// Outcomes.
+const (
+	Hit          Outcome = "hit"
+	Miss         Outcome = "miss"
+	Stale        Outcome = "stale"          // served past its freshness while a refresh runs
+	StaleOnError Outcome = "stale-on-error" // computing failed; the last good answer
+)
+
+// Config sets the cache's timing and size.
+type Config struct {
+	Fresh    time.Duration // an answer is served as it is for this long
+	Keep     time.Duration // and kept (for stale serving) this long
+	MaxBytes int64         // bound on the memory of all answers
+	Timeout  time.Duration // deadline of one computation (it runs apart from any one request)
+}
+
+// Cache is the response cache. It is safe for concurrent use.
+type Cache struct {
+	cfg    Config
+	now    func() time.Time
+	items  *gocache.Cache
+	flight singleflight.Group
+	gens   *Generations
+	mu     sync.Mutex
+	bytes  int64              // memory of the answers in owned
+	owned  map[string]*Answer // what each key holds, for the byte count
+	stats  struct{ hits, misses, stale, failedStale, refused atomic.Int64 }
+}
+
+// New returns a cache; now is the clock (nil: time.Now).
+func New(cfg Config, gens *Generations, now func() time.Time) *Cache {
+	if now == nil {
+		now = time.Now
+	}
+	c := &Cache{cfg: cfg, now: now, gens: gens, items: gocache.New(cfg.Keep, time.Minute), owned: map[string]*Answer{}}
+	c.items.OnEvicted(c.evicted)
+	return c
+}
+
+// Compute renders an answer; it runs detached from the request that caused it.
+type Compute func(context.Context) (*Answer, error)
+
+// ErrNotCacheable marks a computed answer that must not be stored (an error page, a
+// redirect); Get returns it with the answer.
+var ErrNotCacheable = errors.New("answer not cacheable")
+
+// Get returns the answer for key: cached, computed once for all concurrent callers, or
+// the last good one when computing fails.
+func (c *Cache) Get(ctx context.Context, key string, compute Compute) (*Answer, Outcome, error) {
+	cached := c.lookup(key)
+	if cached != nil && c.current(cached) {
+		if c.now().Sub(cached.At) < c.cfg.Fresh {
+			c.stats.hits.Add(1)
+			return cached, Hit, nil
+		}
+		// Past its freshness but not invalidated: serve it, refresh once in the background.
+		c.stats.stale.Add(1)
+		c.flight.DoChan(key, func() (any, error) { return c.compute(key, compute) }) // not waited for
+		return cached, Stale, nil
+	}
+	c.stats.misses.Add(1)
+	ch := c.flight.DoChan(key, func() (any, error) { return c.compute(key, compute) })
+	select {
+	case <-ctx.Done():
+		return c.orStale(cached, ctx.Err())
+	case r := <-ch:
+		if r.Err != nil {
+			if errors.Is(r.Err, ErrNotCacheable) {
+				a, _ := r.Val.(*Answer)
+				return a, Miss, r.Err
+			}
+			return c.orStale(cached, r.Err)
+		}
+		return r.Val.(*Answer), Miss, nil
+	}
+}
+
+func (c *Cache) orStale(cached *Answer, err error) (*Answer, Outcome, error) {
+	if cached != nil {
+		c.stats.failedStale.Add(1)
+		return cached, StaleOnError, nil
+	}
+	return nil, Miss, err
+}
+
+// compute runs fn and stores a good answer. The versions of its dependencies are read
+// around the computation: if any generation moved meanwhile the answer may predate the
+// write, so it is stored as invalid (served only when computing fails later).
+func (c *Cache) compute(key string, fn Compute) (*Answer, error) {
+	before := c.gens.Total()
+	ctx, cancel := context.WithTimeout(context.Background(), c.cfg.Timeout)
+	defer cancel()
+	a, err := fn(ctx)
+	if err != nil {
+		return a, err
+	}
+	a.At = c.now()
+	a.version = c.gens.Version(a.Deps)
+	a.valid = c.gens.Total() == before
+	if a.ETag == "" {
+		sum := sha256.Sum256(a.Body)
+		a.ETag = `W/"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+	}
+	if a.Gzip == nil {
+		if a.Gzip, err = gzipped(a.Body); err != nil {
+			return nil, err
+		}
+	}
+	c.store(key, a)
+	return a, nil
+}
+
+func gzipped(body []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	w, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := w.Write(body); err != nil {
+		return nil, err
+	}
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func (c *Cache) lookup(key string) *Answer {
+	v, ok := c.items.Get(key)
+	if !ok {
+		return nil
+	}
+	return v.(*Answer)
+}
+
+// current reports whether none of a's dependencies moved since it was computed.
+func (c *Cache) current(a *Answer) bool {
+	return a.valid && c.gens.Version(a.Deps) == a.version
+}
+
+// store keeps a unless that would pass the memory bound.
+func (c *Cache) store(key string, a *Answer) {
+	c.mu.Lock()
+	full := c.bytes+a.Size() > c.cfg.MaxBytes
+	c.mu.Unlock()
+	if full {
+		c.items.DeleteExpired() // make room from what has aged out (calls evicted)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var old int64
+	if prev := c.owned[key]; prev != nil {
+		old = prev.Size()
+	}
+	if c.bytes-old+a.Size() > c.cfg.MaxBytes {
+		c.stats.refused.Add(1)
+		return
+	}
+	c.owned[key] = a
+	c.bytes += a.Size() - old
+	c.items.SetDefault(key, a)
+}
+
+// evicted is called by go-cache when an entry expired or was deleted; an entry replaced
+// in the meantime is not the one evicted.
+func (c *Cache) evicted(key string, v any) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if a, ok := v.(*Answer); ok && c.owned[key] == a {
+		c.bytes -= a.Size()
+		delete(c.owned, key)
+	}
+}
+
+// Stats are the cache's counters since start.
+type Stats struct {
+	Hits, Misses, Stale, StaleOnError, Refused int64
+	Entries                                    int
+	Bytes                                      int64
+}
+
+// Stats returns the counters.
+func (c *Cache) Stats() Stats {
+	c.mu.Lock()
+	bytes, entries := c.bytes, len(c.owned)
+	c.mu.Unlock()
+	return Stats{Hits: c.stats.hits.Load(), Misses: c.stats.misses.Load(), Stale: c.stats.stale.Load(),
+		StaleOnError: c.stats.failedStale.Load(), Refused: c.stats.refused.Load(),
+		Entries: entries, Bytes: bytes}
+}
