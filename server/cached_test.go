@@ -187,3 +187,36 @@ func TestCache_PrivatePagesNeverCached(t *testing.T) {
 		t.Error("public pages were not cached")
 	}
 }
+
+// The search API limits each client address; other addresses and pages are not affected.
+func TestSearchAPI_RateLimitPerAddress(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DB, cfg.APIRate = sharedDBCopy(t), 5
+	app, _ := openTestApp(t, cfg, nil)
+	h := app.Handler()
+	from := func(ip string) int {
+		req := httptest.NewRequest(http.MethodGet, "/api/v1/pharmacies?q=21614", nil)
+		req.RemoteAddr = ip + ":4711"
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code == http.StatusTooManyRequests && rec.Header().Get("Retry-After") != "1" {
+			t.Fatal("429 without Retry-After")
+		}
+		return rec.Code
+	}
+	limited := 0
+	for range 40 {
+		if from("192.0.2.1") == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited < 20 || limited > 25 {
+		t.Fatalf("%d of 40 rapid requests limited at 5/s with bursts of 15", limited)
+	}
+	if from("192.0.2.2") != http.StatusOK {
+		t.Fatal("another address was limited")
+	}
+	if rec := request(t, h, "/suche?q=21614"); rec.Code != http.StatusOK {
+		t.Fatalf("the search page was limited: %d", rec.Code)
+	}
+}

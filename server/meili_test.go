@@ -60,7 +60,7 @@ func TestServe_WithMeilisearch_FallsBackAndReturns(t *testing.T) {
 	db := sharedDBCopy(t)
 	cfg := DefaultConfig()
 	cfg.DB, cfg.MeiliURL, cfg.MeiliKey, cfg.SyncInterval = db, ms.URL, ms.MasterKey, 50*time.Millisecond
-	cfg.CacheMB = 0 // this test watches which engine answers each request
+	cfg.CacheMB, cfg.APIRate = 0, 0 // this test watches which engine answers each of many requests
 	app, logs := testAppWith(t, cfg)
 	p := &probe{t: t, base: serveApp(t, app)}
 

@@ -141,16 +141,30 @@ func jsonBodyError(err error) error {
 // tokenRateLimit limits writes per API token (per Authorization header, so guessing
 // tokens is limited too): 2 per second, bursts of 20.
 func tokenRateLimit() echo.MiddlewareFunc {
+	return rateLimit(2, 20, func(c echo.Context) (string, error) {
+		sum := sha256.Sum256([]byte(c.Request().Header.Get(echo.HeaderAuthorization)))
+		return hex.EncodeToString(sum[:8]), nil
+	}, "too many requests for this token; retry in a second")
+}
+
+// ipRateLimit limits requests per client address (echo's IPExtractor decides which).
+func ipRateLimit(perSecond float64, burst int) echo.MiddlewareFunc {
+	return rateLimit(perSecond, burst, func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		"too many requests from this address; retry in a second")
+}
+
+// rateLimit answers 429 with Retry-After beyond perSecond (bursts of burst) per identity.
+func rateLimit(perSecond float64, burst int, identify func(echo.Context) (string, error), message string) echo.MiddlewareFunc {
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
 		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(2), Burst: 20, ExpiresIn: 3 * time.Minute}),
-		IdentifierExtractor: func(c echo.Context) (string, error) {
-			sum := sha256.Sum256([]byte(c.Request().Header.Get(echo.HeaderAuthorization)))
-			return hex.EncodeToString(sum[:8]), nil
-		},
+			Rate: rate.Limit(perSecond), Burst: burst, ExpiresIn: 3 * time.Minute}),
+		IdentifierExtractor: identify,
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			c.Response().Header().Set("Retry-After", "1")
-			return c.JSON(http.StatusTooManyRequests, apiError{apiErrorBody{"rate_limited", "", "too many requests for this token; retry in a second"}})
+			if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
+				return echo.NewHTTPError(http.StatusTooManyRequests) // a page, through the error handler
+			}
+			return c.JSON(http.StatusTooManyRequests, apiError{apiErrorBody{"rate_limited", "", message}})
 		},
 	})
 }

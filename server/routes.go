@@ -45,7 +45,11 @@ func (a *App) Handler() *echo.Echo {
 	get("/", a.homePage, a.cached(noQuery))
 	get("/suche", a.resultsPage, a.cached(searchQuery))
 	get("/apotheke/:id", a.pharmacyPage, a.cached(noQuery))
-	get("/api/v1/pharmacies", a.searchAPI, a.cached(searchQuery))
+	searchLimit := []echo.MiddlewareFunc{a.cached(searchQuery)}
+	if a.cfg.APIRate > 0 {
+		searchLimit = append([]echo.MiddlewareFunc{ipRateLimit(float64(a.cfg.APIRate), 3*a.cfg.APIRate)}, searchLimit...)
+	}
+	get("/api/v1/pharmacies", a.searchAPI, searchLimit...)
 	get("/api/v1/pharmacies/:id", a.pharmacyAPI, a.cached(noQuery))
 	get("/status", a.statusPage)
 	get("/status/badge.svg", a.statusBadge)
@@ -62,7 +66,7 @@ func (a *App) Handler() *echo.Echo {
 	// free of cookies so caches can keep them.
 	acc := e.Group("", private, a.csrf())
 	acc.GET("/login", a.loginPage)
-	acc.POST("/login", a.login)
+	acc.POST("/login", a.login, ipRateLimit(1, 10)) // besides the throttle of failed logins
 	acc.GET("/aktivieren", a.activatePage)
 	acc.POST("/aktivieren", a.activate)
 	acc.POST("/logout", a.logout, a.requireAccount)
