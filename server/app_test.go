@@ -53,6 +53,9 @@ func sharedDBCopy(t *testing.T) string {
 }
 
 func TestMain(m *testing.M) {
+	if os.Getenv("APOPORTAL_TEST_CHILD") == "serve" {
+		serveAsChild() // the test binary as the portal, for tests of whole processes
+	}
 	code := m.Run()
 	if sharedDB != "" {
 		os.RemoveAll(filepath.Dir(sharedDB))

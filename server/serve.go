@@ -62,9 +62,9 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer, getenv f
 		return err
 	}
 	defer app.Close()
-	ln, err := net.Listen("tcp", cfg.Addr)
+	ln, err := listen(cfg.Addr, getenv)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		return err
 	}
 	return app.Serve(ctx, ln)
 }
@@ -173,6 +173,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		ReadTimeout:       10 * time.Second,
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       60 * time.Second,
+		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 	}
 	bg, stopBackground := context.WithCancel(ctx)
@@ -190,6 +191,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		})
 	}
 
+	var open atomic.Int64 // connections not yet closed
+	srv.ConnState = func(_ net.Conn, st http.ConnState) {
+		switch st {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("serving", "addr", ln.Addr().String())
@@ -198,8 +208,18 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		return fmt.Errorf("serve: %w", err)
 	case <-ctx.Done():
 	}
+	// Drain without failing anyone: stop accepting (with a handed-over socket the next
+	// process accepts instead), answer every request on the connections we hold with
+	// "Connection: close", and only then shut down. http.Server.Shutdown alone would hang up
+	// on a fresh connection whose first request arrives during shutdown.
 	a.log.Info("shutting down: finishing requests in flight")
-	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ln.Close()
+	srv.SetKeepAlivesEnabled(false)
+	deadline := time.Now().Add(20 * time.Second)
+	for open.Load() > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	shutdownCtx, cancel := context.WithDeadline(context.Background(), deadline.Add(time.Second))
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
