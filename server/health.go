@@ -15,6 +15,18 @@ type readyJSON struct {
 	Status  string       `json:"status"`
 	Store   string       `json:"store"`
 	Engines []engineJSON `json:"search_engines"`
+	Cache   *cacheJSON   `json:"cache,omitempty"`
+}
+
+// cacheJSON are the response cache's counters since start (for operators and the benchmark).
+type cacheJSON struct {
+	Entries      int   `json:"entries"`
+	Bytes        int64 `json:"bytes"`
+	Hits         int64 `json:"hits"`
+	Misses       int64 `json:"misses"`
+	Stale        int64 `json:"stale"`
+	StaleOnError int64 `json:"stale_on_error"`
+	Refused      int64 `json:"refused"`
 }
 
 type engineJSON struct {
@@ -37,6 +49,11 @@ func (a *App) readyz(c echo.Context) error {
 		}
 		// Meilisearch first: it answers while its circuit is closed; local is the fallback.
 		out.Engines = append([]engineJSON{{Name: a.meili.Name(), State: state, Circuit: a.breaker.State()}}, out.Engines...)
+	}
+	if a.answers != nil {
+		st := a.answers.Stats()
+		out.Cache = &cacheJSON{Entries: st.Entries, Bytes: st.Bytes, Hits: st.Hits, Misses: st.Misses, Stale: st.Stale,
+			StaleOnError: st.StaleOnError, Refused: st.Refused}
 	}
 	status := http.StatusOK
 	if err := a.store.Ping(c.Request().Context()); err != nil {

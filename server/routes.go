@@ -17,6 +17,7 @@ func (a *App) Handler() *echo.Echo {
 	e.HTTPErrorHandler = a.handleError
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.Use(a.logRequests)
+	e.Use(a.limitInflight)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
 		LogErrorFunc: func(c echo.Context, err error, stack []byte) error {
 			a.log.Error("panic", "path", c.Path(), "err", err, "stack", string(stack))

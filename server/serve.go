@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync/atomic"
 	"time"
 
@@ -42,6 +43,7 @@ type App struct {
 	generations      *pagecache.Generations   // what cached answers depend on, bumped by writes
 	answers          *pagecache.Cache         // public answers, rendered; nil with --cache-mb 0
 	computing        chan struct{}            // slots of the compute limit
+	inflight         chan struct{}            // slots of requests running at once
 	reporting        atomic.Int64             // distinct pharmacies reporting failures in the last 15 minutes
 	now              func() time.Time
 }
@@ -57,6 +59,7 @@ func serveCommand(ctx context.Context, args []string, stderr io.Writer, getenv f
 		return err
 	}
 	log := newLogger(stderr, cfg.LogLevel)
+	debug.SetMemoryLimit(int64(cfg.MemoryMB) << 20)
 	app, err := OpenApp(ctx, cfg, log, time.Now)
 	if err != nil {
 		return err
@@ -116,6 +119,7 @@ func (a *App) open(ctx context.Context) error {
 			Timeout: a.cfg.SearchTimeout + time.Second}, a.generations, a.now)
 	}
 	a.computing = make(chan struct{}, a.cfg.ComputeLimit)
+	a.inflight = make(chan struct{}, 4*a.cfg.ComputeLimit)
 	var engine search.Engine = a.engine
 	if a.cfg.MeiliURL != "" {
 		a.meili = meili.New(meili.Config{URL: a.cfg.MeiliURL, Key: a.cfg.MeiliKey, Index: a.cfg.MeiliIndex}, a.now)

@@ -18,6 +18,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
+	"fmt"
+	"io"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -26,13 +28,15 @@ import (
 	"golang.org/x/sync/singleflight"
 )
 
-// Answer is one rendered answer.
+// Answer is one rendered answer. Once cached it holds only the gzip-compressed bytes
+// (about a sixth of the identity): nearly every client takes gzip, and Identity
+// decompresses for the others.
 type Answer struct {
 	Status      int
 	ContentType string
-	Body        []byte   // identity
-	Gzip        []byte   // the same, gzip-compressed once
-	ETag        string   // weak validator of Body
+	Body        []byte   // identity, as computed; nil once cached
+	Gzip        []byte   // compressed once
+	ETag        string   // weak validator of the identity bytes
 	Deps        []string // generation keys the answer depends on
 	At          time.Time
 	version     uint64 // sum of the generations of Deps when computed
@@ -41,6 +45,18 @@ type Answer struct {
 
 // Size is the memory an answer holds.
 func (a *Answer) Size() int64 { return int64(len(a.Body) + len(a.Gzip) + 256) }
+
+// Identity returns the uncompressed bytes.
+func (a *Answer) Identity() ([]byte, error) {
+	if a.Body != nil {
+		return a.Body, nil
+	}
+	r, err := gzip.NewReader(bytes.NewReader(a.Gzip))
+	if err != nil {
+		return nil, fmt.Errorf("cached answer: %w", err)
+	}
+	return io.ReadAll(r)
+}
 
 // Outcome says how an answer was served.
 type Outcome string
@@ -71,7 +87,11 @@ type Cache struct {
 	mu     sync.Mutex
 	bytes  int64              // memory of the answers in owned
 	owned  map[string]*Answer // what each key holds, for the byte count
-	stats  struct{ hits, misses, stale, failedStale, refused atomic.Int64 }
+	// seen are the keys missed once while the cache was nearly full: only a key asked for
+	// again may push other answers out, so a scan of one-off queries cannot flush the
+	// popular ones (a "doorkeeper", as in TinyLFU).
+	seen  map[string]struct{}
+	stats struct{ hits, misses, stale, failedStale, refused, evicted atomic.Int64 }
 }
 
 // New returns a cache; now is the clock (nil: time.Now).
@@ -79,7 +99,7 @@ func New(cfg Config, gens *Generations, now func() time.Time) *Cache {
 	if now == nil {
 		now = time.Now
 	}
-	c := &Cache{cfg: cfg, now: now, gens: gens, items: gocache.New(cfg.Keep, time.Minute), owned: map[string]*Answer{}}
+	c := &Cache{cfg: cfg, now: now, gens: gens, items: gocache.New(cfg.Keep, time.Minute), owned: map[string]*Answer{}, seen: map[string]struct{}{}}
 	c.items.OnEvicted(c.evicted)
 	return c
 }
@@ -148,21 +168,23 @@ func (c *Cache) compute(key string, fn Compute) (*Answer, error) {
 		sum := sha256.Sum256(a.Body)
 		a.ETag = `W/"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
 	}
-	if a.Gzip == nil {
-		if a.Gzip, err = gzipped(a.Body); err != nil {
-			return nil, err
-		}
+	if a.Gzip, err = gzipped(a.Body); err != nil {
+		return nil, err
 	}
+	a.Body = nil
 	c.store(key, a)
 	return a, nil
 }
 
+// gzipWriters are reused: a new writer allocates about 800 KB of compressor state.
+var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+
 func gzipped(body []byte) ([]byte, error) {
 	var buf bytes.Buffer
-	w, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-	if err != nil {
-		return nil, err
-	}
+	buf.Grow(len(body) / 4)
+	w := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(w)
+	w.Reset(&buf)
 	if _, err := w.Write(body); err != nil {
 		return nil, err
 	}
@@ -185,13 +207,26 @@ func (c *Cache) current(a *Answer) bool {
 	return a.valid && c.gens.Version(a.Deps) == a.version
 }
 
-// store keeps a unless that would pass the memory bound.
+// store keeps a unless that would pass the memory bound. Above 90 % of the bound a key
+// gets in only when it was asked for before.
 func (c *Cache) store(key string, a *Answer) {
 	c.mu.Lock()
+	if c.bytes+a.Size() > c.cfg.MaxBytes*9/10 {
+		if _, again := c.seen[key]; !again {
+			if len(c.seen) >= 100_000 {
+				clear(c.seen)
+			}
+			c.seen[key] = struct{}{}
+			c.mu.Unlock()
+			c.stats.refused.Add(1)
+			return
+		}
+		delete(c.seen, key)
+	}
 	full := c.bytes+a.Size() > c.cfg.MaxBytes
 	c.mu.Unlock()
 	if full {
-		c.items.DeleteExpired() // make room from what has aged out (calls evicted)
+		c.makeRoom()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -208,6 +243,28 @@ func (c *Cache) store(key string, a *Answer) {
 	c.items.SetDefault(key, a)
 }
 
+// makeRoom deletes what has aged out and then, while the cache is still above 90 % of its
+// bound, answers picked at random: under a skewed load random eviction keeps nearly as
+// many hits as least-recently-used, without a list to update on every hit.
+func (c *Cache) makeRoom() {
+	c.items.DeleteExpired() // calls evicted
+	c.mu.Lock()
+	var victims []string
+	var freed int64
+	for key, a := range c.owned { // map order is random
+		if c.bytes-freed <= c.cfg.MaxBytes*9/10 {
+			break
+		}
+		victims = append(victims, key)
+		freed += a.Size()
+	}
+	c.mu.Unlock()
+	for _, key := range victims {
+		c.items.Delete(key) // calls evicted
+	}
+	c.stats.evicted.Add(int64(len(victims)))
+}
+
 // evicted is called by go-cache when an entry expired or was deleted; an entry replaced
 // in the meantime is not the one evicted.
 func (c *Cache) evicted(key string, v any) {
@@ -221,9 +278,9 @@ func (c *Cache) evicted(key string, v any) {
 
 // Stats are the cache's counters since start.
 type Stats struct {
-	Hits, Misses, Stale, StaleOnError, Refused int64
-	Entries                                    int
-	Bytes                                      int64
+	Hits, Misses, Stale, StaleOnError, Refused, Evicted int64
+	Entries                                             int
+	Bytes                                               int64
 }
 
 // Stats returns the counters.
@@ -232,6 +289,6 @@ func (c *Cache) Stats() Stats {
 	bytes, entries := c.bytes, len(c.owned)
 	c.mu.Unlock()
 	return Stats{Hits: c.stats.hits.Load(), Misses: c.stats.misses.Load(), Stale: c.stats.stale.Load(),
-		StaleOnError: c.stats.failedStale.Load(), Refused: c.stats.refused.Load(),
+		StaleOnError: c.stats.failedStale.Load(), Refused: c.stats.refused.Load(), Evicted: c.stats.evicted.Load(),
 		Entries: entries, Bytes: bytes}
 }

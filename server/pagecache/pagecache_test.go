@@ -15,6 +15,17 @@ type clock struct{ at atomic.Int64 }
 
 func (c *clock) now() time.Time      { return time.Unix(0, c.at.Load()) }
 func (c *clock) add(d time.Duration) { c.at.Add(int64(d)) }
+
+// body is a cached answer's identity bytes.
+func body(t *testing.T, a *Answer) string {
+	t.Helper()
+	b, err := a.Identity()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
 func newCache(cl *clock, max int64) *Cache {
 	return New(Config{Fresh: time.Minute, Keep: time.Hour, MaxBytes: max, Timeout: 5 * time.Second}, NewGenerations(), cl.now)
 }
@@ -45,7 +56,7 @@ func TestGet_ConcurrentMissesComputeOnce(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			bodies[i] = string(a.Body)
+			bodies[i] = body(t, a)
 		}()
 	}
 	time.Sleep(50 * time.Millisecond) // let them all miss
@@ -71,11 +82,11 @@ func TestGet_StaleWhileRevalidate(t *testing.T) {
 	c.Get(context.Background(), "k", page(&n, "p"))
 	cl.add(2 * time.Minute)
 	a, out, _ := c.Get(context.Background(), "k", page(&n, "p"))
-	if out != Stale || string(a.Body) != "p #1" {
+	if out != Stale || body(t, a) != "p #1" {
 		t.Fatalf("expired entry: %s %q", out, a.Body)
 	}
 	for start := time.Now(); ; time.Sleep(time.Millisecond) {
-		if a, out, _ := c.Get(context.Background(), "k", page(&n, "p")); out == Hit && string(a.Body) == "p #2" {
+		if a, out, _ := c.Get(context.Background(), "k", page(&n, "p")); out == Hit && body(t, a) == "p #2" {
 			break
 		}
 		if time.Since(start) > 5*time.Second {
@@ -96,14 +107,14 @@ func TestGet_StaleIfError(t *testing.T) {
 	// Invalidated by a write, and the recomputation fails: the last answer, marked.
 	c.gens.Bump(Cell(53.47, 9.68))
 	a, out, err := c.Get(context.Background(), "k", failing)
-	if err != nil || out != StaleOnError || string(a.Body) != "p #1" {
+	if err != nil || out != StaleOnError || body(t, a) != "p #1" {
 		t.Fatalf("failing engine: %v %s", err, out)
 	}
 	// A request whose deadline passes while the computation hangs gets the last answer too.
 	hang := func(ctx context.Context) (*Answer, error) { <-ctx.Done(); return nil, ctx.Err() }
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
-	if a, out, err := c.Get(ctx, "k", hang); err != nil || out != StaleOnError || string(a.Body) != "p #1" {
+	if a, out, err := c.Get(ctx, "k", hang); err != nil || out != StaleOnError || body(t, a) != "p #1" {
 		t.Fatalf("hanging engine: %v %s", err, out)
 	}
 	// Without any answer the error is returned.
@@ -162,14 +173,19 @@ func TestStore_MemoryBound(t *testing.T) {
 	c := newCache(&clock{}, 10_000)
 	var n atomic.Int32
 	for i := range 100 {
-		c.Get(context.Background(), fmt.Sprint(i), func(ctx context.Context) (*Answer, error) {
-			a, _ := page(&n, strings.Repeat("x", 1000))(ctx)
-			return a, nil
-		})
+		for range 2 { // asked for twice: admitted even when the cache is full
+			c.Get(context.Background(), fmt.Sprint(i), func(ctx context.Context) (*Answer, error) {
+				return page(&n, fmt.Sprint(i, strings.Repeat("x", 1000), i*i*i))(ctx) // gzip keeps ~300 bytes
+			})
+		}
 	}
 	s := c.Stats()
-	if s.Bytes > 10_000 || s.Entries == 0 || s.Refused == 0 {
-		t.Fatalf("stats after 100 answers of ~1.3 KB into 10 KB: %+v", s)
+	if s.Bytes > 10_000 || s.Entries == 0 || s.Evicted == 0 {
+		t.Fatalf("stats after 100 answers into 10 KB: %+v", s)
+	}
+	// The newest answer got in: a full cache makes room rather than freezing its first entries.
+	if _, out, _ := c.Get(context.Background(), "99", page(&n, "x")); out != Hit {
+		t.Fatalf("the latest answer was not kept: %s", out)
 	}
 }
 
@@ -184,5 +200,35 @@ func TestCellsAround(t *testing.T) {
 	}
 	if !found {
 		t.Fatal("50 km around Buxtehude misses a cell 37 km away")
+	}
+}
+
+// Once the cache is nearly full, one-off answers do not push out the ones asked for again.
+func TestStore_OneOffAnswersDoNotFlushPopularOnes(t *testing.T) {
+	c := newCache(&clock{}, 20_000)
+	var n atomic.Int32
+	answer := func(i int) Compute {
+		return func(ctx context.Context) (*Answer, error) {
+			return page(&n, fmt.Sprint(i, strings.Repeat("y", 500), i*i*i))(ctx)
+		}
+	}
+	for i := range 40 { // the popular set, asked for twice: about 12 KB
+		c.Get(context.Background(), fmt.Sprint("popular", i), answer(i))
+		c.Get(context.Background(), fmt.Sprint("popular", i), answer(i))
+	}
+	for i := range 1000 { // a scan of one-off queries
+		c.Get(context.Background(), fmt.Sprint("once", i), answer(1000+i))
+	}
+	kept := 0
+	for i := range 40 {
+		if _, out, _ := c.Get(context.Background(), fmt.Sprint("popular", i), answer(i)); out == Hit {
+			kept++
+		}
+	}
+	if kept < 36 {
+		t.Fatalf("a scan of 1,000 one-off queries left %d of 40 popular answers", kept)
+	}
+	if s := c.Stats(); s.Bytes > 20_000 {
+		t.Fatalf("over the bound: %+v", s)
 	}
 }
