@@ -5,7 +5,7 @@ GO_TAGS :=
 SHARED ?= ../shared/data
 LEAFLET := static/vendor/leaflet
 
-.PHONY: build run test bench generate assets check lint fuzz tools clean
+.PHONY: build run test bench chaos generate assets check lint fuzz tools clean
 
 build: assets
 	CGO_ENABLED=1 go build -tags '$(GO_TAGS)' -o $(BIN) ./server
@@ -40,13 +40,19 @@ check:
 	go tool templ generate
 	git diff --exit-code -- '*_templ.go'
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
-	go vet -tags '$(GO_TAGS)' ./...
-	go tool staticcheck -tags '$(GO_TAGS)' ./...
+	go vet -tags 'chaos $(GO_TAGS)' ./...
+	go tool staticcheck -tags 'chaos $(GO_TAGS)' ./...
 
 ## test: every test, with the race detector, against real SQLite, real HTTP and headless Chromium
 test: assets check
 	APOPORTAL_REQUIRE_ALL=1 APOPORTAL_ARTIFACTS=$(CURDIR)/artifacts go test -race -tags '$(GO_TAGS)' -count=1 -timeout 20m ./...
 	$(MAKE) fuzz FUZZTIME=50000x
+
+## chaos: the fault suite (build tag chaos): the real portal process under a citizen load while
+## Meilisearch, the national service, the process itself fail; one row per scenario
+chaos: assets
+	set -o pipefail; APOPORTAL_REQUIRE_ALL=1 go test -tags 'chaos $(GO_TAGS)' -count=1 -timeout 20m -run '^TestChaos$$' -v ./server/ \
+		| grep -v '^=== '
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s). make test uses a count (50000x):
 ## Go 1.26's fuzz coordinator can report "context deadline exceeded" when a duration ends on

@@ -252,9 +252,12 @@ func (m *Monitor) record(w *watch, r Result) *Change {
 	}
 	if r.Outcome == w.state {
 		w.streak = w.streak[:0]
-		if w.state == Operational && flapping(w.recent) {
+		// Failures that keep interrupting "operational", or answers that keep interrupting
+		// "down", are neither: the target works some of the time.
+		if (w.state == Operational && flapping(w.recent)) || (w.state == Down && answered(w.recent, 2*w.t.Confirmations) >= w.t.Confirmations) {
+			ch := &Change{Target: w.t, From: w.state, To: Degraded, At: r.At, Message: w.message}
 			w.state, w.since = Degraded, r.At
-			return &Change{Target: w.t, From: Operational, To: Degraded, At: r.At, Message: w.message}
+			return ch
 		}
 		return nil
 	}
@@ -293,6 +296,17 @@ func flapping(recent []Result) bool {
 		}
 	}
 	return failed >= 3
+}
+
+// answered counts the probes among the last n that got an answer.
+func answered(recent []Result, n int) int {
+	count := 0
+	for _, r := range recent[max(0, len(recent)-n):] {
+		if r.Outcome != Down {
+			count++
+		}
+	}
+	return count
 }
 
 func all(s []State, want State) bool {

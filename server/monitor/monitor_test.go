@@ -127,6 +127,32 @@ func TestStates_FlappingIsDegradedNotOperational(t *testing.T) {
 	}
 }
 
+// A down service that starts answering every other probe is degraded, not still down; a
+// single answer among failures is not enough.
+func TestStates_FlappingAfterDownIsDegraded(t *testing.T) {
+	n := newNationalService(t)
+	m := New([]Target{target(n.srv.URL)}, nil, nil)
+	n.set("error")
+	step(m)
+	if step(m) != Down {
+		t.Fatal("not down")
+	}
+	step(m)
+	n.set("up")
+	step(m)
+	n.set("error")
+	if got := step(m); got != Down {
+		t.Fatalf("one answer among failures: %s", got)
+	}
+	for i := 0; i < 4; i++ {
+		n.set(map[bool]string{true: "up", false: "error"}[i%2 == 0])
+		step(m)
+	}
+	if s, _ := m.Status("national"); s.State != Degraded {
+		t.Fatalf("answering every other probe after an outage: %s", s.State)
+	}
+}
+
 func TestStatus_UnknownWithoutRecentData(t *testing.T) {
 	n := newNationalService(t)
 	now := time.Now()

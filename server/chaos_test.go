@@ -1,0 +1,423 @@
+//go:build chaos
+
+// The fault suite (make chaos): the real portal process with the shared registry under a
+// bounded citizen load, while something behind it fails. Each scenario prints one row.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/apoportal/apoportal/internal/testenv"
+)
+
+// tally counts every response of the citizen load.
+type tally struct {
+	sent, fresh, stale, c4xx, c503, c5xx, connErr int
+	latencies                                     []time.Duration
+}
+
+func (t *tally) add(o tally) {
+	t.sent += o.sent
+	t.fresh += o.fresh
+	t.stale += o.stale
+	t.c4xx += o.c4xx
+	t.c503 += o.c503
+	t.c5xx += o.c5xx
+	t.connErr += o.connErr
+	t.latencies = append(t.latencies, o.latencies...)
+}
+
+func (t tally) p99() time.Duration {
+	if len(t.latencies) == 0 {
+		return 0
+	}
+	slices.Sort(t.latencies)
+	return t.latencies[len(t.latencies)*99/100]
+}
+
+// citizens is a bounded load: workers in a closed loop over a Zipf mix of PLZ, as search
+// pages, API searches and the start page.
+type citizens struct {
+	base  string
+	plz   []string
+	stop  chan struct{}
+	wg    sync.WaitGroup
+	mu    sync.Mutex
+	total tally
+}
+
+func sharedPLZ(t *testing.T) []string {
+	f, err := os.Open(testenv.SharedData(t, "geonames_de_postcodes.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	seen := map[string]bool{}
+	var out []string
+	sc := bufio.NewScanner(f)
+	sc.Scan() // header
+	for sc.Scan() {
+		if fields := strings.Split(sc.Text(), ","); len(fields) > 2 && !seen[fields[1]] {
+			seen[fields[1]] = true
+			out = append(out, fields[1])
+		}
+	}
+	rand.New(rand.NewPCG(42, 42)).Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+	return out
+}
+
+// startCitizens starts workers, each from its own loopback address (127.0.1.w) and
+// waiting pace between requests (0: none).
+func startCitizens(base string, plz []string, workers int, pace time.Duration) *citizens {
+	c := &citizens{base: base, plz: plz, stop: make(chan struct{})}
+	for w := range workers {
+		c.wg.Add(1)
+		go func() {
+			defer c.wg.Done()
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			zipf := rand.NewZipf(r, 1.1, 1, uint64(len(plz)-1))
+			dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(w+1))}}
+			client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 4}}
+			var mine tally
+			defer func() { c.mu.Lock(); c.total.add(mine); c.mu.Unlock() }()
+			for i := 0; ; i++ {
+				select {
+				case <-c.stop:
+					return
+				default:
+				}
+				q := plz[zipf.Uint64()]
+				path := "/suche?q=" + q
+				switch i % 4 {
+				case 1:
+					path = "/api/v1/pharmacies?certificates=true&q=" + q
+				case 2:
+					path = "/"
+				}
+				start := time.Now()
+				res, err := client.Get(base + path)
+				mine.sent++
+				if err != nil {
+					mine.connErr++
+					continue
+				}
+				res.Body.Close()
+				mine.latencies = append(mine.latencies, time.Since(start))
+				time.Sleep(pace)
+				switch cache := res.Header.Get("X-Cache"); {
+				case res.StatusCode < 300 && strings.HasPrefix(cache, "stale"):
+					mine.stale++
+				case res.StatusCode < 300:
+					mine.fresh++
+				case res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") != "":
+					mine.c503++
+				case res.StatusCode >= 500:
+					mine.c5xx++
+				default:
+					mine.c4xx++
+				}
+			}
+		}()
+	}
+	return c
+}
+
+func (c *citizens) halt() tally {
+	close(c.stop)
+	c.wg.Wait()
+	return c.total
+}
+
+// chaosRows collects the table printed at the end.
+var chaosRows []string
+
+func chaosRow(t *testing.T, name string, tl tally, acked, present string, pass bool) {
+	verdict := "pass"
+	if !pass {
+		verdict = "FAIL"
+		t.Errorf("%s: failed the bar: %+v", name, tl)
+	}
+	row := fmt.Sprintf("%-34s %7d %7d %6d %5d %5d %5d %6d %8s %7s %7s  %s", name, tl.sent, tl.fresh, tl.stale, tl.c4xx, tl.c503,
+		tl.c5xx, tl.connErr, tl.p99().Round(time.Millisecond), acked, present, verdict)
+	chaosRows = append(chaosRows, row)
+	t.Log(row)
+}
+
+func TestChaos(t *testing.T) {
+	plz := sharedPLZ(t)
+	t.Cleanup(func() {
+		fmt.Printf("\n%-34s %7s %7s %6s %5s %5s %5s %6s %8s %7s %7s\n", "scenario", "sent", "2xx", "stale", "4xx", "503", "5xx", "conn", "p99", "acked", "present")
+		for _, r := range chaosRows {
+			fmt.Println(r)
+		}
+	})
+
+	t.Run("meilisearch killed and restarted", func(t *testing.T) {
+		ms := testenv.StartMeilisearch(t)
+		db := sharedDBCopy(t)
+		sock := newHandedSocket(t, db)
+		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
+		sock.start("APOPORTAL_MEILI_URL="+ms.URL, "APOPORTAL_MEILI_KEY="+ms.MasterKey)
+		sock.waitUp(t)
+		waitBody(t, sock.base+"/readyz", `"name":"meilisearch","state":"ok"`, 90*time.Second)
+		load := startCitizens(sock.base, plz, 8, 0)
+		sw.start(t)
+		time.Sleep(3 * time.Second)
+		ms.Kill()
+		time.Sleep(5 * time.Second)
+		ms.Start()
+		time.Sleep(3 * time.Second)
+		// Meilisearch applies an update in 0.5-1.5 s here: while pharmacies switch 24 times a
+		// second it cannot catch up, and the embedded engine answers. Once they stop, it does.
+		sw.halt()
+		waitBody(t, sock.base+"/readyz", `"name":"meilisearch","state":"ok"`, 120*time.Second)
+		time.Sleep(2 * time.Second)
+		tl := load.halt()
+		// The switches made while Meilisearch was dead reached it (the outbox drained): its
+		// documents hold every pharmacy's last note.
+		for p, id := range sw.pharmacies {
+			waitMeili(t, ms, id, sw.outcomes[p].acked, 60*time.Second)
+		}
+		present := sw.present(t)
+		chaosRow(t, "1 Meilisearch killed, restarted", tl, itoa(len(sw.pharmacies)), itoa(present),
+			tl.c5xx == 0 && tl.connErr == 0 && present == len(sw.pharmacies))
+	})
+
+	t.Run("national service hangs, errors, flaps", func(t *testing.T) {
+		national := newPlayedNational(t)
+		db := sharedDBCopy(t)
+		sock := newHandedSocket(t, db)
+		sock.start("APOPORTAL_NATIONAL_URL="+national.srv.URL, "APOPORTAL_PROBE_INTERVAL=1s")
+		sock.waitUp(t)
+		seen := func(state string) time.Duration {
+			start := time.Now()
+			waitBody(t, sock.base+"/api/v1/status", `"national_service":{"state":"`+state+`"`, 60*time.Second)
+			return time.Since(start).Round(100 * time.Millisecond)
+		}
+		seen("operational")
+		load := startCitizens(sock.base, plz, 8, 0)
+		national.set("hang")
+		probesBefore := national.requests.Load()
+		hang := seen("down")
+		waitBody(t, sock.base+"/suche?q=10115", `data-testid="national-banner" data-state="down"`, 15*time.Second)
+		national.set("error")
+		time.Sleep(20 * time.Second)
+		probesDown := national.requests.Load() - probesBefore
+		national.set("flap")
+		flap := seen("degraded")
+		national.set("up")
+		back := seen("operational")
+		tl := load.halt()
+		t.Logf("1 s interval: hang seen as down after %s; %d probes in %s down (backoff); flapping seen as degraded after %s; recovery after %s",
+			hang, probesDown, 20*time.Second, flap, back)
+		chaosRow(t, "2 national hangs, errors, flaps", tl, "-", "-",
+			tl.c5xx == 0 && tl.connErr == 0 && tl.c503 == 0 && probesDown <= 8 && hang < 10*time.Second)
+	})
+
+	t.Run("portal killed while switching", func(t *testing.T) {
+		db := sharedDBCopy(t)
+		sock := newHandedSocket(t, db)
+		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
+		portal := sock.start()
+		sock.waitUp(t)
+		sw.start(t)
+		time.Sleep(3 * time.Second)
+		portal.Process.Signal(syscall.SIGKILL)
+		portal.Wait()
+		sw.halt()
+		sock.start()
+		sock.waitUp(t)
+		present := sw.present(t)
+		integrity := integrityCheck(t, db)
+		// No citizen load here: a killed process drops its connections by definition; the
+		// scenario is about writes (acknowledged = present) and the file.
+		chaosRow(t, "3 SIGKILL while switching", tally{}, itoa(len(sw.pharmacies)), itoa(present),
+			present == len(sw.pharmacies) && integrity == "ok")
+	})
+
+	t.Run("deploy under load", func(t *testing.T) {
+		db := sharedDBCopy(t)
+		sock := newHandedSocket(t, db)
+		old := sock.start()
+		sock.waitUp(t)
+		load := startCitizens(sock.base, plz, 8, 0)
+		time.Sleep(2 * time.Second)
+		sock.start()
+		time.Sleep(2 * time.Second)
+		old.Process.Signal(syscall.SIGTERM)
+		old.Wait()
+		time.Sleep(3 * time.Second)
+		tl := load.halt()
+		chaosRow(t, "6 deploy (socket handed over)", tl, "-", "-", tl.c5xx == 0 && tl.connErr == 0 && tl.c503 == 0)
+	})
+
+	t.Run("abuse", func(t *testing.T) {
+		db := sharedDBCopy(t)
+		sock := newHandedSocket(t, db)
+		sock.start("APOPORTAL_API_RATE=20")
+		sock.waitUp(t)
+		// Citizens (each at most 50 requests a second) and an abuser hammering from 127.0.0.2.
+		load := startCitizens(sock.base, plz, 4, 20*time.Millisecond)
+		abuser := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
+		limited := 0
+		for range 300 {
+			res, err := abuser.Get(sock.base + "/api/v1/pharmacies?q=10115")
+			if err == nil {
+				if res.StatusCode == http.StatusTooManyRequests {
+					limited++
+				}
+				res.Body.Close()
+			}
+		}
+		// Slow clients: connections that send half a request and wait.
+		var slow []net.Conn
+		for range 50 {
+			conn, err := net.Dial("tcp", strings.TrimPrefix(sock.base, "http://"))
+			if err == nil {
+				conn.Write([]byte("GET / HTTP/1.1\r\nHost: x\r\n"))
+				slow = append(slow, conn)
+			}
+		}
+		// Attack payloads as searches: never a 500, never reflected unescaped.
+		reflected, broken := 0, 0
+		for _, p := range attackPayloads {
+			res, err := http.Get(sock.base + "/suche?q=" + url.QueryEscape(p))
+			if err != nil {
+				broken++
+				continue
+			}
+			body := readAll(t, res.Body)
+			res.Body.Close()
+			if res.StatusCode >= 500 {
+				broken++
+			}
+			if strings.ContainsAny(p, "<>\"") && strings.Contains(body, p) {
+				reflected++
+			}
+		}
+		huge, _ := http.Get(sock.base + "/suche?q=" + strings.Repeat("a", 100_000))
+		if huge != nil {
+			huge.Body.Close()
+		}
+		time.Sleep(6 * time.Second) // past the header timeout: the slow connections are closed
+		closed := 0
+		for _, conn := range slow {
+			conn.SetReadDeadline(time.Now().Add(time.Second))
+			if _, err := conn.Read(make([]byte, 1)); err != nil {
+				closed++
+			}
+			conn.Close()
+		}
+		tl := load.halt()
+		t.Logf("abuser limited %d of 300; %d of 50 slow connections closed by the server; payloads: %d reflected, %d broke; huge query: %v",
+			limited, closed, reflected, broken, statusOf(huge))
+		chaosRow(t, "7 abuse (rate, slowloris, payloads)", tl, "-", "-",
+			tl.c5xx == 0 && tl.connErr == 0 && tl.c4xx == 0 && limited > 200 && reflected == 0 && broken == 0 && closed == len(slow))
+	})
+}
+
+// playedNational plays the national issuing service: up, hanging, erroring or flapping.
+type playedNational struct {
+	srv      *httptest.Server
+	mode     atomic.Value
+	requests atomic.Int64
+}
+
+func newPlayedNational(t *testing.T) *playedNational {
+	n := &playedNational{}
+	n.mode.Store("up")
+	n.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		count := n.requests.Add(1)
+		switch n.mode.Load() {
+		case "hang":
+			<-r.Context().Done()
+		case "error":
+			http.Error(w, "internal error", http.StatusInternalServerError)
+		case "flap":
+			if count%2 == 0 {
+				http.Error(w, "internal error", http.StatusInternalServerError)
+				return
+			}
+			w.Write([]byte("ok"))
+		default:
+			w.Write([]byte("ok"))
+		}
+	}))
+	t.Cleanup(n.srv.Close)
+	return n
+}
+
+func (n *playedNational) set(mode string) { n.mode.Store(mode) }
+
+func statusOf(res *http.Response) string {
+	if res == nil {
+		return "no answer"
+	}
+	return res.Status
+}
+
+// waitMeili waits until Meilisearch's document of a pharmacy holds want.
+func waitMeili(t *testing.T, ms *testenv.Meilisearch, id, want string, within time.Duration) {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < within; time.Sleep(100 * time.Millisecond) {
+		req, _ := http.NewRequest(http.MethodGet, ms.URL+"/indexes/pharmacies/documents/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+ms.MasterKey)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			continue
+		}
+		body := readAll(t, res.Body)
+		res.Body.Close()
+		if strings.Contains(body, `"note":"`+want+`"`) {
+			return
+		}
+	}
+	t.Fatalf("Meilisearch's document %s does not hold %q after %s", id, want, within)
+}
+
+func waitBody(t *testing.T, url, want string, within time.Duration) {
+	t.Helper()
+	for start := time.Now(); time.Since(start) < within; time.Sleep(100 * time.Millisecond) {
+		res, err := http.Get(url)
+		if err != nil {
+			continue
+		}
+		body := readAll(t, res.Body)
+		res.Body.Close()
+		if strings.Contains(body, want) {
+			return
+		}
+	}
+	t.Fatalf("%s did not show %q within %s", url, want, within)
+}
+
+func itoa(n int) string { return fmt.Sprint(n) }
+
+// attackPayloads are common SQL injection and XSS probes.
+var attackPayloads = []string{
+	`' OR '1'='1`, `' OR 1=1 --`, `" OR "1"="1`, `'; DROP TABLE pharmacies; --`, `1; SELECT * FROM accounts`,
+	`' UNION SELECT password_hash FROM accounts --`, `admin'--`, `') OR ('1'='1`, `1' AND SLEEP(5)--`, `%' AND 1=0 UNION SELECT 1 --`,
+	`<script>alert(1)</script>`, `"><script>alert(1)</script>`, `<img src=x onerror=alert(1)>`, `<svg onload=alert(1)>`,
+	`javascript:alert(1)`, `'"><iframe src=javascript:alert(1)>`, `<body onload=alert(1)>`, `{{7*7}}`, `${7*7}`, `<%= 7*7 %>`,
+	`../../etc/passwd`, `..%2f..%2fetc%2fpasswd`, "\x00", `%00`, `' AND extractvalue(1,concat(0x7e,version()))--`,
+	`<a href="javascript:alert(1)">x</a>`, `"><svg/onload=alert(String.fromCharCode(88,83,83))>`, `'-alert(1)-'`, `\u003cscript\u003e`,
+	`<details open ontoggle=alert(1)>`, `1 OR 1=1`, `' OR ''='`, `" OR ""="`, `or 1=1`, `' or 'a'='a`, `") or ("a"="a`,
+	`hi' or 1=1 --`, `' having 1=1 --`, `' group by userid having 1=1--`, `1' ORDER BY 1--+`, `-1' UNION SELECT 1,2,3--+`,
+	`<ScRiPt>alert(1)</sCrIpT>`, `<script src=//evil.example/x.js></script>`, `<style>@import'//evil.example'</style>`,
+	`<meta http-equiv="refresh" content="0;url=//evil.example">`, `<object data=javascript:alert(1)>`, `<embed src=javascript:alert(1)>`,
+	`<math><mi xlink:href="javascript:alert(1)">x</mi></math>`, `';!--"<XSS>=&{()}`, `<IMG SRC="jav&#x09;ascript:alert('XSS');">`,
+}
