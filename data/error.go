@@ -11,6 +11,7 @@ const (
 	ENOTFOUND     = "not_found"    // the thing asked for does not exist
 	ECONFLICT     = "conflict"     // the request contradicts the stored state
 	EUNAUTHORIZED = "unauthorized" // no valid credentials
+	EUNAVAILABLE  = "unavailable"  // the store cannot write now (busy, read-only, full); nothing changed, retry
 	EINTERNAL     = "internal"     // our fault; details are logged, never shown
 )
 

@@ -6,6 +6,8 @@ package main
 
 import (
 	"bufio"
+	"context"
+	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -149,7 +151,7 @@ func chaosRow(t *testing.T, name string, tl tally, acked, present string, pass b
 	verdict := "pass"
 	if !pass {
 		verdict = "FAIL"
-		t.Errorf("%s: failed the bar: %+v", name, tl)
+		t.Errorf("%s: failed the bar", name)
 	}
 	row := fmt.Sprintf("%-34s %7d %7d %6d %5d %5d %5d %6d %8s %7s %7s  %s", name, tl.sent, tl.fresh, tl.stale, tl.c4xx, tl.c503,
 		tl.c5xx, tl.connErr, tl.p99().Round(time.Millisecond), acked, present, verdict)
@@ -247,6 +249,39 @@ func TestChaos(t *testing.T) {
 		// scenario is about writes (acknowledged = present) and the file.
 		chaosRow(t, "3 SIGKILL while switching", tally{}, itoa(len(sw.pharmacies)), itoa(present),
 			present == len(sw.pharmacies) && integrity == "ok")
+	})
+
+	t.Run("database locked by another process", func(t *testing.T) {
+		db := sharedDBCopy(t)
+		sock := newHandedSocket(t, db)
+		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
+		sock.start()
+		sock.waitUp(t)
+		load := startCitizens(sock.base, plz, 8, 0)
+		sw.start(t)
+		time.Sleep(2 * time.Second)
+		other, err := sql.Open("sqlite3", "file:"+db+"?_busy_timeout=10000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer other.Close()
+		conn, err := other.Conn(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(context.Background(), "BEGIN IMMEDIATE"); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(12 * time.Second) // longer than the 5 s busy timeout
+		conn.ExecContext(context.Background(), "ROLLBACK")
+		conn.Close()
+		time.Sleep(3 * time.Second)
+		sw.halt()
+		tl := load.halt()
+		present := sw.present(t)
+		t.Logf("writes while locked: %d refused with 503 + Retry-After (nothing changed), %d acknowledged in all", sw.refused.Load(), sw.acked.Load())
+		chaosRow(t, "4 database write-locked 12 s", tl, itoa(len(sw.pharmacies)), itoa(present),
+			tl.c5xx == 0 && tl.connErr == 0 && present == len(sw.pharmacies) && sw.refused.Load() > 0)
 	})
 
 	t.Run("deploy under load", func(t *testing.T) {

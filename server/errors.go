@@ -72,6 +72,9 @@ func (a *App) describe(err error, c echo.Context) (int, apiErrorBody) {
 			msg = "Diese Seite gibt es nicht."
 		}
 		return he.Code, apiErrorBody{strings.ReplaceAll(strings.ToLower(http.StatusText(he.Code)), " ", "_"), "", msg}
+	case errors.As(err, &de) && de.Code == data.EUNAVAILABLE:
+		c.Response().Header().Set("Retry-After", "2")
+		return http.StatusServiceUnavailable, apiErrorBody{"unavailable", "", de.Message}
 	case errors.Is(err, errOverloaded):
 		c.Response().Header().Set("Retry-After", "1")
 		return http.StatusServiceUnavailable, apiErrorBody{"overloaded", "", "Gerade fragen sehr viele gleichzeitig. Bitte versuchen Sie es in einer Sekunde noch einmal."}

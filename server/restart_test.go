@@ -229,6 +229,7 @@ type switcher struct {
 	tokens     map[string][]string
 	outcomes   []switchOutcome // per pharmacy, written by its goroutine only
 	acked      atomic.Int64
+	refused    atomic.Int64 // answered 503: nothing changed
 	stop       chan struct{}
 	wg         sync.WaitGroup
 }
@@ -259,7 +260,7 @@ func (s *switcher) start(t *testing.T) {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
-			client := &http.Client{Timeout: 5 * time.Second}
+			client := &http.Client{Timeout: 15 * time.Second} // past the store's 5 s busy timeout
 			for n := 0; ; n++ {
 				select {
 				case <-s.stop:
@@ -278,6 +279,9 @@ func (s *switcher) start(t *testing.T) {
 					res.Body.Close()
 					s.outcomes[p] = switchOutcome{acked: note}
 					s.acked.Add(1)
+				case res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") != "":
+					res.Body.Close()
+					s.refused.Add(1)
 				default:
 					res.Body.Close()
 					if res.StatusCode != http.StatusTooManyRequests {

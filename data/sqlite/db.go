@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/data"
-	_ "github.com/mattn/go-sqlite3" // the driver
+	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
 //go:embed migrations/*.sql
@@ -123,16 +123,35 @@ func (db *DB) applyMigration(ctx context.Context, name string) error {
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("begin: %w", err)
+		return unavailable(fmt.Errorf("begin: %w", err))
 	}
 	defer tx.Rollback()
 	if err := fn(tx); err != nil {
-		return err
+		return unavailable(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
+		return unavailable(fmt.Errorf("commit: %w", err))
 	}
 	return nil
+}
+
+// unavailable turns SQLite's "busy" (another process holds the write lock past the busy
+// timeout), "read-only" and "disk full" into data.EUNAVAILABLE: the transaction was rolled
+// back, nothing changed, and the caller may retry. Other errors pass as they are.
+func unavailable(err error) error {
+	var se sqlite3.Error
+	if !errors.As(err, &se) {
+		return err
+	}
+	switch se.Code {
+	case sqlite3.ErrBusy, sqlite3.ErrLocked:
+		return &data.Error{Code: data.EUNAVAILABLE, Message: "the database is busy; nothing was changed, please retry"}
+	case sqlite3.ErrReadonly:
+		return &data.Error{Code: data.EUNAVAILABLE, Message: "the database is read-only at the moment; nothing was changed"}
+	case sqlite3.ErrFull:
+		return &data.Error{Code: data.EUNAVAILABLE, Message: "the database's disk is full; nothing was changed"}
+	}
+	return err
 }
 
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
