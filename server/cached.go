@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/search"
@@ -29,34 +28,6 @@ const (
 	publicCacheControl = "public, max-age=1, stale-while-revalidate=30, stale-if-error=86400"
 	cdnCacheControl    = "max-age=10, stale-while-revalidate=60, stale-if-error=86400"
 )
-
-// errOverloaded is what a request gets when no answer is cached and the portal computes
-// as many answers as it may: a fast 503 with Retry-After, not a queue that grows.
-var errOverloaded = errors.New("too many answers being computed")
-
-// inflight lets at most cap(a.inflight) requests run at once; the others wait their turn
-// (channel senders queue in order) until their context ends. With thousands of connections
-// Go's scheduler would otherwise share the CPU among thousands of runnable handlers, and the
-// one computing a missed answer — which many others wait for — would get a thousandth of it.
-// Health checks skip the queue.
-func (a *App) limitInflight(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		switch c.Request().URL.Path {
-		case "/healthz", "/readyz":
-			return next(c)
-		}
-		select {
-		case a.inflight <- struct{}{}:
-			defer func() { <-a.inflight }()
-			return next(c)
-		case <-c.Request().Context().Done():
-			return c.Request().Context().Err()
-		}
-	}
-}
-
-// computeWait is how long a computation waits for a free slot before the request gets 503.
-const computeWait = 100 * time.Millisecond
 
 // depsKey is where a handler leaves what its answer depends on (see dependsOn).
 const depsKey = "pagecache.deps"
@@ -192,16 +163,11 @@ func (a *App) cached(key answerKey) echo.MiddlewareFunc {
 
 // compute renders the answer of c's route into memory, in a slot of the compute limit.
 func (a *App) compute(ctx context.Context, c echo.Context, next echo.HandlerFunc, query string) (*pagecache.Answer, error) {
-	wait := time.NewTimer(computeWait)
-	defer wait.Stop()
-	select {
-	case a.computing <- struct{}{}:
-		defer func() { <-a.computing }()
-	case <-wait.C:
-		return nil, errOverloaded
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	release, err := a.computeSlot(ctx)
+	if err != nil {
+		return nil, err
 	}
+	defer release()
 	req := c.Request().Clone(ctx)
 	req.URL.RawQuery = query
 	req.Header.Del("If-None-Match")
