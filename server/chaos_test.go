@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,7 +196,7 @@ func TestChaos(t *testing.T) {
 			waitMeili(t, ms, id, sw.outcomes[p].acked, 60*time.Second)
 		}
 		present := sw.present(t)
-		chaosRow(t, "1 Meilisearch killed, restarted", tl, itoa(len(sw.pharmacies)), itoa(present),
+		chaosRow(t, "1 Meilisearch killed, restarted", tl, strconv.Itoa(len(sw.pharmacies)), strconv.Itoa(present),
 			tl.c5xx == 0 && tl.connErr == 0 && present == len(sw.pharmacies))
 	})
 
@@ -247,7 +248,7 @@ func TestChaos(t *testing.T) {
 		integrity := integrityCheck(t, db)
 		// No citizen load here: a killed process drops its connections by definition; the
 		// scenario is about writes (acknowledged = present) and the file.
-		chaosRow(t, "3 SIGKILL while switching", tally{}, itoa(len(sw.pharmacies)), itoa(present),
+		chaosRow(t, "3 SIGKILL while switching", tally{}, strconv.Itoa(len(sw.pharmacies)), strconv.Itoa(present),
 			present == len(sw.pharmacies) && integrity == "ok")
 	})
 
@@ -280,7 +281,7 @@ func TestChaos(t *testing.T) {
 		tl := load.halt()
 		present := sw.present(t)
 		t.Logf("writes while locked: %d refused with 503 + Retry-After (nothing changed), %d acknowledged in all", sw.refused.Load(), sw.acked.Load())
-		chaosRow(t, "4 database write-locked 12 s", tl, itoa(len(sw.pharmacies)), itoa(present),
+		chaosRow(t, "4 database write-locked 12 s", tl, strconv.Itoa(len(sw.pharmacies)), strconv.Itoa(present),
 			tl.c5xx == 0 && tl.connErr == 0 && present == len(sw.pharmacies) && sw.refused.Load() > 0)
 	})
 
@@ -426,21 +427,10 @@ func waitMeili(t *testing.T, ms *testenv.Meilisearch, id, want string, within ti
 
 func waitBody(t *testing.T, url, want string, within time.Duration) {
 	t.Helper()
-	for start := time.Now(); time.Since(start) < within; time.Sleep(100 * time.Millisecond) {
-		res, err := http.Get(url)
-		if err != nil {
-			continue
-		}
-		body := readAll(t, res.Body)
-		res.Body.Close()
-		if strings.Contains(body, want) {
-			return
-		}
+	if !containsWithin(t, url, want, within) {
+		t.Fatalf("%s did not show %q within %s", url, want, within)
 	}
-	t.Fatalf("%s did not show %q within %s", url, want, within)
 }
-
-func itoa(n int) string { return fmt.Sprint(n) }
 
 // attackPayloads are common SQL injection and XSS probes.
 var attackPayloads = []string{

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 
 	"github.com/apoportal/apoportal/server/monitor"
 )
@@ -28,7 +29,7 @@ func (a *App) monitorTargets() ([]monitor.Target, error) {
 		}
 	}
 	if a.cfg.NationalURL != "" {
-		i := indexOfTarget(targets, nationalTarget)
+		i := slices.IndexFunc(targets, func(t monitor.Target) bool { return t.ID == nationalTarget })
 		if i < 0 {
 			targets = append([]monitor.Target{monitor.DefaultTarget(nationalTarget, "Zentraler Ausstellungsserver", "", a.cfg.ProbeInterval)}, targets...)
 			i = 0
@@ -36,15 +37,6 @@ func (a *App) monitorTargets() ([]monitor.Target, error) {
 		targets[i].URL = a.cfg.NationalURL
 	}
 	return append(targets, a.portalParts()...), nil
-}
-
-func indexOfTarget(targets []monitor.Target, id string) int {
-	for i, t := range targets {
-		if t.ID == id {
-			return i
-		}
-	}
-	return -1
 }
 
 // portalParts are the portal's own parts as monitor targets: the store and the search
