@@ -31,12 +31,18 @@ var (
 // registry is imported once per test binary.
 func sharedDBCopy(t *testing.T) string {
 	t.Helper()
+	return sharedDBCopyIn(t, t.TempDir())
+}
+
+// sharedDBCopyIn is sharedDBCopy into the folder dir.
+func sharedDBCopyIn(t *testing.T, dir string) string {
+	t.Helper()
 	sharedOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "apoportal-server-test")
+		tmp, err := os.MkdirTemp("", "apoportal-server-test")
 		if err != nil {
 			t.Fatal(err)
 		}
-		sharedDB = fixture.SharedDBFile(t, dir)
+		sharedDB = fixture.SharedDBFile(t, tmp)
 	})
 	if sharedDB == "" {
 		t.Fatal("shared database was not built")
@@ -45,7 +51,7 @@ func sharedDBCopy(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "apoportal.db")
+	path := filepath.Join(dir, "apoportal.db")
 	if err := os.WriteFile(path, body, 0o600); err != nil {
 		t.Fatal(err)
 	}

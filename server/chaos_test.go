@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -237,19 +239,20 @@ func TestChaos(t *testing.T) {
 		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
 		portal := sock.start()
 		sock.waitUp(t)
+		load := startCitizens(sock.base, plz, 8, 0)
 		sw.start(t)
 		time.Sleep(3 * time.Second)
 		portal.Process.Signal(syscall.SIGKILL)
 		portal.Wait()
-		sw.halt()
 		sock.start()
 		sock.waitUp(t)
+		time.Sleep(3 * time.Second)
+		sw.halt()
+		tl := load.halt()
 		present := sw.present(t)
 		integrity := integrityCheck(t, db)
-		// No citizen load here: a killed process drops its connections by definition; the
-		// scenario is about writes (acknowledged = present) and the file.
-		chaosRow(t, "3 SIGKILL while switching", tally{}, strconv.Itoa(len(sw.pharmacies)), strconv.Itoa(present),
-			present == len(sw.pharmacies) && integrity == "ok")
+		chaosRow(t, "3 SIGKILL while switching", tl, strconv.Itoa(len(sw.pharmacies)), strconv.Itoa(present),
+			tl.c5xx == 0 && tl.connErr == 0 && present == len(sw.pharmacies) && integrity == "ok")
 	})
 
 	t.Run("database locked by another process", func(t *testing.T) {
@@ -283,6 +286,75 @@ func TestChaos(t *testing.T) {
 		t.Logf("writes while locked: %d refused with 503 + Retry-After (nothing changed), %d acknowledged in all", sw.refused.Load(), sw.acked.Load())
 		chaosRow(t, "4 database write-locked 12 s", tl, strconv.Itoa(len(sw.pharmacies)), strconv.Itoa(present),
 			tl.c5xx == 0 && tl.connErr == 0 && present == len(sw.pharmacies) && sw.refused.Load() > 0)
+	})
+
+	t.Run("database volume read-only", func(t *testing.T) {
+		disk := smallDisk(t, 64<<20)
+		db := sharedDBCopyIn(t, disk)
+		sock := newHandedSocket(t, db)
+		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
+		old := sock.start("APOPORTAL_PROBE_INTERVAL=1s")
+		sock.waitUp(t)
+		load := startCitizens(sock.base, plz, 8, 0)
+		sw.start(t)
+		time.Sleep(2 * time.Second)
+		// The volume goes read-only (as the kernel remounts it after I/O errors) and the
+		// portal is restarted onto it; meanwhile the handed socket holds new connections.
+		old.Process.Signal(syscall.SIGTERM)
+		old.Wait()
+		if err := syscall.Mount("", disk, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+			t.Fatal(err)
+		}
+		sock.start("APOPORTAL_PROBE_INTERVAL=1s")
+		sock.waitUp(t)
+		refusedBefore := sw.refused.Load()
+		waitBody(t, sock.base+"/api/v1/status", `"id":"store","name":"Datenbank","state":"degraded"`, 30*time.Second)
+		time.Sleep(3 * time.Second)
+		sw.halt()
+		tl := load.halt()
+		refused := sw.refused.Load() - refusedBefore
+		present := sw.present(t)
+		t.Logf("read-only volume: %d writes refused with 503 + Retry-After; the store shows as degraded on /api/v1/status", refused)
+		chaosRow(t, "4b database volume read-only", tl, strconv.Itoa(len(sw.pharmacies)), strconv.Itoa(present),
+			tl.c5xx == 0 && tl.connErr == 0 && present == len(sw.pharmacies) && refused > 0)
+	})
+
+	t.Run("disk full", func(t *testing.T) {
+		disk := smallDisk(t, 64<<20)
+		db := sharedDBCopyIn(t, disk)
+		sock := newHandedSocket(t, db)
+		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
+		sock.start("APOPORTAL_PROBE_INTERVAL=1s")
+		sock.waitUp(t)
+		load := startCitizens(sock.base, plz, 8, 0)
+		sw.start(t)
+		time.Sleep(2 * time.Second)
+		filler := fillDisk(t, disk)
+		ackedBefore, refusedBefore := sw.acked.Load(), sw.refused.Load()
+		full := time.Now()
+		waitBody(t, sock.base+"/api/v1/status", `"id":"store","name":"Datenbank","state":"degraded"`, 10*time.Second)
+		time.Sleep(10*time.Second - time.Since(full))
+		ackedFull, refusedFull := sw.acked.Load()-ackedBefore, sw.refused.Load()-refusedBefore
+		if err := os.Remove(filler); err != nil {
+			t.Fatal(err)
+		}
+		// Space returns: the same process takes writes again.
+		ackedAtReturn, recovered := sw.acked.Load(), time.Now()
+		for sw.acked.Load() < ackedAtReturn+6 && time.Since(recovered) < 30*time.Second {
+			time.Sleep(50 * time.Millisecond)
+		}
+		ackedAfter, recoveredIn := sw.acked.Load()-ackedAtReturn, time.Since(recovered).Round(10*time.Millisecond)
+		waitBody(t, sock.base+"/api/v1/status", `"id":"store","name":"Datenbank","state":"operational"`, 30*time.Second)
+		sw.halt()
+		tl := load.halt()
+		present := sw.present(t)
+		integrity := integrityCheck(t, db)
+		t.Logf("disk full for 10 s: %d writes refused with 503 + Retry-After, %d acknowledged while full; "+
+			"after space returned %d acknowledged within %s, no restart; integrity %s",
+			refusedFull, ackedFull, ackedAfter, recoveredIn, integrity)
+		t.Logf("portal log while full:\n%s", lastLines(sock.logs(), 2))
+		chaosRow(t, "5 disk full 10 s, space returns", tl, strconv.Itoa(len(sw.pharmacies)), strconv.Itoa(present),
+			tl.c5xx == 0 && tl.connErr == 0 && present == len(sw.pharmacies) && refusedFull > 0 && ackedAfter >= 6 && integrity == "ok")
 	})
 
 	t.Run("deploy under load", func(t *testing.T) {
@@ -364,6 +436,51 @@ func TestChaos(t *testing.T) {
 		chaosRow(t, "7 abuse (rate, slowloris, payloads)", tl, "-", "-",
 			tl.c5xx == 0 && tl.connErr == 0 && tl.c4xx == 0 && limited > 200 && reflected == 0 && broken == 0 && closed == len(slow))
 	})
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	return strings.Join(lines[max(0, len(lines)-n):], "\n")
+}
+
+// smallDisk mounts a filesystem of size bytes (tmpfs) on a fresh folder, for as long as the
+// test runs. Mounting needs root (CAP_SYS_ADMIN); without it the scenario is skipped.
+func smallDisk(t *testing.T, size int) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0700", size)); err != nil {
+		chaosRows = append(chaosRows, fmt.Sprintf("%-34s skipped: mounting a small filesystem needs root (%v)", t.Name(), err))
+		t.Skipf("cannot mount a small filesystem: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
+			t.Errorf("unmount %s: %v", dir, err)
+		}
+	})
+	return dir
+}
+
+// fillDisk writes a file into dir until the filesystem has no space left, and returns its path.
+func fillDisk(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(dir, "filler")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, chunk := range []int{1 << 20, 4 << 10, 512} {
+		buf := make([]byte, chunk)
+		for {
+			if _, err := f.Write(buf); err != nil {
+				if !errors.Is(err, syscall.ENOSPC) {
+					t.Fatal(err)
+				}
+				break
+			}
+		}
+	}
+	return path
 }
 
 // playedNational plays the national issuing service: up, hanging, erroring or flapping.

@@ -82,6 +82,9 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.
 	if err != nil {
 		return nil, err
 	}
+	if refusal := store.Refusal(); refusal != nil {
+		log.Warn("serving reads only", "db", cfg.DB, "reason", refusal)
+	}
 	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: newThrottle(now), pending: newPendingImports()}
 	if err := app.open(ctx); err != nil {
 		store.Close()

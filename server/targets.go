@@ -40,7 +40,8 @@ func (a *App) monitorTargets() ([]monitor.Target, error) {
 }
 
 // portalParts are the portal's own parts as monitor targets: the store and the search
-// engines. A Meilisearch that answers but has not caught up with the store is impaired.
+// engines. A store that refuses writes and a Meilisearch that answers but has not caught
+// up with the store are impaired.
 func (a *App) portalParts() []monitor.Target {
 	part := func(id, name string, check func(context.Context) error) monitor.Target {
 		t := monitor.DefaultTarget(id, name, "", a.cfg.ProbeInterval)
@@ -51,6 +52,9 @@ func (a *App) portalParts() []monitor.Target {
 		part("store", "Datenbank", func(ctx context.Context) error {
 			if a.store.Ping(ctx) != nil {
 				return errors.New("database does not answer")
+			}
+			if refusal := a.store.Refusal(); refusal != nil {
+				return fmt.Errorf("%w: reads are served, changes are refused: %w", monitor.ErrDegraded, refusal)
 			}
 			return nil
 		}),

@@ -3,6 +3,9 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -34,6 +37,9 @@ func TestWrite_BusyDatabaseIsUnavailableAndChangesNothing(t *testing.T) {
 	if data.ErrorCode(err) != data.EUNAVAILABLE {
 		t.Fatalf("write while locked: %v", err)
 	}
+	if db.Refusal() == nil {
+		t.Fatal("no refusal noted after a refused write")
+	}
 	t.Logf("write refused after %s (busy timeout)", time.Since(start).Round(100*time.Millisecond))
 	p, err := db.Pharmacy(ctx, "100000001")
 	if err != nil || !p.Participation.Participating || p.Participation.Note != "" {
@@ -48,5 +54,59 @@ func TestWrite_BusyDatabaseIsUnavailableAndChangesNothing(t *testing.T) {
 	conn.Close()
 	if err := db.ChangeParticipation(ctx, "100000001", data.Participation{Participating: false, Note: "zu"}, testActor); err != nil {
 		t.Fatalf("write after the lock: %v", err)
+	}
+	if err := db.Refusal(); err != nil {
+		t.Fatalf("refusal still noted after a write went through: %v", err)
+	}
+}
+
+// A database on a volume that cannot be written (mounted read-only, as the kernel does after
+// I/O errors) opens for reading: reads are served, every write is refused as unavailable and
+// changes nothing, and the store says why.
+func TestOpen_ReadOnlyVolumeServesReadsAndRefusesWrites(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=16m"); err != nil {
+		t.Skipf("mounting a filesystem needs root: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	path := filepath.Join(dir, "apoportal.db")
+	db, err := Open(ctx, path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.UpsertPharmacies(ctx, []data.Pharmacy{pharmacy("100000001", "Buxtehude", true)}); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	fresh, err := Open(ctx, filepath.Join(dir, "fresh.db"), nil) // still writable: created
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh.Close()
+	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(ctx, filepath.Join(dir, "none.db"), nil); err == nil {
+		t.Fatal("opened a database that does not exist on a read-only volume")
+	}
+	db, err = Open(ctx, path, nil)
+	if err != nil {
+		t.Fatalf("open on a read-only volume: %v", err)
+	}
+	defer db.Close()
+	if err := db.Refusal(); data.ErrorCode(err) != data.EUNAVAILABLE || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("refusal on a read-only volume: %v", err)
+	}
+	p, err := db.Pharmacy(ctx, "100000001")
+	if err != nil || !p.Participation.Participating {
+		t.Fatalf("read on a read-only volume: %+v %v", p, err)
+	}
+	err = db.ChangeParticipation(ctx, "100000001", data.Participation{Participating: false, Note: "zu"}, testActor)
+	if data.ErrorCode(err) != data.EUNAVAILABLE {
+		t.Fatalf("write on a read-only volume: %v", err)
+	}
+	if p, _ := db.Pharmacy(ctx, "100000001"); !p.Participation.Participating {
+		t.Fatal("a refused write changed the pharmacy")
 	}
 }
