@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -179,6 +180,26 @@ func TestUnknownRoute_JSONForAPIAndPageForPeople(t *testing.T) {
 	rec := get(t, h, "/nirgendwo")
 	if rec.Code != http.StatusNotFound || !strings.Contains(rec.Body.String(), "Diese Seite gibt es nicht") {
 		t.Errorf("page 404: %d %s", rec.Code, rec.Body.String())
+	}
+	// Unknown paths and methods are 404 and 405, not caught by the account forms' CSRF check.
+	for _, c := range []struct {
+		method, path string
+		want         int
+	}{
+		{http.MethodPost, "/nirgendwo", http.StatusNotFound},
+		{http.MethodPost, "/api/v1/nothing", http.StatusNotFound},
+		{http.MethodDelete, "/api/v1/pharmacies", http.StatusMethodNotAllowed},
+		{http.MethodPut, "/suche", http.StatusMethodNotAllowed},
+		{http.MethodPost, "/login", http.StatusForbidden}, // a real form without its token
+	} {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, httptest.NewRequest(c.method, c.path, nil))
+		if rec.Code != c.want {
+			t.Errorf("%s %s: %d, want %d", c.method, c.path, rec.Code, c.want)
+		}
+		if rec.Header().Get("Set-Cookie") != "" && c.want != http.StatusForbidden {
+			t.Errorf("%s %s set a cookie: %s", c.method, c.path, rec.Header().Get("Set-Cookie"))
+		}
 	}
 }
 

@@ -403,24 +403,23 @@ func TestChaos(t *testing.T) {
 		// Attack payloads as searches: never a 500, never reflected unescaped.
 		reflected, broken := 0, 0
 		for _, p := range attackPayloads {
-			res, err := http.Get(sock.base + "/suche?q=" + url.QueryEscape(p))
-			if err != nil {
-				broken++
-				continue
-			}
-			body := readAll(t, res.Body)
-			res.Body.Close()
-			if res.StatusCode >= 500 {
-				broken++
-			}
-			if strings.ContainsAny(p, "<>\"") && strings.Contains(body, p) {
-				reflected++
+			for _, path := range []string{"/suche?q=", "/api/v1/pharmacies?q=", "/apotheke/"} {
+				res, err := http.Get(sock.base + path + url.QueryEscape(p))
+				if err != nil {
+					broken++
+					continue
+				}
+				body := readAll(t, res.Body)
+				res.Body.Close()
+				if res.StatusCode >= 500 {
+					broken++
+				}
+				if strings.ContainsAny(p, "<>\"") && strings.Contains(body, p) {
+					reflected++
+				}
 			}
 		}
-		huge, _ := http.Get(sock.base + "/suche?q=" + strings.Repeat("a", 100_000))
-		if huge != nil {
-			huge.Body.Close()
-		}
+		malformed := malformedRequests(t, sock.base, strings.TrimPrefix(sock.base, "http://"))
 		time.Sleep(6 * time.Second) // past the header timeout: the slow connections are closed
 		closed := 0
 		for _, conn := range slow {
@@ -431,10 +430,17 @@ func TestChaos(t *testing.T) {
 			conn.Close()
 		}
 		tl := load.halt()
-		t.Logf("abuser limited %d of 300; %d of 50 slow connections closed by the server; payloads: %d reflected, %d broke; huge query: %v",
-			limited, closed, reflected, broken, statusOf(huge))
+		t.Logf("abuser limited %d of 300; %d of 50 slow connections closed by the server; %d payloads as search page, API and pharmacy id: %d reflected, %d broke",
+			limited, closed, len(attackPayloads), reflected, broken)
+		wrong := 0
+		for _, m := range malformed {
+			t.Logf("  %-44s → %s", m.name, m.got)
+			if !m.ok {
+				wrong++
+			}
+		}
 		chaosRow(t, "7 abuse (rate, slowloris, payloads)", tl, "-", "-",
-			tl.c5xx == 0 && tl.connErr == 0 && tl.c4xx == 0 && limited > 200 && reflected == 0 && broken == 0 && closed == len(slow))
+			tl.c5xx == 0 && tl.connErr == 0 && tl.c4xx == 0 && limited > 200 && reflected == 0 && broken == 0 && closed == len(slow) && wrong == 0)
 	})
 }
 
@@ -516,11 +522,92 @@ func newPlayedNational(t *testing.T) *playedNational {
 
 func (n *playedNational) set(mode string) { n.mode.Store(mode) }
 
-func statusOf(res *http.Response) string {
-	if res == nil {
-		return "no answer"
+// malformedAnswer is how the portal answered one malformed or oversized request.
+type malformedAnswer struct {
+	name, got string
+	ok        bool
+}
+
+// malformedRequests sends requests too large or not well-formed, each on a connection of
+// its own: every one must get a 4xx answer (never a 5xx, never a hang).
+func malformedRequests(t *testing.T, base, addr string) []malformedAnswer {
+	t.Helper()
+	token := "Bearer not-a-token"
+	cases := []struct {
+		name, method, path, contentType, body string
+		header                                map[string]string
+		want                                  int
+	}{
+		{"100 KB query", "GET", "/suche?q=" + strings.Repeat("a", 100_000), "", "", nil, http.StatusRequestHeaderFieldsTooLarge},
+		{"32 KB header", "GET", "/", "", "", map[string]string{"X-Junk": strings.Repeat("j", 32<<10)}, http.StatusRequestHeaderFieldsTooLarge},
+		{"broken percent-encoding", "GET", "/suche?q=%zz%", "", "", nil, http.StatusBadRequest},
+		{"invalid UTF-8 in the query", "GET", "/api/v1/pharmacies?q=%ff%fe%fd", "", "", nil, http.StatusBadRequest},
+		{"coordinates not numbers", "GET", "/api/v1/pharmacies?lat=NaN&lon=Infinity", "", "", nil, http.StatusBadRequest},
+		{"coordinates off the map", "GET", "/api/v1/pharmacies?lat=91&lon=181", "", "", nil, http.StatusBadRequest},
+		{"radius absurd", "GET", "/api/v1/pharmacies?q=10115&radius_km=1e308", "", "", nil, http.StatusBadRequest},
+		{"offset beyond any integer", "GET", "/api/v1/pharmacies?q=10115&offset=99999999999999999999", "", "", nil, http.StatusBadRequest},
+		{"5 MB participation body", "POST", "/api/v1/participation", "application/json", `{"note":"` + strings.Repeat("x", 5<<20) + `"}`,
+			map[string]string{"Authorization": token, "Expect": "100-continue"}, http.StatusRequestEntityTooLarge},
+		{"5 MB login form", "POST", "/login", "application/x-www-form-urlencoded", "email=" + strings.Repeat("x", 5<<20),
+			map[string]string{"Expect": "100-continue"}, http.StatusRequestEntityTooLarge},
+		{"participation without a token", "POST", "/api/v1/participation", "application/json", `{"participating":true}`, nil,
+			http.StatusUnauthorized},
+		{"participation with a forged token", "POST", "/api/v1/participation", "application/json", `{"participating":true}`,
+			map[string]string{"Authorization": token}, http.StatusUnauthorized},
+		{"login without CSRF token", "POST", "/login", "application/x-www-form-urlencoded", "email=a@b.de&password=x", nil,
+			http.StatusForbidden},
+		{"unknown pharmacy id", "GET", "/api/v1/pharmacies/' OR 1=1 --", "", "", nil, http.StatusNotFound},
+		{"method not allowed", "DELETE", "/api/v1/pharmacies", "", "", nil, http.StatusMethodNotAllowed},
 	}
-	return res.Status
+	var out []malformedAnswer
+	for _, c := range cases {
+		req, err := http.NewRequest(c.method, base+c.path, strings.NewReader(c.body))
+		if err != nil {
+			req, _ = http.NewRequest(c.method, base+"/", strings.NewReader(c.body))
+			req.URL.RawQuery = c.path[strings.Index(c.path, "?")+1:]
+		}
+		if c.contentType != "" {
+			req.Header.Set("Content-Type", c.contentType)
+		}
+		for k, v := range c.header {
+			req.Header.Set(k, v)
+		}
+		// Large uploads ask first (Expect: 100-continue, as curl does): a refusal then comes
+		// before the body, not as a reset in the middle of it.
+		// From an address of their own, so the search API's rate limit of earlier requests
+		// does not answer in place of the checks.
+		dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 3)}}
+		client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext,
+			DisableKeepAlives: true, ExpectContinueTimeout: 5 * time.Second}}
+		res, err := client.Do(req)
+		if err != nil {
+			out = append(out, malformedAnswer{c.name, "no answer: " + err.Error(), false})
+			continue
+		}
+		res.Body.Close()
+		out = append(out, malformedAnswer{c.name, res.Status, res.StatusCode == c.want})
+	}
+	// Not HTTP at all, a NUL in the path, and a version from the future (net/http answers 505
+	// HTTP Version Not Supported, the one 5xx that is the right answer).
+	for _, raw := range []struct{ request, want string }{
+		{"HELLO\r\n\r\n", " 400 "},
+		{"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n", " 400 "},
+		{"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: -5\r\n\r\n", " 400 "},
+		{"GET / HTTP/9.9\r\nHost: x\r\n\r\n", " 505 "},
+	} {
+		name := fmt.Sprintf("raw %q", raw.request[:min(len(raw.request), 24)])
+		conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
+		if err != nil {
+			out = append(out, malformedAnswer{name, err.Error(), false})
+			continue
+		}
+		conn.SetDeadline(time.Now().Add(10 * time.Second))
+		conn.Write([]byte(raw.request))
+		line, err := bufio.NewReader(conn).ReadString('\n')
+		conn.Close()
+		out = append(out, malformedAnswer{name, strings.TrimSpace(line), err == nil && strings.Contains(line, raw.want)})
+	}
+	return out
 }
 
 // waitMeili waits until Meilisearch's document of a pharmacy holds want.
@@ -562,4 +649,18 @@ var attackPayloads = []string{
 	`<ScRiPt>alert(1)</sCrIpT>`, `<script src=//evil.example/x.js></script>`, `<style>@import'//evil.example'</style>`,
 	`<meta http-equiv="refresh" content="0;url=//evil.example">`, `<object data=javascript:alert(1)>`, `<embed src=javascript:alert(1)>`,
 	`<math><mi xlink:href="javascript:alert(1)">x</mi></math>`, `';!--"<XSS>=&{()}`, `<IMG SRC="jav&#x09;ascript:alert('XSS');">`,
+	`' OR 1=1#`, `' OR 1=1/*`, `admin' #`, `admin'/*`, `' or 1=1 limit 1 -- -+`, `1' or '1'='1' -- `, `' AND 1=CONVERT(int,@@version)--`,
+	`'; WAITFOR DELAY '0:0:5'--`, `1;SELECT pg_sleep(5)--`, `' AND (SELECT COUNT(*) FROM sqlite_master)>0 --`,
+	`' UNION SELECT sql FROM sqlite_master --`, `' UNION SELECT NULL,NULL,NULL--`, `1 AND 1=2 UNION SELECT 1,group_concat(name) FROM sqlite_master`,
+	`'; ATTACH DATABASE '/tmp/x.db' AS x; --`, `'||(SELECT load_extension('x'))||'`, `' AND randomblob(1000000000)--`,
+	`%27%20OR%201%3D1`, `' oR '1'='1`, `'/**/OR/**/1=1--`, `') UNION SELECT * FROM accounts--`, `'; UPDATE pharmacies SET name='x'--`,
+	`'; INSERT INTO accounts VALUES(1,'x')--`, `1' AND '1'='2`, `' AND ascii(substr((SELECT 1),1,1))>0--`, `\' OR 1=1 --`,
+	`<img src="x" onerror="alert(document.cookie)">`, `<svg><script>alert(1)</script></svg>`, `<iframe srcdoc="<script>alert(1)</script>">`,
+	`<input autofocus onfocus=alert(1)>`, `<select autofocus onfocus=alert(1)>`, `<textarea autofocus onfocus=alert(1)>`,
+	`<video><source onerror=alert(1)>`, `<audio src=x onerror=alert(1)>`, `<marquee onstart=alert(1)>`, `<div style="background:url(javascript:alert(1))">`,
+	`<link rel=import href=//evil.example>`, `<base href=//evil.example/>`, `<form action=javascript:alert(1)><input type=submit>`,
+	`<isindex action=javascript:alert(1) type=image>`, `"onmouseover="alert(1)`, `' onmouseover='alert(1)`, `</script><script>alert(1)</script>`,
+	`</title><script>alert(1)</script>`, `</textarea><script>alert(1)</script>`, `<!--<img src="--><img src=x onerror=alert(1)//">`,
+	`<scr<script>ipt>alert(1)</scr</script>ipt>`, `&lt;script&gt;alert(1)&lt;/script&gt;`, `data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==`,
+	`<a href="data:text/html,<script>alert(1)</script>">x</a>`, `' AND 1=(SELECT 1 FROM pragma_table_info('accounts'))--`,
 }

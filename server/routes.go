@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,34 +65,41 @@ func (a *App) Handler() *echo.Echo {
 	e.POST("/api/v1/reports", a.reportsAPI, writes)
 
 	// Accounts: private, never cached, every form CSRF-protected. The public pages above stay
-	// free of cookies so caches can keep them.
-	acc := e.Group("", private, a.csrf())
-	acc.GET("/login", a.loginPage)
-	acc.POST("/login", a.login, ipRateLimit(1, 10)) // besides the throttle of failed logins
-	acc.GET("/aktivieren", a.activatePage)
-	acc.POST("/aktivieren", a.activate)
-	acc.POST("/logout", a.logout, a.requireAccount)
-	acc.GET("/konto", a.dashboard, a.requireAccount)
-	acc.POST("/konto/teilnahme", a.changeParticipation, a.requireAccount)
-	acc.POST("/konto/token", a.createToken, a.requireAccount)
-	acc.POST("/konto/korrektur", a.reportCorrection, a.requireAccount)
-	acc.POST("/konto/stoerung", a.reportFailure, a.requireAccount)
-	acc.POST("/konto/token/:id/widerrufen", a.revokeToken, a.requireAccount)
-	admin := acc.Group("/admin", a.requireAccount, requireOperator)
-	admin.GET("", a.adminHome)
-	admin.GET("/protokoll", a.adminAudit)
-	admin.GET("/apotheke/:id", a.adminPharmacy)
-	admin.POST("/apotheke/:id/zugang", a.adminCreateAccount)
-	admin.POST("/apotheke/:id/zugang/sperren", a.adminDisableAccount)
-	admin.POST("/apotheke/:id/zugang/code", a.adminReissueCode)
-	admin.GET("/import", a.adminImportPage)
-	admin.POST("/import", a.adminImportPreview, middleware.BodyLimit("21M"))
-	admin.POST("/import/:id", a.adminImportApply)
-	admin.GET("/status", a.adminStatus)
-	admin.POST("/status/stoerung", a.adminOpenIncident)
-	admin.POST("/status/stoerung/:id", a.adminUpdateIncident)
-	admin.POST("/status/wartung", a.adminScheduleMaintenance)
-	admin.POST("/status/wartung/:id/absagen", a.adminCancelMaintenance)
+	// free of cookies so caches can keep them. Middleware per route, not by a group: echo's
+	// group middleware claims every unknown path (and method) for itself, which would answer
+	// a POST to nowhere with a CSRF 403 instead of 404 or 405.
+	csrf := a.csrf()
+	account := func(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		e.Add(method, path, h, slices.Concat([]echo.MiddlewareFunc{private, csrf}, m)...)
+	}
+	account(http.MethodGet, "/login", a.loginPage)
+	account(http.MethodPost, "/login", a.login, ipRateLimit(1, 10)) // besides the throttle of failed logins
+	account(http.MethodGet, "/aktivieren", a.activatePage)
+	account(http.MethodPost, "/aktivieren", a.activate)
+	account(http.MethodPost, "/logout", a.logout, a.requireAccount)
+	account(http.MethodGet, "/konto", a.dashboard, a.requireAccount)
+	account(http.MethodPost, "/konto/teilnahme", a.changeParticipation, a.requireAccount)
+	account(http.MethodPost, "/konto/token", a.createToken, a.requireAccount)
+	account(http.MethodPost, "/konto/korrektur", a.reportCorrection, a.requireAccount)
+	account(http.MethodPost, "/konto/stoerung", a.reportFailure, a.requireAccount)
+	account(http.MethodPost, "/konto/token/:id/widerrufen", a.revokeToken, a.requireAccount)
+	admin := func(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		account(method, "/admin"+path, h, slices.Concat([]echo.MiddlewareFunc{a.requireAccount, requireOperator}, m)...)
+	}
+	admin(http.MethodGet, "", a.adminHome)
+	admin(http.MethodGet, "/protokoll", a.adminAudit)
+	admin(http.MethodGet, "/apotheke/:id", a.adminPharmacy)
+	admin(http.MethodPost, "/apotheke/:id/zugang", a.adminCreateAccount)
+	admin(http.MethodPost, "/apotheke/:id/zugang/sperren", a.adminDisableAccount)
+	admin(http.MethodPost, "/apotheke/:id/zugang/code", a.adminReissueCode)
+	admin(http.MethodGet, "/import", a.adminImportPage)
+	admin(http.MethodPost, "/import", a.adminImportPreview, middleware.BodyLimit("21M"))
+	admin(http.MethodPost, "/import/:id", a.adminImportApply)
+	admin(http.MethodGet, "/status", a.adminStatus)
+	admin(http.MethodPost, "/status/stoerung", a.adminOpenIncident)
+	admin(http.MethodPost, "/status/stoerung/:id", a.adminUpdateIncident)
+	admin(http.MethodPost, "/status/wartung", a.adminScheduleMaintenance)
+	admin(http.MethodPost, "/status/wartung/:id/absagen", a.adminCancelMaintenance)
 	get("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 	return e
 }
