@@ -153,12 +153,7 @@ func (m *Monitor) loop(ctx context.Context, w *watch) {
 		m.mu.RLock()
 		down := w.state == Down
 		m.mu.RUnlock()
-		// Back off while down (double up to MaxInterval); probe at the normal pace otherwise.
-		if down {
-			interval = min(2*interval, w.t.MaxInterval)
-		} else {
-			interval = w.t.Interval
-		}
+		interval = nextInterval(w.t, interval, down, r.Outcome)
 		jitter := time.Duration(rand.Int64N(int64(interval)/5+1)) - interval/10 // ±10 %
 		select {
 		case <-ctx.Done():
@@ -166,6 +161,17 @@ func (m *Monitor) loop(ctx context.Context, w *watch) {
 		case <-time.After(interval + jitter):
 		}
 	}
+}
+
+// nextInterval is the wait before the next probe: doubled up to MaxInterval after each
+// failure while the target is down, so the portal never adds to an outage's load; the normal
+// interval otherwise, and at once after an answer while down, so a service coming back (or
+// answering now and then) is confirmed at the normal pace rather than after long waits.
+func nextInterval(t Target, last time.Duration, down bool, outcome State) time.Duration {
+	if down && outcome == Down {
+		return min(2*last, t.MaxInterval)
+	}
+	return t.Interval
 }
 
 // probe runs one check; it never takes longer than the target's timeout.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -180,6 +181,23 @@ func TestRun_NoProbeStormWhileDown(t *testing.T) {
 		t.Fatalf("%d probes in 2 s while down", got)
 	}
 	t.Logf("%d probes in 2 s while down (100 at the normal pace)", n.requests.Load())
+}
+
+// Backoff doubles only while down and failing; an answer brings the normal pace back at once.
+func TestNextInterval_BackoffWhileDownUntilAnAnswer(t *testing.T) {
+	tg := Target{Interval: 30 * time.Second, MaxInterval: 4 * time.Minute}
+	interval, waits := tg.Interval, []time.Duration{}
+	for _, outcome := range []State{Down, Down, Down, Down, Down, Operational, Down, Degraded} {
+		interval = nextInterval(tg, interval, true, outcome)
+		waits = append(waits, interval)
+	}
+	want := []time.Duration{time.Minute, 2 * time.Minute, 4 * time.Minute, 4 * time.Minute, 4 * time.Minute, 30 * time.Second, time.Minute, 30 * time.Second}
+	if !slices.Equal(waits, want) {
+		t.Fatalf("waits while down %v, want %v", waits, want)
+	}
+	if got := nextInterval(tg, 4*time.Minute, false, Down); got != tg.Interval {
+		t.Fatalf("a failure while not (yet) down waits %s, want the normal %s", got, tg.Interval)
+	}
 }
 
 func TestRun_DetectsOutageAndRecovery(t *testing.T) {
