@@ -191,6 +191,17 @@ func TestChaos(t *testing.T) {
 		}
 	})
 
+	t.Run("baseline", func(t *testing.T) {
+		db := sharedDBCopy(t)
+		sock := newHandedSocket(t, db)
+		sock.start()
+		sock.waitUp(t)
+		load := startCitizens(sock.base, plz, 8, 0)
+		time.Sleep(5 * time.Second)
+		tl := load.halt()
+		chaosRow(t, "0 baseline: nothing fails, 5 s", tl, "-", "-", tl.clean() && tl.c503 == 0)
+	})
+
 	t.Run("meilisearch killed and restarted", func(t *testing.T) {
 		ms := testenv.StartMeilisearch(t)
 		db := sharedDBCopy(t)
