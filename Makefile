@@ -43,13 +43,16 @@ check:
 	go vet -tags 'chaos $(GO_TAGS)' ./...
 	go tool staticcheck -tags 'chaos $(GO_TAGS)' ./...
 
-## test: every test, with the race detector, against real SQLite, real HTTP and headless Chromium
+## test: every test, with the race detector, against real SQLite, real HTTP and headless
+## Chromium, then the fuzz targets and the fault suite
 test: assets check
 	APOPORTAL_REQUIRE_ALL=1 APOPORTAL_ARTIFACTS=$(CURDIR)/artifacts go test -race -tags '$(GO_TAGS)' -count=1 -timeout 20m ./...
 	$(MAKE) fuzz FUZZTIME=50000x
+	$(MAKE) chaos
 
 ## chaos: the fault suite (build tag chaos): the real portal process under a citizen load while
-## Meilisearch, the national service, the process itself fail; one row per scenario
+## Meilisearch, the national service, the process, the database's lock, volume and disk fail,
+## during a deploy and under abuse; one row per scenario (about 3 minutes)
 chaos: assets
 	set -o pipefail; APOPORTAL_REQUIRE_ALL=1 go test -tags 'chaos $(GO_TAGS)' -count=1 -timeout 20m -run '^TestChaos$$' -v ./server/ \
 		| grep -v '^=== '
