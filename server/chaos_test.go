@@ -328,7 +328,7 @@ func TestChaos(t *testing.T) {
 	})
 
 	t.Run("database volume read-only", func(t *testing.T) {
-		disk := smallDisk(t, 64<<20)
+		disk := testenv.SmallFilesystem(t, 64<<20)
 		db := sharedDBCopyIn(t, disk)
 		sock := newHandedSocket(t, db)
 		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
@@ -343,9 +343,7 @@ func TestChaos(t *testing.T) {
 		old.Process.Signal(syscall.SIGTERM)
 		old.Wait()
 		drained := time.Since(stopped).Round(10 * time.Millisecond)
-		if err := syscall.Mount("", disk, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
-			t.Fatal(err)
-		}
+		testenv.ReadOnly(t, disk)
 		sock.start("APOPORTAL_PROBE_INTERVAL=1s")
 		sock.waitUp(t)
 		t.Logf("old process drained and exited in %s; the read-only one answered %s after the stop", drained, time.Since(stopped).Round(10*time.Millisecond))
@@ -362,7 +360,7 @@ func TestChaos(t *testing.T) {
 	})
 
 	t.Run("disk full", func(t *testing.T) {
-		disk := smallDisk(t, 64<<20)
+		disk := testenv.SmallFilesystem(t, 64<<20)
 		db := sharedDBCopyIn(t, disk)
 		sock := newHandedSocket(t, db)
 		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
@@ -489,23 +487,6 @@ func TestChaos(t *testing.T) {
 func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimSpace(s), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
-}
-
-// smallDisk mounts a filesystem of size bytes (tmpfs) on a fresh folder, for as long as the
-// test runs. Mounting needs root (CAP_SYS_ADMIN); without it the scenario is skipped.
-func smallDisk(t *testing.T, size int) string {
-	t.Helper()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, fmt.Sprintf("size=%d,mode=0700", size)); err != nil {
-		chaosRows = append(chaosRows, fmt.Sprintf("%-34s skipped: mounting a small filesystem needs root (%v)", t.Name(), err))
-		t.Skipf("cannot mount a small filesystem: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := syscall.Unmount(dir, syscall.MNT_DETACH); err != nil {
-			t.Errorf("unmount %s: %v", dir, err)
-		}
-	})
-	return dir
 }
 
 // fillDisk writes a file into dir until the filesystem has no space left, and returns its path.

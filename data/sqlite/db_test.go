@@ -5,11 +5,11 @@ import (
 	"database/sql"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/internal/testenv"
 )
 
 // Another process holding the write lock past the busy timeout makes a write fail as
@@ -65,11 +65,7 @@ func TestWrite_BusyDatabaseIsUnavailableAndChangesNothing(t *testing.T) {
 // changes nothing, and the store says why.
 func TestOpen_ReadOnlyVolumeServesReadsAndRefusesWrites(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	if err := syscall.Mount("tmpfs", dir, "tmpfs", 0, "size=16m"); err != nil {
-		t.Skipf("mounting a filesystem needs root: %v", err)
-	}
-	t.Cleanup(func() { syscall.Unmount(dir, syscall.MNT_DETACH) })
+	dir := testenv.SmallFilesystem(t, 16<<20)
 	path := filepath.Join(dir, "apoportal.db")
 	db, err := Open(ctx, path, nil)
 	if err != nil {
@@ -84,9 +80,7 @@ func TestOpen_ReadOnlyVolumeServesReadsAndRefusesWrites(t *testing.T) {
 		t.Fatal(err)
 	}
 	fresh.Close()
-	if err := syscall.Mount("", dir, "", syscall.MS_REMOUNT|syscall.MS_RDONLY, ""); err != nil {
-		t.Fatal(err)
-	}
+	testenv.ReadOnly(t, dir)
 	if _, err := Open(ctx, filepath.Join(dir, "none.db"), nil); err == nil {
 		t.Fatal("opened a database that does not exist on a read-only volume")
 	}
