@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -17,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // serveAsChild runs "apoportal serve" from the environment and exits.
@@ -107,12 +110,13 @@ func TestServe_RestartOnAHandedOverSocketLosesNoRequest(t *testing.T) {
 // handedSocket is a listening socket handed to portal processes as a service manager
 // does; this process never accepts on it.
 type handedSocket struct {
-	base   string
-	file   *os.File
-	db     string
-	mu     sync.Mutex
-	output bytes.Buffer
-	t      *testing.T
+	base    string
+	file    *os.File
+	db      string
+	command []string // the portal's command line; nil: this test binary as "apoportal serve"
+	mu      sync.Mutex
+	output  bytes.Buffer
+	t       *testing.T
 }
 
 func newHandedSocket(t *testing.T, db string) *handedSocket {
@@ -130,11 +134,14 @@ func newHandedSocket(t *testing.T, db string) *handedSocket {
 	return &handedSocket{base: "http://" + ln.Addr().String(), file: f, db: db, t: t}
 }
 
-// start runs "apoportal serve" (the test binary as the portal) on the socket, with env
-// added to the process's environment.
+// start runs "apoportal serve" on the socket, with env added to the process's environment.
 func (h *handedSocket) start(env ...string) *exec.Cmd {
 	h.t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	command := h.command
+	if command == nil {
+		command = []string{os.Args[0], "-test.run=^$"}
+	}
+	cmd := exec.Command(command[0], command[1:]...)
 	cmd.Env = append(append(os.Environ(), "APOPORTAL_TEST_CHILD=serve", "APOPORTAL_DB="+h.db, "LISTEN_FDS=1",
 		"APOPORTAL_LOG_LEVEL=warn", "APOPORTAL_API_RATE=0"), env...) // one client address here
 	cmd.ExtraFiles = []*os.File{h.file}
@@ -198,8 +205,8 @@ func TestServe_KilledWhileSwitchingLosesNoAcknowledgedWrite(t *testing.T) {
 	sw.halt()
 	sock.start()
 	sock.waitUp(t)
-	if present := sw.present(t); present != len(sw.pharmacies) {
-		t.Fatalf("%d of %d pharmacies show their last acknowledged switch", present, len(sw.pharmacies))
+	if present := sw.present(t); present != int(sw.acked.Load()) {
+		t.Fatalf("%d of %d acknowledged switches present", present, sw.acked.Load())
 	}
 	if integrity := integrityCheck(t, db); integrity != "ok" {
 		t.Fatalf("integrity_check: %q", integrity)
@@ -222,26 +229,38 @@ func integrityCheck(t *testing.T, db string) string {
 }
 
 // switcher makes pharmacies switch their participation through the API, 8 times a second
-// each, every switch with a note of its own, and keeps what was acknowledged.
+// each, every switch with a note of its own, and keeps the client's log of the answers.
 type switcher struct {
+	db         string
 	base       string
 	pharmacies []string
 	tokens     map[string][]string
-	outcomes   []switchOutcome // per pharmacy, written by its goroutine only
+	logs       []switchLog // per pharmacy, written by its goroutine only
 	acked      atomic.Int64
-	refused    atomic.Int64 // answered 503: nothing changed
+	refused    atomic.Int64 // answered 503 with Retry-After: nothing changed
 	stop       chan struct{}
 	wg         sync.WaitGroup
 }
 
-type switchOutcome struct {
-	acked   string   // the last note answered 200
-	unknown []string // notes sent after it whose answer never came: applied or not
+// switchLog is one pharmacy's switches by their answer.
+type switchLog struct {
+	acked   []string // answered 200, in the order sent
+	refused []string // answered 503 or 429: must have changed nothing
+	cutOff  []string // sent after the last acknowledged one, answer never came: applied or not
+}
+
+// last is the last acknowledged note: what the pharmacy must show, unless a cut-off one
+// was applied after it.
+func (l switchLog) last() string {
+	if len(l.acked) == 0 {
+		return ""
+	}
+	return l.acked[len(l.acked)-1]
 }
 
 func newSwitcher(t *testing.T, db, base string, pharmacies ...string) *switcher {
 	t.Helper()
-	s := &switcher{base: base, pharmacies: pharmacies, tokens: map[string][]string{}, outcomes: make([]switchOutcome, len(pharmacies)),
+	s := &switcher{db: db, base: base, pharmacies: pharmacies, tokens: map[string][]string{}, logs: make([]switchLog, len(pharmacies)),
 		stop: make(chan struct{})}
 	for _, id := range pharmacies {
 		for range 4 { // each token may switch twice a second
@@ -261,6 +280,7 @@ func (s *switcher) start(t *testing.T) {
 		go func() {
 			defer s.wg.Done()
 			client := &http.Client{Timeout: 15 * time.Second} // past the store's 5 s busy timeout
+			log := &s.logs[p]
 			for n := 0; ; n++ {
 				select {
 				case <-s.stop:
@@ -274,20 +294,23 @@ func (s *switcher) start(t *testing.T) {
 				res, err := client.Do(req)
 				switch {
 				case err != nil:
-					s.outcomes[p].unknown = append(s.outcomes[p].unknown, note)
+					log.cutOff = append(log.cutOff, note)
 				case res.StatusCode == http.StatusOK:
 					res.Body.Close()
-					s.outcomes[p] = switchOutcome{acked: note}
+					log.acked = append(log.acked, note)
+					log.cutOff = nil
 					s.acked.Add(1)
 				case res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") != "":
 					res.Body.Close()
+					log.refused = append(log.refused, note)
 					s.refused.Add(1)
+				case res.StatusCode == http.StatusTooManyRequests:
+					res.Body.Close()
+					log.refused = append(log.refused, note)
 				default:
 					res.Body.Close()
-					if res.StatusCode != http.StatusTooManyRequests {
-						t.Errorf("switch answered %d", res.StatusCode)
-						return
-					}
+					t.Errorf("switch answered %d", res.StatusCode)
+					return
 				}
 				time.Sleep(125 * time.Millisecond) // over 4 tokens: within each token's 2 a second
 			}
@@ -300,12 +323,28 @@ func (s *switcher) halt() {
 	s.wg.Wait()
 }
 
-// present counts the pharmacies whose stored note is their last acknowledged one (or one
-// sent later whose answer was cut off).
+// present counts the acknowledged switches that are there: each is a change in the
+// store's audit log (written in the transaction that applies it), and each pharmacy's last
+// one (or one sent later whose answer was cut off) is what the portal shows. A refused
+// switch found applied fails the test.
 func (s *switcher) present(t *testing.T) int {
 	t.Helper()
+	audited := auditedNotes(t, s.db)
 	n := 0
 	for p, id := range s.pharmacies {
+		l := s.logs[p]
+		for _, note := range l.acked {
+			if audited[id][note] {
+				n++
+			} else {
+				t.Logf("pharmacy %s: acknowledged %q is not in the audit log", id, note)
+			}
+		}
+		for _, note := range l.refused {
+			if audited[id][note] {
+				t.Errorf("pharmacy %s: refused %q was applied", id, note)
+			}
+		}
 		res, err := http.Get(s.base + "/api/v1/pharmacies/" + id)
 		if err != nil {
 			t.Fatal(err)
@@ -315,11 +354,49 @@ func (s *switcher) present(t *testing.T) int {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		if o := s.outcomes[p]; got.Certificates.Note == o.acked || slices.Contains(o.unknown, got.Certificates.Note) {
-			n++
-		} else {
-			t.Logf("pharmacy %s: note %q; acknowledged %q, cut off %v", id, got.Certificates.Note, o.acked, o.unknown)
+		if shown := got.Certificates.Note; shown != l.last() && !slices.Contains(l.cutOff, shown) && audited[id][l.last()] {
+			t.Logf("pharmacy %s: shows %q; acknowledged last %q, cut off %v", id, shown, l.last(), l.cutOff)
+			n--
 		}
 	}
 	return n
+}
+
+// auditedNotes reads the notes of every participation change in the store's audit log, by
+// pharmacy, from the file as it is (read-only; immutable when its directory is).
+func auditedNotes(t *testing.T, db string) map[string]map[string]bool {
+	t.Helper()
+	dsn := "file:" + db + "?mode=ro"
+	if unix.Access(filepath.Dir(db), unix.W_OK) != nil {
+		dsn += "&immutable=1"
+	}
+	store, err := sql.Open("sqlite3", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	rows, err := store.Query("SELECT pharmacy_id, new FROM audit_log WHERE action = 'participation.change'")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	notes := map[string]map[string]bool{}
+	for rows.Next() {
+		var id, change string
+		var pa struct{ Note string }
+		if err := rows.Scan(&id, &change); err != nil {
+			t.Fatal(err)
+		}
+		if err := jsonUnmarshal(change, &pa); err != nil {
+			t.Fatal(err)
+		}
+		if notes[id] == nil {
+			notes[id] = map[string]bool{}
+		}
+		notes[id][pa.Note] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return notes
 }
