@@ -8,6 +8,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -65,47 +66,59 @@ func (t tally) p99() time.Duration {
 	return t.latencies[len(t.latencies)*99/100]
 }
 
-// citizens is a bounded load: workers in a closed loop over a Zipf mix of PLZ, as search
-// pages, API searches and the start page.
+// citizens is a bounded load: workers in a closed loop over a Zipf mix of PLZ and
+// pharmacies, as search pages, API searches, pharmacy pages and the start page.
 type citizens struct {
 	base  string
-	plz   []string
+	asked wanted
 	stop  chan struct{}
 	wg    sync.WaitGroup
 	mu    sync.Mutex
 	total tally
 }
 
-func sharedPLZ(t *testing.T) []string {
-	f, err := os.Open(testenv.SharedData(t, "geonames_de_postcodes.csv"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	seen := map[string]bool{}
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Scan() // header
-	for sc.Scan() {
-		if fields := strings.Split(sc.Text(), ","); len(fields) > 2 && !seen[fields[1]] {
-			seen[fields[1]] = true
-			out = append(out, fields[1])
+// wanted is what citizens look for: the gazetteer's PLZ and the registry's pharmacies, each
+// in a fixed random order (Zipf then makes the first ones the popular ones).
+type wanted struct {
+	plz, pharmacies []string
+}
+
+func sharedWanted(t *testing.T) wanted {
+	column := func(file string, i int) []string {
+		f, err := os.Open(testenv.SharedData(t, file))
+		if err != nil {
+			t.Fatal(err)
 		}
+		defer f.Close()
+		records, err := csv.NewReader(f).ReadAll()
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		seen := map[string]bool{}
+		var out []string
+		for _, r := range records[1:] { // header
+			if !seen[r[i]] {
+				seen[r[i]] = true
+				out = append(out, r[i])
+			}
+		}
+		rand.New(rand.NewPCG(42, 42)).Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
+		return out
 	}
-	rand.New(rand.NewPCG(42, 42)).Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-	return out
+	return wanted{plz: column("geonames_de_postcodes.csv", 1), pharmacies: column("pharmacies_de.csv", 0)}
 }
 
 // startCitizens starts workers, each from its own loopback address (127.0.1.w) and
 // waiting pace between requests (0: none).
-func startCitizens(base string, plz []string, workers int, pace time.Duration) *citizens {
-	c := &citizens{base: base, plz: plz, stop: make(chan struct{})}
+func startCitizens(base string, asked wanted, workers int, pace time.Duration) *citizens {
+	c := &citizens{base: base, asked: asked, stop: make(chan struct{})}
 	for w := range workers {
 		c.wg.Add(1)
 		go func() {
 			defer c.wg.Done()
 			r := rand.New(rand.NewPCG(uint64(w), 7))
-			zipf := rand.NewZipf(r, 1.1, 1, uint64(len(plz)-1))
+			plz := rand.NewZipf(r, 1.1, 1, uint64(len(asked.plz)-1))
+			pharmacy := rand.NewZipf(r, 1.1, 1, uint64(len(asked.pharmacies)-1))
 			dialer := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 1, byte(w+1))}}
 			client := &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 4}}
 			var mine tally
@@ -116,13 +129,15 @@ func startCitizens(base string, plz []string, workers int, pace time.Duration) *
 					return
 				default:
 				}
-				q := plz[zipf.Uint64()]
+				q := asked.plz[plz.Uint64()]
 				path := "/suche?q=" + q
-				switch i % 4 {
+				switch i % 5 {
 				case 1:
 					path = "/api/v1/pharmacies?certificates=true&q=" + q
 				case 2:
 					path = "/"
+				case 3:
+					path = "/apotheke/" + asked.pharmacies[pharmacy.Uint64()]
 				}
 				start := time.Now()
 				res, err := client.Get(base + path)
@@ -184,7 +199,7 @@ func chaosRow(t *testing.T, name string, tl tally, acked, present string, pass b
 }
 
 func TestChaos(t *testing.T) {
-	plz := sharedPLZ(t)
+	asked := sharedWanted(t)
 	// The portal is the real binary, built here as `make build` does, run as "apoportal serve".
 	bin := filepath.Join(t.TempDir(), "apoportal")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
@@ -207,7 +222,7 @@ func TestChaos(t *testing.T) {
 		sock := newHandedSocket(t, db)
 		sock.start()
 		sock.waitUp(t)
-		load := startCitizens(sock.base, plz, 8, 0)
+		load := startCitizens(sock.base, asked, 8, 0)
 		time.Sleep(5 * time.Second)
 		tl := load.halt()
 		chaosRow(t, "0 baseline: nothing fails, 5 s", tl, "-", "-", tl.clean() && tl.c503 == 0)
@@ -221,7 +236,7 @@ func TestChaos(t *testing.T) {
 		sock.start("APOPORTAL_MEILI_URL="+ms.URL, "APOPORTAL_MEILI_KEY="+ms.MasterKey)
 		sock.waitUp(t)
 		waitBody(t, sock.base+"/readyz", `"name":"meilisearch","state":"ok"`, 90*time.Second)
-		load := startCitizens(sock.base, plz, 8, 0)
+		load := startCitizens(sock.base, asked, 8, 0)
 		sw.start(t)
 		time.Sleep(3 * time.Second)
 		ms.Kill()
@@ -256,7 +271,7 @@ func TestChaos(t *testing.T) {
 			return time.Since(start).Round(100 * time.Millisecond)
 		}
 		seen("operational")
-		load := startCitizens(sock.base, plz, 8, 0)
+		load := startCitizens(sock.base, asked, 8, 0)
 		national.set("hang")
 		probesBefore := national.requests.Load()
 		hang := seen("down")
@@ -282,7 +297,7 @@ func TestChaos(t *testing.T) {
 		portal := sock.start()
 		sock.waitUp(t)
 		const workers = 8
-		load := startCitizens(sock.base, plz, workers, 0)
+		load := startCitizens(sock.base, asked, workers, 0)
 		sw.start(t)
 		time.Sleep(3 * time.Second)
 		portal.Process.Signal(syscall.SIGKILL)
@@ -311,7 +326,7 @@ func TestChaos(t *testing.T) {
 		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
 		sock.start()
 		sock.waitUp(t)
-		load := startCitizens(sock.base, plz, 8, 0)
+		load := startCitizens(sock.base, asked, 8, 0)
 		sw.start(t)
 		time.Sleep(2 * time.Second)
 		other, err := sql.Open("sqlite3", "file:"+db+"?_busy_timeout=10000")
@@ -345,7 +360,7 @@ func TestChaos(t *testing.T) {
 		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
 		old := sock.start("APOPORTAL_PROBE_INTERVAL=1s")
 		sock.waitUp(t)
-		load := startCitizens(sock.base, plz, 8, 0)
+		load := startCitizens(sock.base, asked, 8, 0)
 		sw.start(t)
 		time.Sleep(2 * time.Second)
 		// The volume goes read-only (as the kernel remounts it after I/O errors) and the
@@ -377,7 +392,7 @@ func TestChaos(t *testing.T) {
 		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
 		sock.start("APOPORTAL_PROBE_INTERVAL=1s")
 		sock.waitUp(t)
-		load := startCitizens(sock.base, plz, 8, 0)
+		load := startCitizens(sock.base, asked, 8, 0)
 		sw.start(t)
 		time.Sleep(2 * time.Second)
 		filler := fillDisk(t, disk)
@@ -413,7 +428,7 @@ func TestChaos(t *testing.T) {
 		sock := newHandedSocket(t, db)
 		old := sock.start()
 		sock.waitUp(t)
-		load := startCitizens(sock.base, plz, 8, 0)
+		load := startCitizens(sock.base, asked, 8, 0)
 		time.Sleep(2 * time.Second)
 		sock.start()
 		time.Sleep(2 * time.Second)
@@ -430,7 +445,7 @@ func TestChaos(t *testing.T) {
 		sock.start("APOPORTAL_API_RATE=20")
 		sock.waitUp(t)
 		// Citizens (each at most 50 requests a second) and an abuser hammering from 127.0.0.2.
-		load := startCitizens(sock.base, plz, 4, 20*time.Millisecond)
+		load := startCitizens(sock.base, asked, 4, 20*time.Millisecond)
 		abuser := &http.Client{Transport: &http.Transport{DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).DialContext}}
 		limited := 0
 		for range 300 {
