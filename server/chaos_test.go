@@ -8,7 +8,6 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apoportal/apoportal/internal/fixture"
 	"github.com/apoportal/apoportal/internal/testenv"
 )
 
@@ -69,8 +69,6 @@ func (t tally) p99() time.Duration {
 // citizens is a bounded load: workers in a closed loop over a Zipf mix of PLZ and
 // pharmacies, as search pages, API searches, pharmacy pages and the start page.
 type citizens struct {
-	base  string
-	asked wanted
 	stop  chan struct{}
 	wg    sync.WaitGroup
 	mu    sync.Mutex
@@ -84,34 +82,28 @@ type wanted struct {
 }
 
 func sharedWanted(t *testing.T) wanted {
-	column := func(file string, i int) []string {
-		f, err := os.Open(testenv.SharedData(t, file))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		records, err := csv.NewReader(f).ReadAll()
-		if err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-		seen := map[string]bool{}
-		var out []string
-		for _, r := range records[1:] { // header
-			if !seen[r[i]] {
-				seen[r[i]] = true
-				out = append(out, r[i])
-			}
-		}
-		rand.New(rand.NewPCG(42, 42)).Shuffle(len(out), func(i, j int) { out[i], out[j] = out[j], out[i] })
-		return out
+	pharmacies, postcodes := fixture.SharedRegistry(t)
+	var w wanted
+	for _, p := range pharmacies {
+		w.pharmacies = append(w.pharmacies, p.ID)
 	}
-	return wanted{plz: column("geonames_de_postcodes.csv", 1), pharmacies: column("pharmacies_de.csv", 0)}
+	seen := map[string]bool{}
+	for _, pc := range postcodes { // a PLZ once, however many places it has
+		if !seen[pc.Code] {
+			seen[pc.Code] = true
+			w.plz = append(w.plz, pc.Code)
+		}
+	}
+	shuffle := rand.New(rand.NewPCG(42, 42)).Shuffle
+	shuffle(len(w.plz), func(i, j int) { w.plz[i], w.plz[j] = w.plz[j], w.plz[i] })
+	shuffle(len(w.pharmacies), func(i, j int) { w.pharmacies[i], w.pharmacies[j] = w.pharmacies[j], w.pharmacies[i] })
+	return w
 }
 
 // startCitizens starts workers, each from its own loopback address (127.0.1.w) and
 // waiting pace between requests (0: none).
 func startCitizens(base string, asked wanted, workers int, pace time.Duration) *citizens {
-	c := &citizens{base: base, asked: asked, stop: make(chan struct{})}
+	c := &citizens{stop: make(chan struct{})}
 	for w := range workers {
 		c.wg.Add(1)
 		go func() {
@@ -180,59 +172,69 @@ func (c *citizens) halt() tally {
 	return c.total
 }
 
-// chaosRows collects the table printed at the end.
-var chaosRows []string
+// chaosTable is the suite's output: one row per scenario, printed together at the end.
+type chaosTable struct{ rows []string }
 
-func chaosRow(t *testing.T, name string, tl tally, acked, present string, pass bool) {
+// row logs and keeps a scenario's row, failing the test if pass is false; w is nil for
+// scenarios without writes.
+func (c *chaosTable) row(t *testing.T, name string, tl tally, w *writes, pass bool) {
 	verdict := "pass"
 	if !pass {
 		verdict = "FAIL"
 		t.Errorf("%s: failed the bar", name)
 	}
+	acked, present := "-", "-"
+	if w != nil {
+		acked, present = strconv.Itoa(w.acked), strconv.Itoa(w.present)
+	}
 	row := fmt.Sprintf("%-34s %7d %7d %6d %5d %5d %5d %5d %5d %8s %7s %7s  %s", name, tl.sent, tl.fresh, tl.stale, tl.c4xx, tl.c503,
 		tl.c5xx, tl.reset, tl.connErr, tl.p99().Round(time.Millisecond), acked, present, verdict)
-	chaosRows = append(chaosRows, row)
+	c.rows = append(c.rows, row)
 	t.Log(row)
 	for _, e := range tl.connErrs {
 		t.Logf("  broken connection (first attempt): %s", e)
 	}
 }
 
+func (c *chaosTable) print() {
+	fmt.Printf("\n%-34s %7s %7s %6s %5s %5s %5s %5s %5s %8s %7s %7s\n", "scenario", "sent", "2xx", "stale", "4xx", "503", "5xx", "reset", "conn", "p99", "acked", "present")
+	for _, r := range c.rows {
+		fmt.Println(r)
+	}
+}
+
 func TestChaos(t *testing.T) {
 	asked := sharedWanted(t)
-	// The portal is the real binary, built here as `make build` does, run as "apoportal serve".
+	// The portal is the real binary, built here as `make build` does, run as "apoportal serve"
+	// on a socket of its own per scenario (portalSocket).
 	bin := filepath.Join(t.TempDir(), "apoportal")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build the portal: %v\n%s", err, out)
 	}
-	newHandedSocket := func(t *testing.T, db string) *handedSocket {
+	portalSocket := func(t *testing.T, db string) *handedSocket {
 		sock := newHandedSocket(t, db)
 		sock.command = []string{bin, "serve"}
 		return sock
 	}
-	t.Cleanup(func() {
-		fmt.Printf("\n%-34s %7s %7s %6s %5s %5s %5s %5s %5s %8s %7s %7s\n", "scenario", "sent", "2xx", "stale", "4xx", "503", "5xx", "reset", "conn", "p99", "acked", "present")
-		for _, r := range chaosRows {
-			fmt.Println(r)
-		}
-	})
+	table := &chaosTable{}
+	t.Cleanup(table.print)
 
 	t.Run("baseline", func(t *testing.T) {
 		db := sharedDBCopy(t)
-		sock := newHandedSocket(t, db)
+		sock := portalSocket(t, db)
 		sock.start()
 		sock.waitUp(t)
 		load := startCitizens(sock.base, asked, 8, 0)
 		time.Sleep(5 * time.Second)
 		tl := load.halt()
-		chaosRow(t, "0 baseline: nothing fails, 5 s", tl, "-", "-", tl.clean() && tl.c503 == 0)
+		table.row(t, "0 baseline: nothing fails, 5 s", tl, nil, tl.clean() && tl.c503 == 0)
 	})
 
 	t.Run("meilisearch killed and restarted", func(t *testing.T) {
 		ms := testenv.StartMeilisearch(t)
 		db := sharedDBCopy(t)
-		sock := newHandedSocket(t, db)
-		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
+		sock := portalSocket(t, db)
+		sw := newSwitcher(t, db, sock.base)
 		sock.start("APOPORTAL_MEILI_URL="+ms.URL, "APOPORTAL_MEILI_KEY="+ms.MasterKey)
 		sock.waitUp(t)
 		waitBody(t, sock.base+"/readyz", `"name":"meilisearch","state":"ok"`, 90*time.Second)
@@ -254,15 +256,14 @@ func TestChaos(t *testing.T) {
 		for p, id := range sw.pharmacies {
 			waitMeili(t, ms, id, sw.logs[p].last(), 60*time.Second)
 		}
-		present := sw.present(t)
-		chaosRow(t, "1 Meilisearch killed, restarted", tl, strconv.FormatInt(sw.acked.Load(), 10), strconv.Itoa(present),
-			tl.clean() && present == int(sw.acked.Load()))
+		w := sw.present(t)
+		table.row(t, "1 Meilisearch killed, restarted", tl, &w, tl.clean() && w.all())
 	})
 
 	t.Run("national service hangs, errors, flaps", func(t *testing.T) {
 		national := newPlayedNational(t)
 		db := sharedDBCopy(t)
-		sock := newHandedSocket(t, db)
+		sock := portalSocket(t, db)
 		sock.start("APOPORTAL_NATIONAL_URL="+national.srv.URL, "APOPORTAL_PROBE_INTERVAL=1s")
 		sock.waitUp(t)
 		seen := func(state string) time.Duration {
@@ -286,14 +287,14 @@ func TestChaos(t *testing.T) {
 		tl := load.halt()
 		t.Logf("1 s interval: hang seen as down after %s; %d probes in %s down (backoff); flapping seen as degraded after %s; recovery after %s",
 			hang, probesDown, 20*time.Second, flap, back)
-		chaosRow(t, "2 national hangs, errors, flaps", tl, "-", "-",
+		table.row(t, "2 national hangs, errors, flaps", tl, nil,
 			tl.clean() && tl.c503 == 0 && probesDown <= 8 && hang < 10*time.Second && flap < 30*time.Second)
 	})
 
 	t.Run("portal killed while switching", func(t *testing.T) {
 		db := sharedDBCopy(t)
-		sock := newHandedSocket(t, db)
-		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
+		sock := portalSocket(t, db)
+		sw := newSwitcher(t, db, sock.base)
 		portal := sock.start()
 		sock.waitUp(t)
 		const workers = 8
@@ -309,21 +310,21 @@ func TestChaos(t *testing.T) {
 		time.Sleep(3 * time.Second)
 		sw.halt()
 		tl := load.halt()
-		present := sw.present(t)
+		w := sw.present(t)
 		integrity := integrityCheck(t, db)
 		// The requests inside the killed process at that instant (at most one per worker) die
 		// with it: their connections are reset, and sent again they are answered. Connections
 		// made while no process runs wait in the handed socket's backlog for the next one.
 		t.Logf("SIGKILL: next process answering after %s; %d requests reset in flight, all answered when sent again; integrity %s",
 			gap, tl.reset, integrity)
-		chaosRow(t, "3 SIGKILL while switching", tl, strconv.FormatInt(sw.acked.Load(), 10), strconv.Itoa(present),
-			tl.c5xx == 0 && tl.connErr == 0 && tl.reset <= workers && present == int(sw.acked.Load()) && integrity == "ok")
+		table.row(t, "3 SIGKILL while switching", tl, &w,
+			tl.c5xx == 0 && tl.connErr == 0 && tl.reset <= workers && w.all() && integrity == "ok")
 	})
 
 	t.Run("database locked by another process", func(t *testing.T) {
 		db := sharedDBCopy(t)
-		sock := newHandedSocket(t, db)
-		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
+		sock := portalSocket(t, db)
+		sw := newSwitcher(t, db, sock.base)
 		sock.start()
 		sock.waitUp(t)
 		load := startCitizens(sock.base, asked, 8, 0)
@@ -347,17 +348,17 @@ func TestChaos(t *testing.T) {
 		time.Sleep(3 * time.Second)
 		sw.halt()
 		tl := load.halt()
-		present := sw.present(t)
+		w := sw.present(t)
 		t.Logf("writes while locked: %d refused with 503 + Retry-After (nothing changed), %d acknowledged in all", sw.refused.Load(), sw.acked.Load())
-		chaosRow(t, "4 database write-locked 12 s", tl, strconv.FormatInt(sw.acked.Load(), 10), strconv.Itoa(present),
-			tl.clean() && present == int(sw.acked.Load()) && sw.refused.Load() > 0)
+		table.row(t, "4 database write-locked 12 s", tl, &w,
+			tl.clean() && w.all() && sw.refused.Load() > 0)
 	})
 
 	t.Run("database volume read-only", func(t *testing.T) {
 		disk := testenv.SmallFilesystem(t, 64<<20)
 		db := sharedDBCopyIn(t, disk)
-		sock := newHandedSocket(t, db)
-		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
+		sock := portalSocket(t, db)
+		sw := newSwitcher(t, db, sock.base)
 		old := sock.start("APOPORTAL_PROBE_INTERVAL=1s")
 		sock.waitUp(t)
 		load := startCitizens(sock.base, asked, 8, 0)
@@ -379,17 +380,17 @@ func TestChaos(t *testing.T) {
 		sw.halt()
 		tl := load.halt()
 		refused := sw.refused.Load() - refusedBefore
-		present := sw.present(t)
+		w := sw.present(t)
 		t.Logf("read-only volume: %d writes refused with 503 + Retry-After; the store shows as degraded on /api/v1/status", refused)
-		chaosRow(t, "4b database volume read-only", tl, strconv.FormatInt(sw.acked.Load(), 10), strconv.Itoa(present),
-			tl.clean() && present == int(sw.acked.Load()) && refused > 0)
+		table.row(t, "4b database volume read-only", tl, &w,
+			tl.clean() && w.all() && refused > 0)
 	})
 
 	t.Run("disk full", func(t *testing.T) {
 		disk := testenv.SmallFilesystem(t, 64<<20)
 		db := sharedDBCopyIn(t, disk)
-		sock := newHandedSocket(t, db)
-		sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
+		sock := portalSocket(t, db)
+		sw := newSwitcher(t, db, sock.base)
 		sock.start("APOPORTAL_PROBE_INTERVAL=1s")
 		sock.waitUp(t)
 		load := startCitizens(sock.base, asked, 8, 0)
@@ -413,19 +414,19 @@ func TestChaos(t *testing.T) {
 		waitBody(t, sock.base+"/api/v1/status", `"id":"store","name":"Datenbank","state":"operational"`, 30*time.Second)
 		sw.halt()
 		tl := load.halt()
-		present := sw.present(t)
+		w := sw.present(t)
 		integrity := integrityCheck(t, db)
 		t.Logf("disk full for 10 s: %d writes refused with 503 + Retry-After, %d acknowledged while full; "+
 			"after space returned %d acknowledged within %s, no restart; integrity %s",
 			refusedFull, ackedFull, ackedAfter, recoveredIn, integrity)
 		t.Logf("portal log while full:\n%s", lastLines(sock.logs(), 2))
-		chaosRow(t, "5 disk full 10 s, space returns", tl, strconv.FormatInt(sw.acked.Load(), 10), strconv.Itoa(present),
-			tl.clean() && present == int(sw.acked.Load()) && refusedFull > 0 && ackedAfter >= 6 && integrity == "ok")
+		table.row(t, "5 disk full 10 s, space returns", tl, &w,
+			tl.clean() && w.all() && refusedFull > 0 && ackedAfter >= 6 && integrity == "ok")
 	})
 
 	t.Run("deploy under load", func(t *testing.T) {
 		db := sharedDBCopy(t)
-		sock := newHandedSocket(t, db)
+		sock := portalSocket(t, db)
 		old := sock.start()
 		sock.waitUp(t)
 		load := startCitizens(sock.base, asked, 8, 0)
@@ -436,12 +437,12 @@ func TestChaos(t *testing.T) {
 		old.Wait()
 		time.Sleep(3 * time.Second)
 		tl := load.halt()
-		chaosRow(t, "6 deploy (socket handed over)", tl, "-", "-", tl.clean() && tl.c503 == 0)
+		table.row(t, "6 deploy (socket handed over)", tl, nil, tl.clean() && tl.c503 == 0)
 	})
 
 	t.Run("abuse", func(t *testing.T) {
 		db := sharedDBCopy(t)
-		sock := newHandedSocket(t, db)
+		sock := portalSocket(t, db)
 		sock.start("APOPORTAL_API_RATE=20")
 		sock.waitUp(t)
 		// Citizens (each at most 50 requests a second) and an abuser hammering from 127.0.0.2.
@@ -505,7 +506,7 @@ func TestChaos(t *testing.T) {
 				wrong++
 			}
 		}
-		chaosRow(t, "7 abuse (rate, slowloris, payloads)", tl, "-", "-",
+		table.row(t, "7 abuse (rate, slowloris, payloads)", tl, nil,
 			tl.clean() && tl.c4xx == 0 && limited > 200 && reflected == 0 && broken == 0 && closed == len(slow) && wrong == 0)
 	})
 }

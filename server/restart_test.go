@@ -5,12 +5,12 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"github.com/apoportal/apoportal/data/sqlite"
 )
 
 // serveAsChild runs "apoportal serve" from the environment and exits.
@@ -190,7 +190,7 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 func TestServe_KilledWhileSwitchingLosesNoAcknowledgedWrite(t *testing.T) {
 	db := sharedDBCopy(t)
 	sock := newHandedSocket(t, db)
-	sw := newSwitcher(t, db, sock.base, "306345139", "306727284", "303409032")
+	sw := newSwitcher(t, db, sock.base)
 	portal := sock.start()
 	sock.waitUp(t)
 	sw.start(t)
@@ -205,8 +205,8 @@ func TestServe_KilledWhileSwitchingLosesNoAcknowledgedWrite(t *testing.T) {
 	sw.halt()
 	sock.start()
 	sock.waitUp(t)
-	if present := sw.present(t); present != int(sw.acked.Load()) {
-		t.Fatalf("%d of %d acknowledged switches present", present, sw.acked.Load())
+	if w := sw.present(t); !w.all() {
+		t.Fatalf("%d of %d acknowledged switches present", w.present, w.acked)
 	}
 	if integrity := integrityCheck(t, db); integrity != "ok" {
 		t.Fatalf("integrity_check: %q", integrity)
@@ -258,8 +258,16 @@ func (l switchLog) last() string {
 	return l.acked[len(l.acked)-1]
 }
 
-func newSwitcher(t *testing.T, db, base string, pharmacies ...string) *switcher {
+// writes compares what the switcher was told (acknowledged) with what the store holds.
+type writes struct{ acked, present int }
+
+// all is the promise: every acknowledged write present.
+func (w writes) all() bool { return w.present == w.acked }
+
+// newSwitcher prepares three pharmacies of the shared registry to switch, with API tokens.
+func newSwitcher(t *testing.T, db, base string) *switcher {
 	t.Helper()
+	pharmacies := []string{"306345139", "306727284", "303409032"}
 	s := &switcher{db: db, base: base, pharmacies: pharmacies, tokens: map[string][]string{}, logs: make([]switchLog, len(pharmacies)),
 		stop: make(chan struct{})}
 	for _, id := range pharmacies {
@@ -327,21 +335,27 @@ func (s *switcher) halt() {
 // store's audit log (written in the transaction that applies it), and each pharmacy's last
 // one (or one sent later whose answer was cut off) is what the portal shows. A refused
 // switch found applied fails the test.
-func (s *switcher) present(t *testing.T) int {
+func (s *switcher) present(t *testing.T) writes {
 	t.Helper()
-	audited := auditedNotes(t, s.db)
-	n := 0
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, s.db, nil) // as the portal opens it: read-only when its volume is
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	w := writes{acked: int(s.acked.Load())}
 	for p, id := range s.pharmacies {
 		l := s.logs[p]
+		audited := auditedNotes(t, store, id)
 		for _, note := range l.acked {
-			if audited[id][note] {
-				n++
+			if audited[note] {
+				w.present++
 			} else {
 				t.Logf("pharmacy %s: acknowledged %q is not in the audit log", id, note)
 			}
 		}
 		for _, note := range l.refused {
-			if audited[id][note] {
+			if audited[note] {
 				t.Errorf("pharmacy %s: refused %q was applied", id, note)
 			}
 		}
@@ -354,49 +368,31 @@ func (s *switcher) present(t *testing.T) int {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		if shown := got.Certificates.Note; shown != l.last() && !slices.Contains(l.cutOff, shown) && audited[id][l.last()] {
+		if shown := got.Certificates.Note; shown != l.last() && !slices.Contains(l.cutOff, shown) && audited[l.last()] {
 			t.Logf("pharmacy %s: shows %q; acknowledged last %q, cut off %v", id, shown, l.last(), l.cutOff)
-			n--
+			w.present--
 		}
 	}
-	return n
+	return w
 }
 
-// auditedNotes reads the notes of every participation change in the store's audit log, by
-// pharmacy, from the file as it is (read-only; immutable when its directory is).
-func auditedNotes(t *testing.T, db string) map[string]map[string]bool {
+// auditedNotes reads the notes of a pharmacy's participation changes in the audit log.
+func auditedNotes(t *testing.T, store *sqlite.DB, pharmacyID string) map[string]bool {
 	t.Helper()
-	dsn := "file:" + db + "?mode=ro"
-	if unix.Access(filepath.Dir(db), unix.W_OK) != nil {
-		dsn += "&immutable=1"
-	}
-	store, err := sql.Open("sqlite3", dsn)
+	entries, err := store.AuditLog(context.Background(), pharmacyID, math.MaxInt32)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer store.Close()
-	rows, err := store.Query("SELECT pharmacy_id, new FROM audit_log WHERE action = 'participation.change'")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	notes := map[string]map[string]bool{}
-	for rows.Next() {
-		var id, change string
+	notes := map[string]bool{}
+	for _, e := range entries {
 		var pa struct{ Note string }
-		if err := rows.Scan(&id, &change); err != nil {
+		if e.Action != "participation.change" {
+			continue
+		}
+		if err := jsonUnmarshal(e.New, &pa); err != nil {
 			t.Fatal(err)
 		}
-		if err := jsonUnmarshal(change, &pa); err != nil {
-			t.Fatal(err)
-		}
-		if notes[id] == nil {
-			notes[id] = map[string]bool{}
-		}
-		notes[id][pa.Note] = true
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
+		notes[pa.Note] = true
 	}
 	return notes
 }
