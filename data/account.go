@@ -1,6 +1,9 @@
 package data
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Role is what an account may do.
 type Role string
@@ -24,8 +27,10 @@ type Account struct {
 
 // Actor is who changes something and from where, for the audit log.
 type Actor struct {
-	Name   string // "token 12", "account 3 (rats-apotheke)", "cli"
-	Source string // IP address, or "cli"
+	Name      string // "token 12", "account 3 (rats-apotheke)", "cli"
+	Source    string // IP address, or "cli"
+	AccountID int64  // the account acting, 0 for none (the CLI, an activation code)
+	TokenID   int64  // the API token acting, 0 for none; its last use is recorded with the change
 }
 
 // AuditEntry is one line of the audit log.
@@ -37,4 +42,21 @@ type AuditEntry struct {
 	PharmacyID string
 	Action     string
 	Old, New   string
+}
+
+// NormalizeActivationCode is the form of an activation code that is stored (hashed) and
+// throttled: case, dashes and spaces as people type them do not matter.
+func NormalizeActivationCode(code string) string {
+	return strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(strings.TrimSpace(code)))
+}
+
+// APIToken is an API token as its pharmacy and the operators see it; never its value.
+type APIToken struct {
+	ID           int64
+	PharmacyID   string
+	CreatedAt    time.Time
+	CreatedBy    string     // login of the account that made it; "" when an operator or the CLI did
+	LastUsedAt   *time.Time // its last write; nil when never used
+	LastUsedFrom string     // the address of that write
+	RevokedAt    *time.Time
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/apoportal/apoportal/data"
@@ -70,6 +71,9 @@ func (a *App) renderAdminPharmacy(c echo.Context, status int, p views.AdminPharm
 	if p.Audit, err = a.store.AuditLog(ctx, id, 50); err != nil {
 		return err
 	}
+	if p.Tokens, err = a.store.APITokens(ctx, id); err != nil {
+		return err
+	}
 	corrections, err := a.store.Corrections(ctx, id)
 	if err != nil {
 		return err
@@ -111,6 +115,23 @@ func (a *App) adminReissueCode(c echo.Context) error {
 		code, err := a.store.ReissueActivationCode(ctx, login, actor)
 		return views.AdminPharmacy{Code: code, CodeFor: login}, err
 	})
+}
+
+// adminRevokeToken is POST /admin/apotheke/{id}/token/{token}/widerrufen: an operator
+// revokes a pharmacy's API token (audited); a token of another pharmacy is not found.
+func (a *App) adminRevokeToken(c echo.Context) error {
+	op, err := accountOf(c)
+	if err != nil {
+		return err
+	}
+	id, err := strconv.ParseInt(c.Param("token"), 10, 64)
+	if err != nil {
+		return echo.ErrNotFound
+	}
+	if err := a.store.RevokeAPIToken(c.Request().Context(), c.Param("id"), id, a.actor(c, op)); err != nil {
+		return err
+	}
+	return a.renderAdminPharmacy(c, http.StatusOK, views.AdminPharmacy{Notice: "Zugangsschlüssel Nr. " + c.Param("token") + " widerrufen."})
 }
 
 // adminAccountAction acts on an account of the pharmacy in the URL, and only of it.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -14,10 +13,8 @@ import (
 	"github.com/patrickmn/go-cache"
 )
 
-const (
-	maxImportBytes = 20 << 20
-	pendingFor     = 15 * time.Minute
-)
+// pendingFor is how long a previewed upload waits for the operator's go.
+const pendingFor = 15 * time.Minute
 
 // pendingImport is an uploaded, validated file waiting for the operator's go.
 type pendingImport struct {
@@ -34,7 +31,8 @@ func (a *App) adminImportPage(c echo.Context) error {
 }
 
 // adminImportPreview is POST /admin/import: validate the upload (a bad file changes
-// nothing and names line and field), then show what it would change.
+// nothing and names line and field), then show what it would change. uploadBody has read
+// the form within maxUploadBytes, so the file is whole.
 func (a *App) adminImportPreview(c echo.Context) error {
 	op, err := accountOf(c)
 	if err != nil {
@@ -59,7 +57,7 @@ func (a *App) adminImportPreview(c echo.Context) error {
 	if p.Kind == "osm" {
 		read = importer.ReadOverpass
 	}
-	ps, err := read(io.LimitReader(f, maxImportBytes))
+	ps, err := read(f)
 	if err != nil {
 		if data.ErrorCode(err) != data.EINVALID {
 			return err

@@ -95,6 +95,7 @@ func TestAdmin_IncidentTimelineAndMaintenance(t *testing.T) {
 		!strings.Contains(body, "Update des Ausstellungsservers") {
 		t.Fatal("public pages do not announce the maintenance in progress")
 	}
+	ops.login("ops@example.org", operatorPassword) // two idle hours ended the session
 	_, d = ops.get("/admin/status")
 	cancel, _ := d.Find("[data-testid=admin-maintenance] form").Attr("action")
 	if res, _ := ops.submit("/admin/status", cancel, url.Values{}, true); res.StatusCode != http.StatusOK {

@@ -19,7 +19,7 @@ func addOperator(t *testing.T, app *App) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := app.store.ActivateAccount(context.Background(), code, operatorPassword, data.Actor{Name: "test", Source: "test"}); err != nil {
+	if _, _, err := app.store.ActivateAccount(context.Background(), code, operatorPassword, data.Actor{Name: "test", Source: "test"}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -5,8 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -26,6 +28,13 @@ type Config struct {
 	MeiliTimeout  time.Duration // --meili-timeout, APOPORTAL_MEILI_TIMEOUT: deadline before falling back
 	CookieSecure  bool          // --cookie-secure, APOPORTAL_COOKIE_SECURE: cookies only over HTTPS (off only for local http)
 	SessionTTL    time.Duration // --session-ttl, APOPORTAL_SESSION_TTL: how long a login lasts
+	SessionIdle   time.Duration // --session-idle, APOPORTAL_SESSION_IDLE: a login ends after this long without use
+	// --public-url, APOPORTAL_PUBLIC_URL: the portal's address as the public reaches it, for
+	// links that leave the page (the Atom feed); "" means http://ADDR. Never taken from a request.
+	PublicURL string
+	// --trusted-proxies, APOPORTAL_TRUSTED_PROXIES: comma-separated CIDRs of the reverse proxies
+	// whose X-Forwarded-For is believed; from anywhere else the peer's address is the client's.
+	TrustedProxies string
 	// --confirmation-max-age, APOPORTAL_CONFIRMATION_MAX_AGE: an "active" participation not
 	// confirmed by its pharmacy within this age is shown as "unconfirmed" (0: no limit).
 	ConfirmationMaxAge time.Duration
@@ -53,6 +62,7 @@ func DefaultConfig() Config {
 		MeiliTimeout:    300 * time.Millisecond,
 		CookieSecure:    true,
 		SessionTTL:      12 * time.Hour,
+		SessionIdle:     2 * time.Hour,
 		ProbeInterval:   30 * time.Second,
 		ReportThreshold: 5,
 		CacheMB:         48,
@@ -150,6 +160,9 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.meiliFlags(c)
 	f.bool(&c.CookieSecure, "cookie-secure", "APOPORTAL_COOKIE_SECURE", "send session cookies only over HTTPS; false only for local http")
 	f.duration(&c.SessionTTL, "session-ttl", "APOPORTAL_SESSION_TTL", "how long a login lasts (a counter shift)")
+	f.duration(&c.SessionIdle, "session-idle", "APOPORTAL_SESSION_IDLE", "a login ends after this long without use (the shared counter PC)")
+	f.string(&c.PublicURL, "public-url", "APOPORTAL_PUBLIC_URL", "the portal's public base URL for links in the feed (default http://ADDR)")
+	f.string(&c.TrustedProxies, "trusted-proxies", "APOPORTAL_TRUSTED_PROXIES", "comma-separated CIDRs of reverse proxies whose X-Forwarded-For is believed")
 	f.string(&c.NationalURL, "national-url", "APOPORTAL_NATIONAL_URL", "URL of the national issuing service to probe; empty: not monitored")
 	f.duration(&c.ProbeInterval, "probe-interval", "APOPORTAL_PROBE_INTERVAL", "time between probes of the national service while it is up")
 	f.string(&c.MonitorConfig, "monitor-config", "APOPORTAL_MONITOR_CONFIG", "JSON file of targets to probe (see README); --national-url sets the national target's URL")
@@ -190,8 +203,17 @@ func (c Config) Validate() error {
 	if c.ConfirmationMaxAge < 0 {
 		return usageError{"--confirmation-max-age must not be negative"}
 	}
-	if c.SearchTimeout <= 0 || c.SyncInterval <= 0 || c.MeiliTimeout <= 0 || c.SessionTTL <= 0 {
-		return usageError{"--search-timeout, --sync-interval and --meili-timeout must be positive"}
+	if c.SearchTimeout <= 0 || c.SyncInterval <= 0 || c.MeiliTimeout <= 0 || c.SessionTTL <= 0 || c.SessionIdle <= 0 {
+		return usageError{"--search-timeout, --sync-interval, --meili-timeout, --session-ttl and --session-idle must be positive"}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return usageError{fmt.Sprintf("--public-url %q is not an http(s) base URL like https://apoportal.de", c.PublicURL)}
+		}
+	}
+	if _, err := c.trustedProxies(); err != nil {
+		return usageError{err.Error()}
 	}
 	if c.MeiliURL != "" {
 		u, err := url.Parse(c.MeiliURL)
@@ -208,4 +230,28 @@ func (c Config) Validate() error {
 		return usageError{fmt.Sprintf("--log-level %q is not one of debug, info, warn, error", c.LogLevel)}
 	}
 	return nil
+}
+
+// publicBase is the portal's public base URL without a trailing slash.
+func (c Config) publicBase() string {
+	if c.PublicURL == "" {
+		return "http://" + c.Addr
+	}
+	return strings.TrimSuffix(c.PublicURL, "/")
+}
+
+// trustedProxies parses --trusted-proxies.
+func (c Config) trustedProxies() ([]*net.IPNet, error) {
+	var nets []*net.IPNet
+	for _, s := range strings.Split(c.TrustedProxies, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		_, n, err := net.ParseCIDR(s)
+		if err != nil {
+			return nil, fmt.Errorf("--trusted-proxies: %q is not a CIDR like 10.0.0.0/8 or 127.0.0.1/32", s)
+		}
+		nets = append(nets, n)
+	}
+	return nets, nil
 }

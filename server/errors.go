@@ -68,6 +68,9 @@ func (a *App) describe(err error, c echo.Context) (int, apiErrorBody) {
 		return http.StatusConflict, apiErrorBody{"conflict", "", de.Message}
 	case errors.As(err, &he) && he.Code < 500:
 		msg := http.StatusText(he.Code)
+		if m, ok := he.Message.(string); ok && m != "" {
+			msg = m // our own refusals say what is wrong in German; echo's say the status text
+		}
 		if he.Code == http.StatusNotFound {
 			msg = "Diese Seite gibt es nicht."
 		}

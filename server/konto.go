@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -29,7 +31,7 @@ func pharmacyAccount(c echo.Context) (data.Account, error) {
 }
 
 func (a *App) actor(c echo.Context, acc data.Account) data.Actor {
-	return data.Actor{Name: "account " + strconv.FormatInt(acc.ID, 10) + " (" + acc.Login + ")", Source: c.RealIP()}
+	return data.Actor{Name: "account " + strconv.FormatInt(acc.ID, 10) + " (" + acc.Login + ")", Source: c.RealIP(), AccountID: acc.ID}
 }
 
 // loginPage is GET /login.
@@ -37,16 +39,25 @@ func (a *App) loginPage(c echo.Context) error {
 	p := views.Login{Page: a.page("Anmelden", false), CSRF: csrfToken(c)}
 	if c.QueryParam("aktiviert") == "1" {
 		p.Notice = "Ihr Zugang ist aktiviert. Bitte melden Sie sich an."
+		if n, err := strconv.Atoi(c.QueryParam("beendet")); err == nil && n > 0 {
+			p.Notice = fmt.Sprintf("Ihr neues Passwort gilt. Alle bisherigen Anmeldungen dieses Zugangs (%d) sind beendet. Bitte melden Sie sich an.", n)
+		}
 	}
 	return render(c, http.StatusOK, views.LoginPage(p))
 }
 
-// login is POST /login. A new session id is issued at every login (no fixation) and the
-// attempt is throttled per login and per address.
+// login is POST /login. A new session id is issued at every login (no fixation). Each
+// attempt is reserved before the password is verified, on the login's and the address's
+// budgets, or, from a browser that logged in to this login before, on its device cookie's.
 func (a *App) login(c echo.Context) error {
 	login := strings.TrimSpace(strings.ToLower(c.FormValue("login")))
 	p := views.Login{Page: a.page("Anmelden", false), CSRF: csrfToken(c), Login: login}
-	if wait := a.throttle.wait(login, c.RealIP()); wait > 0 {
+	budgets := []budget{loginBudget(login), addressBudget(c.RealIP())}
+	if nonce := a.devices.nonce(c, login); nonce != "" {
+		budgets = []budget{deviceBudget(nonce)}
+	}
+	try, wait := a.throttle.reserve(budgets...)
+	if wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		p.Error = waitMessage(wait)
 		return render(c, http.StatusTooManyRequests, views.LoginPage(p))
@@ -54,18 +65,19 @@ func (a *App) login(c echo.Context) error {
 	acc, err := a.store.Authenticate(c.Request().Context(), login, c.FormValue("password"))
 	if err != nil {
 		if data.ErrorCode(err) != data.EUNAUTHORIZED {
+			try.release()
 			return err
 		}
-		a.throttle.failed(login, c.RealIP())
 		p.Error = "Benutzername oder Passwort ist falsch."
 		return render(c, http.StatusUnauthorized, views.LoginPage(p))
 	}
-	a.throttle.succeeded(login)
+	try.succeeded()
 	id, err := a.store.CreateSession(c.Request().Context(), acc.ID, c.RealIP(), a.cfg.SessionTTL)
 	if err != nil {
 		return err
 	}
 	a.setSessionCookie(c, id, a.cfg.SessionTTL)
+	a.devices.issue(c, login)
 	a.log.Info("login", "account", acc.ID, "role", acc.Role)
 	return c.Redirect(http.StatusSeeOther, "/konto")
 }
@@ -97,28 +109,47 @@ func (a *App) activatePage(c echo.Context) error {
 }
 
 // activate is POST /aktivieren: the one-time code and a new password. Attempts are
-// throttled like logins, per address, so codes cannot be guessed.
+// throttled per code tried and per address, so codes cannot be guessed and one address's
+// failures do not hold up anybody else's activation. A new password ends every session the
+// account had.
 func (a *App) activate(c echo.Context) error {
-	code := strings.TrimSpace(c.FormValue("code"))
-	p := views.Activate{Page: a.page("Zugang aktivieren", false), CSRF: csrfToken(c), Code: code}
-	if wait := a.throttle.wait("", c.RealIP()); wait > 0 {
-		p.Error = waitMessage(wait)
-		return render(c, http.StatusTooManyRequests, views.ActivatePage(p))
-	}
+	code := data.NormalizeActivationCode(c.FormValue("code"))
+	p := views.Activate{Page: a.page("Zugang aktivieren", false), CSRF: csrfToken(c), Code: c.FormValue("code")}
 	pw := c.FormValue("password")
 	if pw != c.FormValue("password2") {
 		p.Error = "Die beiden Passwörter stimmen nicht überein."
 		return render(c, http.StatusBadRequest, views.ActivatePage(p))
 	}
-	if _, err := a.store.ActivateAccount(c.Request().Context(), code, pw, data.Actor{Name: "activation", Source: c.RealIP()}); err != nil {
-		if data.ErrorCode(err) != data.EINVALID {
-			return err
-		}
-		a.throttle.failed("", c.RealIP())
+	try, wait := a.throttle.reserve(codeBudget(secretKey(code)), addressBudget(c.RealIP()))
+	if wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		p.Error = waitMessage(wait)
+		return render(c, http.StatusTooManyRequests, views.ActivatePage(p))
+	}
+	_, ended, err := a.store.ActivateAccount(c.Request().Context(), code, pw, data.Actor{Name: "activation", Source: c.RealIP()})
+	switch {
+	case errors.Is(err, sqlite.ErrActivationCode):
 		p.Error = activationMessage(err)
 		return render(c, http.StatusBadRequest, views.ActivatePage(p))
+	case data.ErrorCode(err) == data.EINVALID: // the code was right, the password is not allowed
+		try.release()
+		p.Error = activationMessage(err)
+		return render(c, http.StatusBadRequest, views.ActivatePage(p))
+	case err != nil:
+		try.release()
+		return err
+	}
+	try.succeeded()
+	if ended > 0 {
+		return c.Redirect(http.StatusSeeOther, "/login?aktiviert=1&beendet="+strconv.Itoa(ended))
 	}
 	return c.Redirect(http.StatusSeeOther, "/login?aktiviert=1")
+}
+
+// secretKey is how a guessed secret is named in memory: a hash, not the secret.
+func secretKey(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:16])
 }
 
 func activationMessage(err error) string {
@@ -131,6 +162,8 @@ func activationMessage(err error) string {
 		return "Dieses Passwort gehört zu den häufigsten Passwörtern. Bitte wählen Sie ein anderes."
 	case errors.Is(err, password.ErrPersonal):
 		return "Das Passwort darf nicht Ihr Benutzername oder der Name Ihrer Apotheke sein."
+	case errors.Is(err, password.ErrGuessable):
+		return "Dieses Passwort ist zu leicht zu erraten (ein häufiges Wort, ein Name, ein Datum oder ein Tastaturmuster). Mehrere Wörter, die nicht zusammengehören, sind besser."
 	case errors.Is(err, password.ErrTooLong):
 		return "Das Passwort darf höchstens 256 Zeichen haben."
 	}
@@ -161,7 +194,9 @@ func (a *App) renderDashboard(c echo.Context, status int, notice, errMsg, newTok
 	p := views.Dashboard{Page: a.page("Mein Konto", false), CSRF: csrfToken(c), Login: acc.Login,
 		Card: views.Card{Pharmacy: ph, Now: a.now(), MaxAge: a.cfg.ConfirmationMaxAge}, Notice: notice, Error: errMsg, NewToken: newToken}
 	for _, t := range tokens {
-		p.Tokens = append(p.Tokens, views.Token{ID: t.ID, CreatedAt: t.CreatedAt.In(data.Berlin()).Format("02.01.2006, 15:04")})
+		if t.RevokedAt == nil {
+			p.Tokens = append(p.Tokens, t)
+		}
 	}
 	return render(c, status, views.DashboardPage(p))
 }
@@ -189,8 +224,8 @@ func (a *App) changeParticipation(c echo.Context) error {
 		until := a.now().Add(time.Duration(hours) * time.Hour).UTC().Truncate(time.Minute)
 		pa.PausedUntil = &until
 	}
-	if len([]rune(pa.Note)) > maxNoteLength || strings.ContainsAny(pa.Note, "\r\n\t\x00") {
-		return a.renderDashboard(c, http.StatusBadRequest, "", "Der Hinweis darf höchstens 280 Zeichen in einer Zeile haben.", "")
+	if err := data.CheckLine("note", pa.Note, maxNoteLength); err != nil {
+		return a.renderDashboard(c, http.StatusBadRequest, "", "Der Hinweis darf höchstens 280 Zeichen in einer Zeile haben, ohne Steuerzeichen.", "")
 	}
 	if err := a.store.ChangeParticipation(c.Request().Context(), acc.PharmacyID, pa, a.actor(c, acc)); err != nil {
 		return err
@@ -224,8 +259,8 @@ func (a *App) reportFailure(c echo.Context) error {
 		return err
 	}
 	msg := strings.TrimSpace(c.FormValue("message"))
-	if len([]rune(msg)) > maxReportMessage || strings.ContainsAny(msg, "\r\n\t\x00") {
-		return a.renderDashboard(c, http.StatusBadRequest, "", "Die Beschreibung darf höchstens 500 Zeichen in einer Zeile haben.", "")
+	if err := data.CheckLine("message", msg, maxReportMessage); err != nil {
+		return a.renderDashboard(c, http.StatusBadRequest, "", "Die Beschreibung darf höchstens 500 Zeichen in einer Zeile haben, ohne Steuerzeichen.", "")
 	}
 	r := data.Report{PharmacyID: acc.PharmacyID, Kind: data.ReportIssuingFailed, Message: msg}
 	if err := a.store.AddReport(c.Request().Context(), r, a.actor(c, acc)); err != nil {

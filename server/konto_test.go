@@ -94,7 +94,7 @@ func kontoApp(t *testing.T, activate bool) (*App, string, string, *clock) {
 		t.Fatal(err)
 	}
 	if activate {
-		if _, err := app.store.ActivateAccount(context.Background(), code, goodPassword, data.Actor{Name: "test", Source: "test"}); err != nil {
+		if _, _, err := app.store.ActivateAccount(context.Background(), code, goodPassword, data.Actor{Name: "test", Source: "test"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -205,7 +205,7 @@ func TestKonto_BruteForceThrottledOwnerGetsIn(t *testing.T) {
 	if res := owner.login("neue@example.org", goodPassword); res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("login during the wait: %d", res.StatusCode)
 	}
-	cl.Add(maxLoginWait)
+	cl.Add(maxThrottleWait)
 	if res := owner.login("neue@example.org", goodPassword); res.Request.URL.Path != "/konto" {
 		t.Fatalf("owner after the wait: %d at %s", res.StatusCode, res.Request.URL)
 	}

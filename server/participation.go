@@ -2,8 +2,6 @@ package main
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,13 +9,9 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/labstack/echo/v4"
-	"github.com/labstack/echo/v4/middleware"
-	"golang.org/x/time/rate"
 )
 
 // Limits of what a pharmacy may say about its participation.
@@ -38,7 +32,7 @@ type participationRequest struct {
 // pharmacy's participation with an API token. The token decides the pharmacy; the body
 // cannot name another one.
 func (a *App) participationAPI(c echo.Context) error {
-	pharmacyID, tokenID, err := a.tokenPharmacy(c)
+	caller, err := tokenCallerOf(c)
 	if err != nil {
 		return err
 	}
@@ -47,8 +41,8 @@ func (a *App) participationAPI(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	actor := data.Actor{Name: fmt.Sprintf("api token %d", tokenID), Source: c.RealIP()}
-	if err := a.store.ChangeParticipation(ctx, pharmacyID, pa, actor); err != nil {
+	pharmacyID := caller.pharmacyID
+	if err := a.store.ChangeParticipation(ctx, pharmacyID, pa, caller.actor(c)); err != nil {
 		return err
 	}
 	// Visible in search now rather than at the next sync tick.
@@ -62,13 +56,52 @@ func (a *App) participationAPI(c echo.Context) error {
 	return c.JSON(http.StatusOK, newPharmacyJSON(p, nil, a.now(), a.cfg.ConfirmationMaxAge))
 }
 
-// tokenPharmacy authenticates the bearer token and returns its pharmacy.
-func (a *App) tokenPharmacy(c echo.Context) (pharmacyID string, tokenID int64, err error) {
-	scheme, token, ok := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
-	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return "", 0, data.Errorf(data.EUNAUTHORIZED, "send the pharmacy's API token as Authorization: Bearer <token>")
+// tokenCaller is pharmacy software authenticated by its API token.
+type tokenCaller struct {
+	pharmacyID string
+	tokenID    int64
+}
+
+const tokenCallerKey = "token_caller"
+
+func (t tokenCaller) actor(c echo.Context) data.Actor {
+	return data.Actor{Name: fmt.Sprintf("api token %d", t.tokenID), Source: c.RealIP(), TokenID: t.tokenID}
+}
+
+// requireToken authenticates the bearer token before anything reads the body, and hands
+// its pharmacy on: the token decides the pharmacy, the body cannot name another.
+func (a *App) requireToken(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+		if !ok {
+			return data.Errorf(data.EUNAUTHORIZED, "send the pharmacy's API token as Authorization: Bearer <token>")
+		}
+		pharmacyID, tokenID, err := a.store.PharmacyOfToken(c.Request().Context(), token)
+		if err != nil {
+			return err
+		}
+		c.Set(tokenCallerKey, tokenCaller{pharmacyID: pharmacyID, tokenID: tokenID})
+		return next(c)
 	}
-	return a.store.PharmacyOfToken(c.Request().Context(), strings.TrimSpace(token))
+}
+
+// tokenCallerOf returns the caller requireToken found.
+func tokenCallerOf(c echo.Context) (tokenCaller, error) {
+	t, ok := c.Get(tokenCallerKey).(tokenCaller)
+	if !ok {
+		return t, errors.New("no token caller in request context: route lacks requireToken")
+	}
+	return t, nil
+}
+
+// bearerToken reads "Bearer <token>" as RFC 9110 allows it: the scheme in any case, any
+// spaces or tabs around and between.
+func bearerToken(header string) (string, bool) {
+	fields := strings.FieldsFunc(header, func(r rune) bool { return r == ' ' || r == '\t' })
+	if len(fields) != 2 || !strings.EqualFold(fields[0], "Bearer") {
+		return "", false
+	}
+	return fields[1], true
 }
 
 // decodeBody reads one JSON object of at most maxBodyKiB into v, rejecting unknown fields.
@@ -100,11 +133,8 @@ func (a *App) readParticipation(c echo.Context) (data.Participation, error) {
 		return data.Participation{}, invalid("participating", "is required: true or false")
 	}
 	pa := data.Participation{Participating: *req.Participating, Note: strings.TrimSpace(req.Note)}
-	if utf8.RuneCountInString(pa.Note) > maxNoteLength {
-		return data.Participation{}, invalid("note", "must be at most %d characters", maxNoteLength)
-	}
-	if strings.IndexFunc(pa.Note, unicode.IsControl) >= 0 {
-		return data.Participation{}, invalid("note", "must be one line of text")
+	if err := data.CheckLine("note", pa.Note, maxNoteLength); err != nil {
+		return data.Participation{}, err
 	}
 	if req.PausedUntil != nil {
 		now := a.now()
@@ -136,35 +166,4 @@ func jsonBodyError(err error) error {
 		return invalid(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a field of this request")
 	}
 	return &data.Error{Code: data.EINVALID, Message: "the body is not valid JSON"}
-}
-
-// tokenRateLimit limits writes per API token (per Authorization header, so guessing
-// tokens is limited too): 2 per second, bursts of 20.
-func tokenRateLimit() echo.MiddlewareFunc {
-	return rateLimit(2, 20, func(c echo.Context) (string, error) {
-		sum := sha256.Sum256([]byte(c.Request().Header.Get(echo.HeaderAuthorization)))
-		return hex.EncodeToString(sum[:8]), nil
-	}, "too many requests for this token; retry in a second")
-}
-
-// ipRateLimit limits requests per client address (echo's IPExtractor decides which).
-func ipRateLimit(perSecond float64, burst int) echo.MiddlewareFunc {
-	return rateLimit(perSecond, burst, func(c echo.Context) (string, error) { return c.RealIP(), nil },
-		"too many requests from this address; retry in a second")
-}
-
-// rateLimit answers 429 with Retry-After beyond perSecond (bursts of burst) per identity.
-func rateLimit(perSecond float64, burst int, identify func(echo.Context) (string, error), message string) echo.MiddlewareFunc {
-	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(perSecond), Burst: burst, ExpiresIn: 3 * time.Minute}),
-		IdentifierExtractor: identify,
-		DenyHandler: func(c echo.Context, _ string, _ error) error {
-			c.Response().Header().Set("Retry-After", "1")
-			if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
-				return echo.NewHTTPError(http.StatusTooManyRequests) // a page, through the error handler
-			}
-			return c.JSON(http.StatusTooManyRequests, apiError{apiErrorBody{"rate_limited", "", message}})
-		},
-	})
 }

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"fmt"
 	"net/http"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/labstack/echo/v4"
@@ -21,7 +18,7 @@ type reportRequest struct {
 // reportsAPI is POST /api/v1/reports: a pharmacy's software reports that issuing fails.
 // The token decides the pharmacy; the answer is 202 (the status page weighs reports).
 func (a *App) reportsAPI(c echo.Context) error {
-	pharmacyID, tokenID, err := a.tokenPharmacy(c)
+	caller, err := tokenCallerOf(c)
 	if err != nil {
 		return err
 	}
@@ -33,11 +30,11 @@ func (a *App) reportsAPI(c echo.Context) error {
 		return invalid("kind", "must be %q", data.ReportIssuingFailed)
 	}
 	req.Message = strings.TrimSpace(req.Message)
-	if utf8.RuneCountInString(req.Message) > maxReportMessage || strings.IndexFunc(req.Message, unicode.IsControl) >= 0 {
-		return invalid("message", "must be one line of at most %d characters", maxReportMessage)
+	if err := data.CheckLine("message", req.Message, maxReportMessage); err != nil {
+		return err
 	}
-	actor := data.Actor{Name: fmt.Sprintf("api token %d", tokenID), Source: c.RealIP()}
-	if err := a.store.AddReport(c.Request().Context(), data.Report{PharmacyID: pharmacyID, Kind: req.Kind, Message: req.Message}, actor); err != nil {
+	report := data.Report{PharmacyID: caller.pharmacyID, Kind: req.Kind, Message: req.Message}
+	if err := a.store.AddReport(c.Request().Context(), report, caller.actor(c)); err != nil {
 		return err
 	}
 	a.recountReports(c.Request().Context())

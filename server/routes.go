@@ -16,7 +16,7 @@ func (a *App) Handler() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.handleError
-	e.IPExtractor = echo.ExtractIPDirect()
+	e.IPExtractor = a.clientAddress()
 	e.Use(a.logRequests)
 	e.Use(a.limitInflight)
 	e.Use(middleware.RecoverWithConfig(middleware.RecoverConfig{
@@ -37,6 +37,7 @@ func (a *App) Handler() *echo.Echo {
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M",
 		Skipper: func(c echo.Context) bool { return c.Request().URL.Path == "/admin/import" }}))
 	e.Use(middleware.ContextTimeout(a.cfg.SearchTimeout + 3*time.Second))
+	e.Use(a.removeFormFiles) // after the timeout middleware, so it sees the request handlers parse
 
 	// Every page answers HEAD as GET does (monitors and proxies use it); net/http drops the body.
 	get := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
@@ -60,17 +61,20 @@ func (a *App) Handler() *echo.Echo {
 	get("/healthz", a.healthz)
 	get("/readyz", a.readyz)
 	get("/static/*", a.serveAsset)
-	writes := tokenRateLimit()
-	e.POST("/api/v1/participation", a.participationAPI, writes)
-	e.POST("/api/v1/reports", a.reportsAPI, writes)
+	// Pharmacy software: the address's limit bounds guessing, then the token is known before
+	// the body is read, and its own limit keys on the token, however the header is spelled.
+	writes := []echo.MiddlewareFunc{ipRateLimit(20, 60), a.requireToken, tokenRateLimit()}
+	e.POST("/api/v1/participation", a.participationAPI, writes...)
+	e.POST("/api/v1/reports", a.reportsAPI, writes...)
 
 	// Accounts: private, never cached, every form CSRF-protected. The public pages above stay
 	// free of cookies so caches can keep them. Middleware per route, not by a group: echo's
 	// group middleware claims every unknown path (and method) for itself, which would answer
-	// a POST to nowhere with a CSRF 403 instead of 404 or 405.
+	// a POST to nowhere with a CSRF 403 instead of 404 or 405. The CSRF check reads the form,
+	// so it comes last: after the session, the role and the route's body limit.
 	csrf := a.csrf()
 	account := func(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
-		e.Add(method, path, h, slices.Concat([]echo.MiddlewareFunc{private, csrf}, m)...)
+		e.Add(method, path, h, slices.Concat([]echo.MiddlewareFunc{private}, m, []echo.MiddlewareFunc{csrf})...)
 	}
 	account(http.MethodGet, "/login", a.loginPage)
 	account(http.MethodPost, "/login", a.login, ipRateLimit(1, 10)) // besides the throttle of failed logins
@@ -93,7 +97,8 @@ func (a *App) Handler() *echo.Echo {
 	admin(http.MethodPost, "/apotheke/:id/zugang/sperren", a.adminDisableAccount)
 	admin(http.MethodPost, "/apotheke/:id/zugang/code", a.adminReissueCode)
 	admin(http.MethodGet, "/import", a.adminImportPage)
-	admin(http.MethodPost, "/import", a.adminImportPreview, middleware.BodyLimit("21M"))
+	admin(http.MethodPost, "/apotheke/:id/token/:token/widerrufen", a.adminRevokeToken)
+	admin(http.MethodPost, "/import", a.adminImportPreview, uploadBody(maxUploadBytes))
 	admin(http.MethodPost, "/import/:id", a.adminImportApply)
 	admin(http.MethodGet, "/status", a.adminStatus)
 	admin(http.MethodPost, "/status/stoerung", a.adminOpenIncident)
@@ -102,6 +107,21 @@ func (a *App) Handler() *echo.Echo {
 	admin(http.MethodPost, "/status/wartung/:id/absagen", a.adminCancelMaintenance)
 	get("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 	return e
+}
+
+// clientAddress is whom limits and the audit log take a request to come from: the peer's
+// address, or behind one of --trusted-proxies the first address of X-Forwarded-For that is
+// not a trusted proxy. Loopback and private networks are not trusted unless listed.
+func (a *App) clientAddress() echo.IPExtractor {
+	nets, err := a.cfg.trustedProxies()
+	if err != nil || len(nets) == 0 { // Validate refused bad CIDRs before the portal started
+		return echo.ExtractIPDirect()
+	}
+	opts := []echo.TrustOption{echo.TrustLoopback(false), echo.TrustLinkLocal(false), echo.TrustPrivateNet(false)}
+	for _, n := range nets {
+		opts = append(opts, echo.TrustIPRange(n))
+	}
+	return echo.ExtractIPFromXFFHeader(opts...)
 }
 
 // contentSecurityPolicy allows our own scripts and styles, and images from the tile server.

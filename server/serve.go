@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/data/demo"
 	"github.com/apoportal/apoportal/data/sqlite"
 	"github.com/apoportal/apoportal/search"
@@ -37,6 +38,7 @@ type App struct {
 	// gazetteerVersion is that of the gazetteer the searcher holds; reloadGazetteer follows imports.
 	gazetteerVersion string
 	throttle         *throttle
+	devices          deviceCookies
 	pending          *cache.Cache             // previewed registry uploads, by random id
 	monitor          *monitor.Monitor         // the national service (when configured) and the portal's parts
 	status           *lastKnown[statusRecord] // history, incidents and maintenance, as last read
@@ -86,11 +88,29 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.
 		log.Warn("serving reads only", "db", cfg.DB, "reason", refusal)
 	}
 	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: newThrottle(now), pending: newPendingImports()}
+	if app.devices, err = openDeviceCookies(ctx, cfg, store, log, now); err != nil {
+		store.Close()
+		return nil, err
+	}
 	if err := app.open(ctx); err != nil {
 		store.Close()
 		return nil, err
 	}
 	return app, nil
+}
+
+// openDeviceCookies signs device cookies with the store's key. A store that refuses writes
+// and has no key yet gets one for this process: cookies then last until it restarts.
+func openDeviceCookies(ctx context.Context, cfg Config, store *sqlite.DB, log *slog.Logger, now func() time.Time) (deviceCookies, error) {
+	key, err := store.Secret(ctx, "device_cookie")
+	if data.ErrorCode(err) == data.EUNAVAILABLE {
+		log.Warn("device cookies signed with a key of this process only", "reason", err)
+		key, err = randomKey(), nil
+	}
+	if err != nil {
+		return deviceCookies{}, err
+	}
+	return deviceCookies{key: key, secure: cfg.CookieSecure, now: now}, nil
 }
 
 func (a *App) open(ctx context.Context) error {

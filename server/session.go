@@ -11,7 +11,6 @@ import (
 	"github.com/apoportal/apoportal/data"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
-	"github.com/patrickmn/go-cache"
 )
 
 const (
@@ -51,12 +50,13 @@ func private(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// requireAccount lets the request through only with a live session; otherwise to /login.
+// requireAccount lets the request through only with a live session (within its lifetime,
+// used within --session-idle); otherwise to /login. It runs before anything reads the body.
 func (a *App) requireAccount(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		cookie, err := c.Cookie(sessionCookie)
 		if err == nil {
-			acc, err := a.store.SessionAccount(c.Request().Context(), cookie.Value)
+			acc, err := a.store.SessionAccount(c.Request().Context(), cookie.Value, a.cfg.SessionIdle)
 			if err == nil {
 				c.Set(accountKey, acc)
 				return next(c)
@@ -83,68 +83,21 @@ func (a *App) setSessionCookie(c echo.Context, id string, ttl time.Duration) {
 		HttpOnly: true, Secure: a.cfg.CookieSecure, SameSite: http.SameSiteLaxMode})
 }
 
-// throttle slows down guessing: after a few free failures for one login (or many from one
-// address) each further attempt must wait twice as long as the last, up to 15 minutes.
-// Nobody is locked out for good: the real owner gets in once the wait is over, and a
-// success clears the login's count. Counts live in memory and fade after an hour.
-type throttle struct {
-	counts *cache.Cache
-	now    func() time.Time
-}
-
-type failures struct {
-	n     int
-	until time.Time
-}
-
-const (
-	freeLoginFailures = 3
-	freeIPFailures    = 20
-	maxLoginWait      = 15 * time.Minute
-)
-
-func newThrottle(now func() time.Time) *throttle {
-	return &throttle{counts: cache.New(time.Hour, 10*time.Minute), now: now}
-}
-
-// wait returns how long the login from ip must still wait, zero when it may try now.
-func (t *throttle) wait(login, ip string) time.Duration {
-	var until time.Time
-	for _, key := range []string{"login:" + login, "ip:" + ip} {
-		if v, ok := t.counts.Get(key); ok {
-			if f, ok := v.(failures); ok && f.until.After(until) {
-				until = f.until
-			}
-		}
-	}
-	return max(0, until.Sub(t.now()))
-}
-
-func (t *throttle) failed(login, ip string) {
-	t.bump("login:"+login, freeLoginFailures)
-	t.bump("ip:"+ip, freeIPFailures)
-}
-
-func (t *throttle) bump(key string, free int) {
-	f := failures{}
-	if v, ok := t.counts.Get(key); ok {
-		f, _ = v.(failures)
-	}
-	f.n++
-	if f.n > free {
-		f.until = t.now().Add(min(maxLoginWait, time.Second<<min(f.n-free-1, 20)))
-	}
-	t.counts.SetDefault(key, f)
-}
-
-func (t *throttle) succeeded(login string) { t.counts.Delete("login:" + login) }
-
 func waitMessage(d time.Duration) string {
 	secs := int(d.Round(time.Second).Seconds())
 	if secs < 1 {
 		secs = 1
 	}
 	return fmt.Sprintf("Zu viele Fehlversuche. Bitte warten Sie %d Sekunden und versuchen Sie es dann erneut.", secs)
+}
+
+// randomKey is 32 random bytes for a key.
+func randomKey() []byte {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(fmt.Sprintf("crypto/rand: %v", err))
+	}
+	return b
 }
 
 // randomID is an unguessable id for server-side state named in a URL.

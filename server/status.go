@@ -294,7 +294,7 @@ func (a *App) statusFeed(c echo.Context) error {
 		return err
 	}
 	ins := r.Incidents
-	base := c.Scheme() + "://" + c.Request().Host
+	base := a.cfg.publicBase() // never the request's Host: the feed is cached publicly
 	feed := atomFeed{XMLNS: "http://www.w3.org/2005/Atom", Title: "apoportal: Störungen", ID: base + "/status",
 		Updated: a.now().UTC().Format(time.RFC3339), Link: atomLink{Href: base + "/status"}}
 	for _, in := range ins {

@@ -198,4 +198,7 @@ func radiusOptions() []int { return []int{1, 2, 5, 10, 20, 50} }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+// berlinTime is a moment as people in Germany read it.
+func berlinTime(t time.Time) string { return t.In(data.Berlin()).Format("02.01.2006, 15:04") }
+
 func allServices() []data.Service { return data.Services }

@@ -1,6 +1,8 @@
 // Package password hashes and checks the passwords people choose: argon2id (memory-hard)
-// in the PHC string format, a minimum length, and a list of passwords too common to
-// allow. No composition rules: length beats rules, and rules lock people out.
+// in the PHC string format, a minimum length, a list of passwords too common to allow, and
+// zxcvbn's estimate of how many guesses a password takes (its model knows the 10,000 most
+// common passwords of published breaches, names, words, keyboard walks, dates and
+// repeats). No composition rules: length beats rules, and rules lock people out.
 package password
 
 import (
@@ -15,11 +17,20 @@ import (
 	"unicode/utf8"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/ccojocar/zxcvbn-go"
 	"golang.org/x/crypto/argon2"
 )
 
 // MinLength is the shortest password we accept, in characters.
 const MinLength = 10
+
+// minScore is zxcvbn's score a password must reach: 3 is "safely unguessable", about 10^8
+// guesses, which a slow hash and a throttle of online guesses put out of reach.
+const minScore = 3
+
+// estimatedRunes bounds the part of a password zxcvbn looks at: its matching grows with the
+// square of the length, and a password longer than this is not short of guesses.
+const estimatedRunes = 64
 
 // Parameters: OWASP's argon2id recommendation (19 MiB, 2 passes, 1 lane).
 const (
@@ -31,7 +42,7 @@ const (
 )
 
 //go:embed common.txt
-var commonList string
+var commonList string // German and international passwords zxcvbn's English model misses
 
 // common is the set of disallowed passwords, lower case. It is read once and never changed.
 var common = func() map[string]bool {
@@ -48,11 +59,12 @@ var common = func() map[string]bool {
 // What Check finds wrong, as errors on field "password" that callers compare with
 // errors.Is to say it in their language.
 var (
-	ErrInvalid  = &data.Error{Code: data.EINVALID, Field: "password", Message: "is not valid text"}
-	ErrTooShort = &data.Error{Code: data.EINVALID, Field: "password", Message: fmt.Sprintf("must have at least %d characters", MinLength)}
-	ErrTooLong  = &data.Error{Code: data.EINVALID, Field: "password", Message: "must have at most 256 characters"}
-	ErrCommon   = &data.Error{Code: data.EINVALID, Field: "password", Message: "is one of the most common passwords; please choose another"}
-	ErrPersonal = &data.Error{Code: data.EINVALID, Field: "password", Message: "must not be your login or your pharmacy's name"}
+	ErrInvalid   = &data.Error{Code: data.EINVALID, Field: "password", Message: "is not valid text"}
+	ErrTooShort  = &data.Error{Code: data.EINVALID, Field: "password", Message: fmt.Sprintf("must have at least %d characters", MinLength)}
+	ErrTooLong   = &data.Error{Code: data.EINVALID, Field: "password", Message: "must have at most 256 characters"}
+	ErrCommon    = &data.Error{Code: data.EINVALID, Field: "password", Message: "is one of the most common passwords; please choose another"}
+	ErrPersonal  = &data.Error{Code: data.EINVALID, Field: "password", Message: "must not be your login or your pharmacy's name"}
+	ErrGuessable = &data.Error{Code: data.EINVALID, Field: "password", Message: "is too easy to guess (a common word, name, date or pattern); a few unrelated words are better"}
 )
 
 // Check says what is wrong with a new password; personal lists words (login, pharmacy
@@ -69,10 +81,15 @@ func Check(pw string, personal ...string) error {
 	case common[strings.ToLower(pw)]:
 		return ErrCommon
 	}
+	var inputs []string
 	for _, p := range personal {
 		if p != "" && strings.EqualFold(strings.TrimSpace(pw), strings.TrimSpace(p)) {
 			return ErrPersonal
 		}
+		inputs = append(inputs, strings.Fields(strings.ToLower(p))...)
+	}
+	if zxcvbn.PasswordStrength(string([]rune(pw)[:min(n, estimatedRunes)]), inputs).Score < minScore {
+		return ErrGuessable
 	}
 	return nil
 }

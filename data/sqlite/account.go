@@ -41,10 +41,6 @@ func newActivationCode() string {
 	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
 }
 
-func normalizeCode(code string) string {
-	return strings.ToUpper(strings.NewReplacer("-", "", " ", "").Replace(code))
-}
-
 // CreateAccount creates an account that is not yet activated and returns it with a
 // one-time activation code. A pharmacy account names an existing pharmacy.
 func (db *DB) CreateAccount(ctx context.Context, role data.Role, login, pharmacyID string, actor data.Actor) (data.Account, string, error) {
@@ -85,7 +81,7 @@ func (db *DB) CreateAccount(ctx context.Context, role data.Role, login, pharmacy
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO activation_codes (code_hash, account_id, expires_at) VALUES (?, ?, ?)",
-			hashSecret(normalizeCode(code)), acc.ID, formatTime(now.Add(ActivationValidity))); err != nil {
+			hashSecret(data.NormalizeActivationCode(code)), acc.ID, formatTime(now.Add(ActivationValidity))); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, actor, acc.PharmacyID, "account.create", "", string(role)+" "+login)
@@ -96,7 +92,8 @@ func (db *DB) CreateAccount(ctx context.Context, role data.Role, login, pharmacy
 	return acc, code, nil
 }
 
-// DisableAccount disables an account: it can no longer log in.
+// DisableAccount disables an account: it can no longer log in, its sessions end and the API
+// tokens it made are revoked (each audited).
 func (db *DB) DisableAccount(ctx context.Context, login string, actor data.Actor) error {
 	login = strings.TrimSpace(strings.ToLower(login))
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
@@ -113,6 +110,20 @@ func (db *DB) DisableAccount(ctx context.Context, login string, actor data.Actor
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE account_id = (SELECT id FROM accounts WHERE login = ?)", login); err != nil {
 			return err
 		}
+		revoked, err := tx.QueryContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE revoked_at IS NULL
+			AND account_id = (SELECT id FROM accounts WHERE login = ?) RETURNING id`, formatTime(now), login)
+		if err != nil {
+			return err
+		}
+		ids, err := scanIDs(revoked)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := audit(ctx, tx, now, actor, pharmacy.String, "token.revoke", "", fmt.Sprintf("token %d (account %s disabled)", id, login)); err != nil {
+				return err
+			}
+		}
 		return audit(ctx, tx, now, actor, pharmacy.String, "account.disable", "", login)
 	})
 	if err != nil {
@@ -122,12 +133,18 @@ func (db *DB) DisableAccount(ctx context.Context, login string, actor data.Actor
 }
 
 // CreateAPIToken issues an API token for a pharmacy and returns it; only its hash is kept.
+// The token belongs to the acting account (actor.AccountID) when there is one: it fails as
+// soon as that account is disabled.
 func (db *DB) CreateAPIToken(ctx context.Context, pharmacyID string, actor data.Actor) (id int64, token string, err error) {
 	token = "apo_" + base64.RawURLEncoding.EncodeToString(randomBytes(32))
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		now := db.now()
-		res, err := tx.ExecContext(ctx, "INSERT INTO api_tokens (token_hash, pharmacy_id, created_at) SELECT ?, id, ? FROM pharmacies WHERE id = ?",
-			hashSecret(token), formatTime(now), pharmacyID)
+		var account any
+		if actor.AccountID != 0 {
+			account = actor.AccountID
+		}
+		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (token_hash, pharmacy_id, created_at, account_id)
+			SELECT ?, id, ?, ? FROM pharmacies WHERE id = ?`, hashSecret(token), formatTime(now), account, pharmacyID)
 		if err != nil {
 			return err
 		}
@@ -165,10 +182,12 @@ func (db *DB) RevokeAPIToken(ctx context.Context, pharmacyID string, id int64, a
 	return nil
 }
 
-// PharmacyOfToken returns the pharmacy an unrevoked token belongs to, and the token's id.
-// Every failure is EUNAUTHORIZED without saying why.
+// PharmacyOfToken returns the pharmacy an unrevoked token belongs to, and the token's id. A
+// token made by an account that is now disabled fails. Every failure is EUNAUTHORIZED
+// without saying why.
 func (db *DB) PharmacyOfToken(ctx context.Context, token string) (pharmacyID string, tokenID int64, err error) {
-	err = db.read.QueryRowContext(ctx, "SELECT pharmacy_id, id FROM api_tokens WHERE token_hash = ? AND revoked_at IS NULL",
+	err = db.read.QueryRowContext(ctx, `SELECT t.pharmacy_id, t.id FROM api_tokens t LEFT JOIN accounts a ON a.id = t.account_id
+		WHERE t.token_hash = ? AND t.revoked_at IS NULL AND a.disabled_at IS NULL`,
 		hashSecret(token)).Scan(&pharmacyID, &tokenID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", 0, data.Errorf(data.EUNAUTHORIZED, "unknown or revoked token")
@@ -211,35 +230,58 @@ func audit(ctx context.Context, tx *sql.Tx, at time.Time, actor data.Actor, phar
 		formatTime(at), actor.Name, actor.Source, pharmacy, action, old, new); err != nil {
 		return fmt.Errorf("write audit log: %w", err)
 	}
+	if actor.TokenID != 0 {
+		// The token's last use, in the transaction of the change it made.
+		if _, err := tx.ExecContext(ctx, "UPDATE api_tokens SET last_used_at = ?, last_used_source = ? WHERE id = ?",
+			formatTime(at), actor.Source, actor.TokenID); err != nil {
+			return fmt.Errorf("record use of token %d: %w", actor.TokenID, err)
+		}
+	}
 	return nil
 }
 
-// APIToken is a token as its pharmacy sees it (never its value).
-type APIToken struct {
-	ID        int64
-	CreatedAt time.Time
-}
-
-// APITokens lists a pharmacy's live tokens.
-func (db *DB) APITokens(ctx context.Context, pharmacyID string) ([]APIToken, error) {
-	rows, err := db.read.QueryContext(ctx, "SELECT id, created_at FROM api_tokens WHERE pharmacy_id = ? AND revoked_at IS NULL ORDER BY id", pharmacyID)
+// APITokens lists every token of a pharmacy, revoked ones too, oldest first.
+func (db *DB) APITokens(ctx context.Context, pharmacyID string) ([]data.APIToken, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT t.id, t.pharmacy_id, t.created_at, COALESCE(a.login, ''), t.last_used_at,
+		t.last_used_source, t.revoked_at FROM api_tokens t LEFT JOIN accounts a ON a.id = t.account_id
+		WHERE t.pharmacy_id = ? ORDER BY t.id`, pharmacyID)
 	if err != nil {
-		return nil, fmt.Errorf("list tokens: %w", err)
+		return nil, fmt.Errorf("list tokens of %s: %w", pharmacyID, err)
 	}
 	defer rows.Close()
-	var out []APIToken
+	var out []data.APIToken
 	for rows.Next() {
-		var t APIToken
-		var at string
-		if err := rows.Scan(&t.ID, &at); err != nil {
+		var t data.APIToken
+		var created string
+		var used, revoked sql.NullString
+		if err := rows.Scan(&t.ID, &t.PharmacyID, &created, &t.CreatedBy, &used, &t.LastUsedFrom, &revoked); err != nil {
 			return nil, fmt.Errorf("read token: %w", err)
 		}
-		if t.CreatedAt, err = time.Parse(time.RFC3339Nano, at); err != nil {
+		if t.CreatedAt, err = time.Parse(time.RFC3339Nano, created); err != nil {
+			return nil, fmt.Errorf("token %d created %q: %w", t.ID, created, err)
+		}
+		if t.LastUsedAt, err = parseTime(used); err != nil {
+			return nil, err
+		}
+		if t.RevokedAt, err = parseTime(revoked); err != nil {
 			return nil, err
 		}
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+func scanIDs(rows *sql.Rows) ([]int64, error) {
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
 }
 
 // AccountsOfPharmacy lists the accounts of one pharmacy.

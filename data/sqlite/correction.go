@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/apoportal/apoportal/data"
 )
@@ -24,8 +23,11 @@ type Correction struct {
 // ReportCorrection stores a pharmacy's correction request, with an audit entry.
 func (db *DB) ReportCorrection(ctx context.Context, pharmacyID string, accountID int64, message string, actor data.Actor) error {
 	message = strings.TrimSpace(message)
-	if message == "" || utf8.RuneCountInString(message) > MaxCorrectionLength || !utf8.ValidString(message) {
+	if message == "" {
 		return &data.Error{Code: data.EINVALID, Field: "message", Message: fmt.Sprintf("must be 1 to %d characters", MaxCorrectionLength)}
+	}
+	if err := data.CheckText("message", message, MaxCorrectionLength); err != nil {
+		return err
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		now := db.now()

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
@@ -65,4 +66,32 @@ func (db *DB) SetSearchCursor(ctx context.Context, engine string, seq int64) err
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		return setMeta(ctx, tx, "search_cursor:"+engine, strconv.FormatInt(seq, 10))
 	})
+}
+
+// Secret returns the named random secret of this database (32 bytes, made on first use), the
+// same for every process on the store: the key that signs device cookies, for one. It is kept
+// in the database, never shown or logged.
+func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
+	key := "secret:" + name
+	v, err := db.meta(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	if v == "" {
+		fresh := base64.RawStdEncoding.EncodeToString(randomBytes(32))
+		if err := db.inTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", key, fresh)
+			return err
+		}); err != nil {
+			return nil, fmt.Errorf("make secret %s: %w", name, err)
+		}
+		if v, err = db.meta(ctx, key); err != nil {
+			return nil, err
+		}
+	}
+	b, err := base64.RawStdEncoding.DecodeString(v)
+	if err != nil || len(b) < 32 {
+		return nil, fmt.Errorf("secret %s is damaged", name)
+	}
+	return b, nil
 }

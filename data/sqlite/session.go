@@ -42,15 +42,15 @@ var ErrActivationCode = &data.Error{Code: data.EINVALID, Field: "code", Message:
 
 // ActivateAccount sets the password of the account an activation code belongs to. The code
 // works once and until it expires; every failure says the same, so codes cannot be probed.
-func (db *DB) ActivateAccount(ctx context.Context, code, pw string, actor data.Actor) (data.Account, error) {
-	var acc data.Account
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+// A new password ends every session of the account (made with the old one): ended counts them.
+func (db *DB) ActivateAccount(ctx context.Context, code, pw string, actor data.Actor) (acc data.Account, ended int, err error) {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		now := db.now()
 		var accountID int64
 		var expires string
 		var used sql.NullString
 		err := tx.QueryRowContext(ctx, "SELECT account_id, expires_at, used_at FROM activation_codes WHERE code_hash = ?",
-			hashSecret(normalizeCode(code))).Scan(&accountID, &expires, &used)
+			hashSecret(data.NormalizeActivationCode(code))).Scan(&accountID, &expires, &used)
 		invalidCode := ErrActivationCode
 		if errors.Is(err, sql.ErrNoRows) {
 			return invalidCode
@@ -83,13 +83,22 @@ func (db *DB) ActivateAccount(ctx context.Context, code, pw string, actor data.A
 			formatTime(now), acc.ID); err != nil {
 			return err
 		}
+		res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE account_id = ?", acc.ID)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return err
+		}
+		ended = int(n)
 		acc.Activated = true
-		return audit(ctx, tx, now, actor, acc.PharmacyID, "account.activate", "", acc.Login)
+		return audit(ctx, tx, now, actor, acc.PharmacyID, "account.activate", "", fmt.Sprintf("%s (%d sessions ended)", acc.Login, ended))
 	})
 	if err != nil {
-		return data.Account{}, fmt.Errorf("activate account: %w", err)
+		return data.Account{}, 0, fmt.Errorf("activate account: %w", err)
 	}
-	return acc, nil
+	return acc, ended, nil
 }
 
 // ReissueActivationCode gives an account a new activation code (its password is reset when
@@ -111,7 +120,7 @@ func (db *DB) ReissueActivationCode(ctx context.Context, login string, actor dat
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO activation_codes (code_hash, account_id, expires_at) VALUES (?, ?, ?)",
-			hashSecret(normalizeCode(code)), acc.ID, formatTime(now.Add(ActivationValidity))); err != nil {
+			hashSecret(data.NormalizeActivationCode(code)), acc.ID, formatTime(now.Add(ActivationValidity))); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, actor, acc.PharmacyID, "account.reissue_code", "", acc.Login)
@@ -163,19 +172,53 @@ func (db *DB) CreateSession(ctx context.Context, accountID int64, source string,
 	return id, nil
 }
 
-// SessionAccount returns the account of a live session of an enabled account.
-func (db *DB) SessionAccount(ctx context.Context, sessionID string) (data.Account, error) {
-	acc, err := scanAccount(db.read.QueryRowContext(ctx, `SELECT a.id, a.role, a.login, COALESCE(a.pharmacy_id, ''),
-		a.password_hash IS NOT NULL, a.disabled_at, a.created_at FROM sessions s JOIN accounts a ON a.id = s.account_id
-		WHERE s.id_hash = ? AND s.expires_at > ? AND a.disabled_at IS NULL`, hashSecret(sessionID), formatTime(db.now())))
+// sessionTouchEvery is how stale a session's last use may be recorded: a write at most
+// once a minute per session, not one per page.
+const sessionTouchEvery = time.Minute
+
+// SessionAccount returns the account of a live session of an enabled account: not past its
+// lifetime and used within idle. It records the use; a failure to record it (a store that
+// refuses writes) leaves the session as it was.
+func (db *DB) SessionAccount(ctx context.Context, sessionID string, idle time.Duration) (data.Account, error) {
+	now := db.now()
+	var lastSeen string
+	row := db.read.QueryRowContext(ctx, `SELECT a.id, a.role, a.login, COALESCE(a.pharmacy_id, ''),
+		a.password_hash IS NOT NULL, a.disabled_at, a.created_at, COALESCE(s.last_seen_at, s.created_at)
+		FROM sessions s JOIN accounts a ON a.id = s.account_id
+		WHERE s.id_hash = ? AND s.expires_at > ? AND a.disabled_at IS NULL`, hashSecret(sessionID), formatTime(now))
+	acc, err := scanAccount(scanWith{row, &lastSeen})
 	if errors.Is(err, sql.ErrNoRows) {
 		return data.Account{}, data.Errorf(data.EUNAUTHORIZED, "not logged in")
 	}
 	if err != nil {
 		return data.Account{}, fmt.Errorf("look up session: %w", err)
 	}
+	seen, err := time.Parse(time.RFC3339Nano, lastSeen)
+	if err != nil {
+		return data.Account{}, fmt.Errorf("session last seen %q: %w", lastSeen, err)
+	}
+	if now.Sub(seen) >= idle {
+		return data.Account{}, data.Errorf(data.EUNAUTHORIZED, "session ended after %s without use", idle)
+	}
+	if now.Sub(seen) >= sessionTouchEvery {
+		if err := db.inTx(ctx, func(tx *sql.Tx) error {
+			_, err := tx.ExecContext(ctx, "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", formatTime(now), hashSecret(sessionID))
+			return err
+		}); err != nil && data.ErrorCode(err) != data.EUNAVAILABLE {
+			// A store refusing writes (inTx notes it for the status page) still lets people read.
+			return data.Account{}, fmt.Errorf("record use of session: %w", err)
+		}
+	}
 	return acc, nil
 }
+
+// scanWith scans a row whose first columns are an account's and whose last is one more value.
+type scanWith struct {
+	row   interface{ Scan(...any) error }
+	extra any
+}
+
+func (s scanWith) Scan(dest ...any) error { return s.row.Scan(append(dest, s.extra)...) }
 
 // DeleteSession ends one session.
 func (db *DB) DeleteSession(ctx context.Context, sessionID string) error {

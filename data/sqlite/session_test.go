@@ -27,14 +27,14 @@ func TestActivationLoginSessions(t *testing.T) {
 	if _, err := db.Authenticate(ctx, "stadt@example.org", ""); data.ErrorCode(err) != data.EUNAUTHORIZED {
 		t.Fatalf("unactivated account logged in: %v", err)
 	}
-	if _, err := db.ActivateAccount(ctx, code, "kurz", testActor); data.ErrorCode(err) != data.EINVALID {
+	if _, _, err := db.ActivateAccount(ctx, code, "kurz", testActor); data.ErrorCode(err) != data.EINVALID {
 		t.Fatalf("short password accepted: %v", err)
 	}
 	const pw = "Stadt-Apotheke Kasse 3"
-	if _, err := db.ActivateAccount(ctx, code, pw, testActor); err != nil {
+	if _, _, err := db.ActivateAccount(ctx, code, pw, testActor); err != nil {
 		t.Fatalf("activate: %v", err)
 	}
-	if _, err := db.ActivateAccount(ctx, code, "ein anderes Passwort", testActor); data.ErrorCode(err) != data.EINVALID {
+	if _, _, err := db.ActivateAccount(ctx, code, "ein anderes Passwort", testActor); data.ErrorCode(err) != data.EINVALID {
 		t.Fatalf("activation code used twice: %v", err)
 	}
 	got, err := db.Authenticate(ctx, " STADT@example.org ", pw)
@@ -49,11 +49,11 @@ func TestActivationLoginSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	s2, _ := db.CreateSession(ctx, acc.ID, "192.0.2.2", time.Hour)
-	if a, err := db.SessionAccount(ctx, s1); err != nil || a.ID != acc.ID {
+	if a, err := db.SessionAccount(ctx, s1, time.Hour); err != nil || a.ID != acc.ID {
 		t.Fatalf("session: %+v, %v", a, err)
 	}
 	now = now.Add(2 * time.Hour)
-	if _, err := db.SessionAccount(ctx, s1); data.ErrorCode(err) != data.EUNAUTHORIZED {
+	if _, err := db.SessionAccount(ctx, s1, time.Hour); data.ErrorCode(err) != data.EUNAUTHORIZED {
 		t.Fatalf("expired session works: %v", err)
 	}
 	s3, _ := db.CreateSession(ctx, acc.ID, "192.0.2.1", time.Hour)
@@ -61,7 +61,7 @@ func TestActivationLoginSessions(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, s := range []string{s2, s3} {
-		if _, err := db.SessionAccount(ctx, s); data.ErrorCode(err) != data.EUNAUTHORIZED {
+		if _, err := db.SessionAccount(ctx, s, time.Hour); data.ErrorCode(err) != data.EUNAUTHORIZED {
 			t.Fatalf("session survived logout everywhere: %v", err)
 		}
 	}
@@ -69,7 +69,7 @@ func TestActivationLoginSessions(t *testing.T) {
 	if err := db.DisableAccount(ctx, "stadt@example.org", testActor); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.SessionAccount(ctx, s4); data.ErrorCode(err) != data.EUNAUTHORIZED {
+	if _, err := db.SessionAccount(ctx, s4, time.Hour); data.ErrorCode(err) != data.EUNAUTHORIZED {
 		t.Fatal("session of a disabled account works")
 	}
 	if _, err := db.Authenticate(ctx, "stadt@example.org", pw); data.ErrorCode(err) != data.EUNAUTHORIZED {
@@ -90,14 +90,14 @@ func TestActivationCode_Expires(t *testing.T) {
 		t.Fatal(err)
 	}
 	now = now.Add(ActivationValidity)
-	if _, err := db.ActivateAccount(ctx, code, "ein langes Passwort", testActor); data.ErrorCode(err) != data.EINVALID {
+	if _, _, err := db.ActivateAccount(ctx, code, "ein langes Passwort", testActor); data.ErrorCode(err) != data.EINVALID {
 		t.Fatalf("expired code worked: %v", err)
 	}
 	fresh, err := db.ReissueActivationCode(ctx, "ops@example.org", testActor)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := db.ActivateAccount(ctx, fresh, "ein langes Passwort", testActor); err != nil {
+	if _, _, err := db.ActivateAccount(ctx, fresh, "ein langes Passwort", testActor); err != nil {
 		t.Fatalf("reissued code: %v", err)
 	}
 }

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
+)
+
+// tokenRateLimit limits writes per authenticated API token (its id, however the header
+// was spelled): 2 per second, bursts of 20. It runs after requireToken.
+func tokenRateLimit() echo.MiddlewareFunc {
+	return rateLimit(2, 20, func(c echo.Context) (string, error) {
+		t, err := tokenCallerOf(c)
+		return "token:" + strconv.FormatInt(t.tokenID, 10), err
+	}, "too many requests for this token; retry in a second")
+}
+
+// ipRateLimit limits requests per client address (echo's IPExtractor decides which).
+func ipRateLimit(perSecond float64, burst int) echo.MiddlewareFunc {
+	return rateLimit(perSecond, burst, func(c echo.Context) (string, error) { return c.RealIP(), nil },
+		"too many requests from this address; retry in a second")
+}
+
+// rateLimit answers 429 with Retry-After beyond perSecond (bursts of burst) per identity.
+func rateLimit(perSecond float64, burst int, identify func(echo.Context) (string, error), message string) echo.MiddlewareFunc {
+	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
+		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(perSecond), Burst: burst, ExpiresIn: 3 * time.Minute}),
+		IdentifierExtractor: identify,
+		DenyHandler: func(c echo.Context, _ string, _ error) error {
+			c.Response().Header().Set("Retry-After", "1")
+			if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
+				return echo.NewHTTPError(http.StatusTooManyRequests) // a page, through the error handler
+			}
+			return c.JSON(http.StatusTooManyRequests, apiError{apiErrorBody{"rate_limited", "", message}})
+		},
+	})
+}
