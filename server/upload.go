@@ -32,7 +32,10 @@ func uploadBody(limit int64) echo.MiddlewareFunc {
 			r.Body = http.MaxBytesReader(c.Response(), r.Body, limit)
 			if err := r.ParseMultipartForm(uploadMemory); err != nil {
 				var mbe *http.MaxBytesError
-				if errors.As(err, &mbe) {
+				switch {
+				case errors.Is(err, http.ErrNotMultipart):
+					return next(c) // no file: the CSRF check and the handler say what is wrong
+				case errors.As(err, &mbe):
 					return tooLarge
 				}
 				return echo.NewHTTPError(http.StatusBadRequest, "Das Formular ist unvollständig angekommen. Bitte senden Sie es erneut.")
