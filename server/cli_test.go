@@ -182,7 +182,24 @@ func TestAccountCommand(t *testing.T) {
 	if out, err := runCLI(t, env, "account", "disable", "ops@example.org"); err != nil || !strings.Contains(out, "disabled") {
 		t.Fatalf("disable: %v %q", err, out)
 	}
-	for _, args := range [][]string{{"account"}, {"account", "promote", "x"}, {"account", "token"}} {
+	token := out[strings.LastIndex(out, " ")+1:]
+	out, err = runCLI(t, env, "account", "tokens", pharmacyA)
+	if err != nil || !strings.Contains(out, "live") || !strings.Contains(out, "never") || strings.Contains(out, strings.TrimSpace(token)) {
+		t.Fatalf("tokens: %v %q", err, out)
+	}
+	if out, err := runCLI(t, env, "account", "revoke-token", pharmacyA, "1"); err != nil || !strings.Contains(out, "revoked API token 1") {
+		t.Fatalf("revoke-token: %v %q", err, out)
+	}
+	if out, err := runCLI(t, env, "account", "tokens", pharmacyA); err != nil || !strings.Contains(out, "revoked 20") {
+		t.Fatalf("tokens after revoking: %v %q", err, out)
+	}
+	if _, err := runCLI(t, env, "account", "revoke-token", pharmacyB, "1"); data.ErrorCode(err) != data.ENOTFOUND {
+		t.Errorf("revoking a token under another pharmacy: %v", err)
+	}
+	if _, err := runCLI(t, env, "account", "tokens", "999999999"); data.ErrorCode(err) != data.ENOTFOUND {
+		t.Errorf("tokens of an unknown pharmacy: %v", err)
+	}
+	for _, args := range [][]string{{"account"}, {"account", "promote", "x"}, {"account", "token"}, {"account", "revoke-token", pharmacyA, "eins"}} {
 		var ue usageError
 		if _, err := runCLI(t, env, args...); !errorsAs(err, &ue) {
 			t.Errorf("%v: %v, want a usage error", args, err)

@@ -93,3 +93,47 @@ func TestChangeParticipation_AuditsOldAndNew(t *testing.T) {
 		t.Errorf("participation %+v", p.Participation)
 	}
 }
+
+func TestAPITokens_DieWithTheirAccountAndRecordLastUse(t *testing.T) {
+	ctx := context.Background()
+	db := MustOpenDB(t)
+	if _, err := db.UpsertPharmacies(ctx, []data.Pharmacy{pharmacy("100000001", "A", true)}); err != nil {
+		t.Fatal(err)
+	}
+	acc, _, err := db.CreateAccount(ctx, data.RolePharmacy, "a@example.org", "100000001", testActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byAccount := data.Actor{Name: "account", Source: "192.0.2.1", AccountID: acc.ID}
+	mine, token, err := db.CreateAPIToken(ctx, "100000001", byAccount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, operators, err := db.CreateAPIToken(ctx, "100000001", testActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	use := data.Actor{Name: "api token", Source: "198.51.100.7", TokenID: mine}
+	if err := db.ChangeParticipation(ctx, "100000001", data.Participation{Participating: true, Note: "per API"}, use); err != nil {
+		t.Fatal(err)
+	}
+	tokens, err := db.APITokens(ctx, "100000001")
+	if err != nil || len(tokens) != 2 {
+		t.Fatalf("tokens %+v, %v", tokens, err)
+	}
+	if tokens[0].CreatedBy != "a@example.org" || tokens[0].LastUsedAt == nil || tokens[0].LastUsedFrom != "198.51.100.7" || tokens[1].LastUsedAt != nil {
+		t.Errorf("tokens %+v", tokens)
+	}
+	if err := db.DisableAccount(ctx, "a@example.org", testActor); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.PharmacyOfToken(ctx, token); data.ErrorCode(err) != data.EUNAUTHORIZED {
+		t.Errorf("token of a disabled account: %v", err)
+	}
+	if _, _, err := db.PharmacyOfToken(ctx, operators); err != nil {
+		t.Errorf("an operator's token stops with a pharmacy account: %v", err)
+	}
+	if tokens, _ := db.APITokens(ctx, "100000001"); tokens[0].RevokedAt == nil || tokens[1].RevokedAt != nil {
+		t.Errorf("after disabling: %+v", tokens)
+	}
+}

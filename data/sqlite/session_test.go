@@ -101,3 +101,43 @@ func TestActivationCode_Expires(t *testing.T) {
 		t.Fatalf("reissued code: %v", err)
 	}
 }
+
+func TestSessions_EndWhenIdleAndWithANewPassword(t *testing.T) {
+	ctx := context.Background()
+	now := time.Date(2021, 6, 14, 9, 0, 0, 0, time.UTC)
+	db := MustOpenDBAt(t, func() time.Time { return now })
+	acc, code, err := db.CreateAccount(ctx, data.RoleOperator, "ops@example.org", "", testActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.ActivateAccount(ctx, code, "Betrieb rund um die Uhr", testActor); err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.CreateSession(ctx, acc.ID, "test", 12*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(90 * time.Minute)
+	if _, err := db.SessionAccount(ctx, s, 2*time.Hour); err != nil {
+		t.Fatalf("used after 90 minutes: %v", err)
+	}
+	now = now.Add(90 * time.Minute) // 90 minutes after the last use, 3 hours after the login
+	if _, err := db.SessionAccount(ctx, s, 2*time.Hour); err != nil {
+		t.Fatalf("the last use did not count: %v", err)
+	}
+	now = now.Add(2*time.Hour + time.Second)
+	if _, err := db.SessionAccount(ctx, s, 2*time.Hour); data.ErrorCode(err) != data.EUNAUTHORIZED {
+		t.Fatalf("idle for two hours: %v", err)
+	}
+	s2, _ := db.CreateSession(ctx, acc.ID, "test", 12*time.Hour)
+	fresh, err := db.ReissueActivationCode(ctx, "ops@example.org", testActor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ended, err := db.ActivateAccount(ctx, fresh, "Neues Passwort für den Betrieb", testActor); err != nil || ended != 2 {
+		t.Fatalf("new password ended %d sessions: %v", ended, err)
+	}
+	if _, err := db.SessionAccount(ctx, s2, 2*time.Hour); data.ErrorCode(err) != data.EUNAUTHORIZED {
+		t.Fatalf("session of the old password: %v", err)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/apoportal/apoportal/data"
 )
@@ -11,7 +12,13 @@ import (
 // MustOpenDB opens a fresh database in a temp dir, closed when the test ends.
 func MustOpenDB(t testing.TB) *DB {
 	t.Helper()
-	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "apoportal.db"), nil)
+	return MustOpenDBAt(t, nil)
+}
+
+// MustOpenDBAt is MustOpenDB with the clock now.
+func MustOpenDBAt(t testing.TB, now func() time.Time) *DB {
+	t.Helper()
+	db, err := Open(context.Background(), filepath.Join(t.TempDir(), "apoportal.db"), now)
 	if err != nil {
 		t.Fatal(err)
 	}
