@@ -63,6 +63,7 @@ chaos: assets
 FUZZTIME ?= 30s
 fuzz:
 	go test ./data -run '^$$' -fuzz FuzzParseOpeningHours -fuzztime $(FUZZTIME)
+	go test ./data -run '^$$' -fuzz FuzzCheckLine -fuzztime $(FUZZTIME)
 	go test ./data/importer -run '^$$' -fuzz FuzzReadRegistry -fuzztime $(FUZZTIME)
 	go test ./data/importer -run '^$$' -fuzz FuzzReadOverpass -fuzztime $(FUZZTIME)
 	go test ./data/importer -run '^$$' -fuzz FuzzReadGazetteer -fuzztime $(FUZZTIME)

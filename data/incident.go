@@ -56,7 +56,16 @@ func (p IncidentPost) Validate(isNew bool) error {
 	case strings.TrimSpace(p.Message) == "" || utf8.RuneCountInString(p.Message) > 2000:
 		return &Error{Code: EINVALID, Field: "message", Message: "a message of 1 to 2000 characters is required"}
 	}
-	return nil
+	return checkTitleAndMessage(p.Title, p.Message)
+}
+
+// checkTitleAndMessage holds what the public reads on the status page and in the feed to
+// the rules of every text people write: no control or bidirectional characters.
+func checkTitleAndMessage(title, message string) error {
+	if err := CheckLine("title", title, 120); err != nil {
+		return err
+	}
+	return CheckText("message", message, 2000)
 }
 
 // Maintenance is announced planned work on a service.
@@ -104,5 +113,5 @@ func (m Maintenance) Validate(now time.Time) error {
 	case m.EndsAt.Sub(m.StartsAt) > 7*24*time.Hour:
 		return &Error{Code: EINVALID, Field: "ends_at", Message: "a maintenance lasts at most 7 days"}
 	}
-	return nil
+	return checkTitleAndMessage(m.Title, m.Message)
 }
