@@ -63,7 +63,7 @@ func (a *App) Handler() *echo.Echo {
 	get("/static/*", a.serveAsset)
 	// Pharmacy software: the address's limit bounds guessing, then the token is known before
 	// the body is read, and its own limit keys on the token, however the header is spelled.
-	writes := []echo.MiddlewareFunc{ipRateLimit(20, 60), a.requireToken, tokenRateLimit()}
+	writes := []echo.MiddlewareFunc{ipRateLimit(50, 100), a.requireToken, tokenRateLimit()}
 	e.POST("/api/v1/participation", a.participationAPI, writes...)
 	e.POST("/api/v1/reports", a.reportsAPI, writes...)
 
