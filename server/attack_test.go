@@ -315,11 +315,14 @@ func TestAttack_ConcurrentGuessesAreThrottledAndOwnerGetsIn(t *testing.T) {
 	}
 }
 
-// Attack 5: a reset password used to leave the old password's sessions alive.
+// Attack 5: a reset password used to leave the old password's sessions alive, and the tokens
+// made in them.
 func TestAttack_NewPasswordEndsOldSessions(t *testing.T) {
 	app, base, _, _ := attackApp(t)
 	thief := from(t, base, "127.0.0.14")
 	thief.login("neue@example.org", goodPassword)
+	_, made := thief.submit("/konto", "/konto/token", url.Values{}, true)
+	stolen := made.Find("[data-testid=new-token]").Text()
 	code, err := app.store.ReissueActivationCode(context.Background(), "neue@example.org", data.Actor{Name: "test", Source: "test"})
 	if err != nil {
 		t.Fatal(err)
@@ -332,6 +335,9 @@ func TestAttack_NewPasswordEndsOldSessions(t *testing.T) {
 	}
 	if res, _ := thief.get("/konto"); res.Request.URL.Path != "/login" {
 		t.Fatal("the old password's session still works")
+	}
+	if code := apiSwitch(t, base, "Bearer "+stolen, "127.0.0.14", "nach dem Zurücksetzen"); code != http.StatusUnauthorized {
+		t.Fatalf("a token made with the old password: %d", code)
 	}
 }
 
@@ -497,6 +503,16 @@ func TestAttack_CSRFOnEveryForm(t *testing.T) {
 	}
 	if forms < 15 {
 		t.Fatalf("only %d forms found", forms)
+	}
+	// A sibling subdomain could plant the token cookie: same-site posts are refused even
+	// with a matching token.
+	_, page := pharmacy.get("/konto")
+	form := url.Values{"participating": {"false"}, "_csrf": {page.Find("input[name=_csrf]").First().AttrOr("value", "")}}
+	req, _ := http.NewRequest(http.MethodPost, base+"/konto/teilnahme", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "same-site")
+	if res, err := pharmacy.c.Do(req); err != nil || res.StatusCode != http.StatusForbidden {
+		t.Fatalf("same-site post with the token: %v %v", res, err)
 	}
 	if after, _ := app.store.AuditLog(context.Background(), "", 1); len(after) != len(before) || (len(after) > 0 && after[0].ID != before[0].ID) {
 		t.Fatalf("a cross-site request changed something: %+v", after)

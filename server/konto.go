@@ -37,11 +37,11 @@ func (a *App) actor(c echo.Context, acc data.Account) data.Actor {
 // loginPage is GET /login.
 func (a *App) loginPage(c echo.Context) error {
 	p := views.Login{Page: a.page("Anmelden", false), CSRF: csrfToken(c)}
-	if c.QueryParam("aktiviert") == "1" {
+	switch c.QueryParam("aktiviert") {
+	case "1":
 		p.Notice = "Ihr Zugang ist aktiviert. Bitte melden Sie sich an."
-		if n, err := strconv.Atoi(c.QueryParam("beendet")); err == nil && n > 0 {
-			p.Notice = fmt.Sprintf("Ihr neues Passwort gilt. Alle bisherigen Anmeldungen dieses Zugangs (%d) sind beendet. Bitte melden Sie sich an.", n)
-		}
+	case "neu":
+		p.Notice = "Ihr neues Passwort gilt. Alle bisherigen Anmeldungen dieses Zugangs sind beendet und seine API-Zugänge widerrufen. Bitte melden Sie sich an."
 	}
 	return render(c, http.StatusOK, views.LoginPage(p))
 }
@@ -52,7 +52,7 @@ func (a *App) loginPage(c echo.Context) error {
 func (a *App) login(c echo.Context) error {
 	login := strings.TrimSpace(strings.ToLower(c.FormValue("login")))
 	p := views.Login{Page: a.page("Anmelden", false), CSRF: csrfToken(c), Login: login}
-	budgets := []budget{loginBudget(login), addressBudget(c.RealIP())}
+	budgets := []budget{loginBudget(secretKey(login)), addressBudget(c.RealIP())}
 	if nonce := a.devices.nonce(c, login); nonce != "" {
 		budgets = []budget{deviceBudget(nonce)}
 	}
@@ -126,7 +126,7 @@ func (a *App) activate(c echo.Context) error {
 		p.Error = waitMessage(wait)
 		return render(c, http.StatusTooManyRequests, views.ActivatePage(p))
 	}
-	_, ended, err := a.store.ActivateAccount(c.Request().Context(), code, pw, data.Actor{Name: "activation", Source: c.RealIP()})
+	_, reset, err := a.store.ActivateAccount(c.Request().Context(), code, pw, data.Actor{Name: "activation", Source: c.RealIP()})
 	switch {
 	case errors.Is(err, sqlite.ErrActivationCode):
 		p.Error = activationMessage(err)
@@ -140,8 +140,8 @@ func (a *App) activate(c echo.Context) error {
 		return err
 	}
 	try.succeeded()
-	if ended > 0 {
-		return c.Redirect(http.StatusSeeOther, "/login?aktiviert=1&beendet="+strconv.Itoa(ended))
+	if reset {
+		return c.Redirect(http.StatusSeeOther, "/login?aktiviert=neu")
 	}
 	return c.Redirect(http.StatusSeeOther, "/login?aktiviert=1")
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -22,7 +23,7 @@ func tokenRateLimit() echo.MiddlewareFunc {
 
 // ipRateLimit limits requests per client address (echo's IPExtractor decides which).
 func ipRateLimit(perSecond float64, burst int) echo.MiddlewareFunc {
-	return rateLimit(perSecond, burst, func(c echo.Context) (string, error) { return c.RealIP(), nil },
+	return rateLimit(perSecond, burst, func(c echo.Context) (string, error) { return clientKey(c.RealIP()), nil },
 		"too many requests from this address; retry in a second")
 }
 
@@ -40,4 +41,14 @@ func rateLimit(perSecond float64, burst int, identify func(echo.Context) (string
 			return c.JSON(http.StatusTooManyRequests, apiError{apiErrorBody{"rate_limited", "", message}})
 		},
 	})
+}
+
+// clientKey is the identity limits count a client address under: an IPv4 address as it is,
+// an IPv6 address by its /64, which one subscriber holds whole.
+func clientKey(ip string) string {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil || addr.Is4() || addr.Is4In6() {
+		return ip
+	}
+	return netip.PrefixFrom(addr, 64).Masked().String()
 }

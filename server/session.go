@@ -20,8 +20,8 @@ const (
 	accountKey    = "account"
 )
 
-// csrf protects every form that posts: a same-origin Sec-Fetch-Site passes, anything else
-// needs the double-submit token of the form field.
+// csrf protects every form that posts: a same-origin Sec-Fetch-Site passes, same-site and
+// cross-site are refused, and a client without the header needs the double-submit token.
 func (a *App) csrf() echo.MiddlewareFunc {
 	return middleware.CSRFWithConfig(middleware.CSRFConfig{
 		TokenLookup:    "form:" + csrfField,
@@ -32,6 +32,11 @@ func (a *App) csrf() echo.MiddlewareFunc {
 		CookieSameSite: http.SameSiteLaxMode,
 		ErrorHandler: func(err error, c echo.Context) error {
 			return echo.NewHTTPError(http.StatusForbidden, "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.")
+		},
+		// A browser that says a post comes from another site (or a sibling subdomain, which
+		// could have planted the token cookie) is refused, token or not.
+		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
+			return false, echo.NewHTTPError(http.StatusForbidden, "Formulare dieses Portals lassen sich nur von seinen eigenen Seiten absenden.")
 		},
 	})
 }

@@ -45,7 +45,7 @@ const (
 
 func loginBudget(login string) budget { return budget{"login:" + login, freeLoginFailures, true} }
 func codeBudget(code string) budget   { return budget{"code:" + code, freeCodeFailures, true} }
-func addressBudget(ip string) budget  { return budget{"ip:" + ip, freeIPFailures, false} }
+func addressBudget(ip string) budget  { return budget{"ip:" + clientKey(ip), freeIPFailures, false} }
 func deviceBudget(nonce string) budget {
 	return budget{"device:" + nonce, freeDeviceFailures, true}
 }

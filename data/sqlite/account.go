@@ -110,19 +110,12 @@ func (db *DB) DisableAccount(ctx context.Context, login string, actor data.Actor
 		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE account_id = (SELECT id FROM accounts WHERE login = ?)", login); err != nil {
 			return err
 		}
-		revoked, err := tx.QueryContext(ctx, `UPDATE api_tokens SET revoked_at = ? WHERE revoked_at IS NULL
-			AND account_id = (SELECT id FROM accounts WHERE login = ?) RETURNING id`, formatTime(now), login)
+		acc, err := scanAccount(tx.QueryRowContext(ctx, "SELECT "+accountColumns+" FROM accounts WHERE login = ?", login))
 		if err != nil {
 			return err
 		}
-		ids, err := scanIDs(revoked)
-		if err != nil {
+		if err := revokeTokensOf(ctx, tx, now, actor, acc, "account disabled"); err != nil {
 			return err
-		}
-		for _, id := range ids {
-			if err := audit(ctx, tx, now, actor, pharmacy.String, "token.revoke", "", fmt.Sprintf("token %d (account %s disabled)", id, login)); err != nil {
-				return err
-			}
 		}
 		return audit(ctx, tx, now, actor, pharmacy.String, "account.disable", "", login)
 	})
@@ -269,6 +262,25 @@ func (db *DB) APITokens(ctx context.Context, pharmacyID string) ([]data.APIToken
 		out = append(out, t)
 	}
 	return out, rows.Err()
+}
+
+// revokeTokensOf revokes the live API tokens an account made, each with an audit entry.
+func revokeTokensOf(ctx context.Context, tx *sql.Tx, now time.Time, actor data.Actor, acc data.Account, why string) error {
+	rows, err := tx.QueryContext(ctx, "UPDATE api_tokens SET revoked_at = ? WHERE revoked_at IS NULL AND account_id = ? RETURNING id",
+		formatTime(now), acc.ID)
+	if err != nil {
+		return err
+	}
+	ids, err := scanIDs(rows)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := audit(ctx, tx, now, actor, acc.PharmacyID, "token.revoke", "", fmt.Sprintf("token %d (%s: %s)", id, why, acc.Login)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func scanIDs(rows *sql.Rows) ([]int64, error) {

@@ -42,8 +42,9 @@ var ErrActivationCode = &data.Error{Code: data.EINVALID, Field: "code", Message:
 
 // ActivateAccount sets the password of the account an activation code belongs to. The code
 // works once and until it expires; every failure says the same, so codes cannot be probed.
-// A new password ends every session of the account (made with the old one): ended counts them.
-func (db *DB) ActivateAccount(ctx context.Context, code, pw string, actor data.Actor) (acc data.Account, ended int, err error) {
+// A new password that replaces one (a reset, reset is true) ends every session of the account
+// and revokes the API tokens it made: whoever had the old password keeps nothing of it.
+func (db *DB) ActivateAccount(ctx context.Context, code, pw string, actor data.Actor) (acc data.Account, reset bool, err error) {
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		now := db.now()
 		var accountID int64
@@ -83,22 +84,24 @@ func (db *DB) ActivateAccount(ctx context.Context, code, pw string, actor data.A
 			formatTime(now), acc.ID); err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE account_id = ?", acc.ID)
-		if err != nil {
+		reset = acc.Activated
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE account_id = ?", acc.ID); err != nil {
 			return err
 		}
-		n, err := res.RowsAffected()
-		if err != nil {
+		if err := revokeTokensOf(ctx, tx, now, actor, acc, "password reset"); err != nil {
 			return err
 		}
-		ended = int(n)
 		acc.Activated = true
-		return audit(ctx, tx, now, actor, acc.PharmacyID, "account.activate", "", fmt.Sprintf("%s (%d sessions ended)", acc.Login, ended))
+		action := "account.activate"
+		if reset {
+			action = "account.reset_password"
+		}
+		return audit(ctx, tx, now, actor, acc.PharmacyID, action, "", acc.Login)
 	})
 	if err != nil {
-		return data.Account{}, 0, fmt.Errorf("activate account: %w", err)
+		return data.Account{}, false, fmt.Errorf("activate account: %w", err)
 	}
-	return acc, ended, nil
+	return acc, reset, nil
 }
 
 // ReissueActivationCode gives an account a new activation code (its password is reset when

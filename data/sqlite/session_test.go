@@ -134,8 +134,8 @@ func TestSessions_EndWhenIdleAndWithANewPassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, ended, err := db.ActivateAccount(ctx, fresh, "Neues Passwort für den Betrieb", testActor); err != nil || ended != 2 {
-		t.Fatalf("new password ended %d sessions: %v", ended, err)
+	if _, reset, err := db.ActivateAccount(ctx, fresh, "Neues Passwort für den Betrieb", testActor); err != nil || !reset {
+		t.Fatalf("new password: reset %v, %v", reset, err)
 	}
 	if _, err := db.SessionAccount(ctx, s2, 2*time.Hour); data.ErrorCode(err) != data.EUNAUTHORIZED {
 		t.Fatalf("session of the old password: %v", err)
