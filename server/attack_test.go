@@ -523,7 +523,7 @@ func TestAttack_CSRFOnEveryForm(t *testing.T) {
 func TestAttack_NoPharmacyReachesAnother(t *testing.T) {
 	app, base, _, _ := attackApp(t)
 	_, tokA := token(t, app, pharmacyA)
-	idB, _ := token(t, app, pharmacyB)
+	idB, tokB := token(t, app, pharmacyB)
 	pharmacy := from(t, base, "127.0.0.26")
 	pharmacy.login("neue@example.org", goodPassword)
 	if res, _ := pharmacy.submit("/konto", fmt.Sprintf("/konto/token/%d/widerrufen", idB), url.Values{}, true); res.StatusCode != http.StatusNotFound {
@@ -533,6 +533,26 @@ func TestAttack_NoPharmacyReachesAnother(t *testing.T) {
 		if res, _ := pharmacy.get(path); res.StatusCode != http.StatusForbidden {
 			t.Errorf("pharmacy opens %s: %d", path, res.StatusCode)
 		}
+	}
+	// Every operator form, posted by a pharmacy with its valid CSRF token: 403.
+	_, page := pharmacy.get("/konto")
+	csrf := page.Find("input[name=_csrf]").First().AttrOr("value", "")
+	for _, r := range app.Handler().Routes() {
+		if r.Method != http.MethodPost || !strings.HasPrefix(r.Path, "/admin") {
+			continue
+		}
+		path := strings.NewReplacer(":id", pharmacyB, ":token", fmt.Sprint(idB)).Replace(r.Path)
+		res, err := pharmacy.c.PostForm(base+path, url.Values{"_csrf": {csrf}, "login": {"neue@example.org"}, "title": {"x"}, "state": {"resolved"}, "message": {"x"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusForbidden {
+			t.Errorf("pharmacy posts %s: %d", path, res.StatusCode)
+		}
+	}
+	if _, _, err := app.store.PharmacyOfToken(context.Background(), tokB); err != nil {
+		t.Errorf("pharmacy A's posts to operator forms revoked B's token: %v", err)
 	}
 	if code := apiSwitchRaw(t, base, tokA, map[string]any{"participating": false, "pharmacy_id": pharmacyB}); code != http.StatusBadRequest {
 		t.Errorf("API body naming pharmacy B: %d", code)
@@ -627,5 +647,37 @@ func TestAttack_OversizedBodies(t *testing.T) {
 		if res.StatusCode != http.StatusRequestEntityTooLarge {
 			t.Errorf("2 MiB to %s: %d", c.path, res.StatusCode)
 		}
+	}
+	// Every form that posts, as a logged-in pharmacy and as an operator: 413 from the length
+	// alone, before session, CSRF or handler read a byte; nothing changes.
+	pharmacy := from(t, base, "127.0.0.32")
+	pharmacy.login("neue@example.org", goodPassword)
+	ops := from(t, base, "127.0.0.33")
+	ops.login("ops@example.org", operatorPassword)
+	before, _ := app.store.AuditLog(context.Background(), "", 1)
+	for _, r := range app.Handler().Routes() {
+		if r.Method != http.MethodPost {
+			continue
+		}
+		limit := 2 << 20
+		if r.Path == "/admin/import" {
+			limit = maxUploadBytes + 1<<20
+		}
+		path := strings.NewReplacer(":id", pharmacyA, ":token", "1").Replace(r.Path)
+		for _, who := range []*browserless{pharmacy, ops} {
+			req, _ := http.NewRequest(http.MethodPost, base+path, strings.NewReader(strings.Repeat("a", limit)))
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			res, err := who.c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusRequestEntityTooLarge && res.StatusCode != http.StatusForbidden {
+				t.Errorf("%d bytes to %s: %d, want 413 (or 403 for the wrong role)", limit, path, res.StatusCode)
+			}
+		}
+	}
+	if after, _ := app.store.AuditLog(context.Background(), "", 1); len(after) != len(before) || (len(after) > 0 && after[0].ID != before[0].ID) {
+		t.Fatalf("an oversized request changed something: %+v", after)
 	}
 }
