@@ -98,26 +98,21 @@ func (db *DB) DisableAccount(ctx context.Context, login string, actor data.Actor
 	login = strings.TrimSpace(strings.ToLower(login))
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		now := db.now()
-		var pharmacy sql.NullString
-		err := tx.QueryRowContext(ctx, "UPDATE accounts SET disabled_at = COALESCE(disabled_at, ?) WHERE login = ? RETURNING pharmacy_id",
-			formatTime(now), login).Scan(&pharmacy)
+		acc, err := scanAccount(tx.QueryRowContext(ctx, "UPDATE accounts SET disabled_at = COALESCE(disabled_at, ?) WHERE login = ? RETURNING "+accountColumns,
+			formatTime(now), login))
 		if errors.Is(err, sql.ErrNoRows) {
 			return data.Errorf(data.ENOTFOUND, "account %q not found", login)
 		}
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE account_id = (SELECT id FROM accounts WHERE login = ?)", login); err != nil {
-			return err
-		}
-		acc, err := scanAccount(tx.QueryRowContext(ctx, "SELECT "+accountColumns+" FROM accounts WHERE login = ?", login))
-		if err != nil {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE account_id = ?", acc.ID); err != nil {
 			return err
 		}
 		if err := revokeTokensOf(ctx, tx, now, actor, acc, "account disabled"); err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, actor, pharmacy.String, "account.disable", "", login)
+		return audit(ctx, tx, now, actor, acc.PharmacyID, "account.disable", "", login)
 	})
 	if err != nil {
 		return fmt.Errorf("disable account %s: %w", login, err)
