@@ -1,9 +1,17 @@
 package data
 
 import (
+	"fmt"
 	"strings"
 	"time"
 )
+
+// ActivationValidity is how long an activation code works.
+const ActivationValidity = 7 * 24 * time.Hour
+
+// ErrActivationCode is every failure of an activation code: unknown, used, expired, or its
+// account disabled. They all say the same, so codes cannot be probed.
+var ErrActivationCode = &Error{Code: EINVALID, Field: "code", Message: "this activation code is unknown, used or expired"}
 
 // Role is what an account may do.
 type Role string
@@ -59,4 +67,25 @@ type APIToken struct {
 	LastUsedAt   *time.Time // its last write; nil when never used
 	LastUsedFrom string     // the address of that write
 	RevokedAt    *time.Time
+}
+
+// NormalizeLogin is the stored form of a login: case and surrounding spaces do not matter.
+func NormalizeLogin(login string) string {
+	return strings.TrimSpace(strings.ToLower(login))
+}
+
+// CheckNewAccount says what is wrong with the role and (normalised) login of a new account.
+func CheckNewAccount(role Role, login string) error {
+	if login == "" || len(login) > 100 {
+		return &Error{Code: EINVALID, Field: "login", Message: "must be 1 to 100 characters"}
+	}
+	if role != RoleOperator && role != RolePharmacy {
+		return &Error{Code: EINVALID, Field: "role", Message: "must be operator or pharmacy"}
+	}
+	return nil
+}
+
+// LoginTaken is the error for a login another account has.
+func LoginTaken(login string) error {
+	return &Error{Code: ECONFLICT, Field: "login", Message: fmt.Sprintf("login %q is taken", login)}
 }

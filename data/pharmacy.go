@@ -1,6 +1,7 @@
 package data
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -43,6 +44,28 @@ func (s Service) Label() string {
 		return "Notdienst"
 	}
 	return string(s)
+}
+
+// JoinServices is the stored form of a list of services.
+func JoinServices(s []Service) string {
+	parts := make([]string, len(s))
+	for i, v := range s {
+		parts[i] = string(v)
+	}
+	return strings.Join(parts, ";")
+}
+
+// SplitServices reads the stored form of a list of services.
+func SplitServices(s string) []Service {
+	if s == "" {
+		return nil
+	}
+	parts := strings.Split(s, ";")
+	out := make([]Service, len(parts))
+	for i, p := range parts {
+		out[i] = Service(p)
+	}
+	return out
 }
 
 // Source says where a pharmacy's entry came from.
@@ -117,6 +140,16 @@ type Participation struct {
 	Note          string
 	PausedUntil   *time.Time
 	ConfirmedAt   *time.Time
+}
+
+// Audited is the audit log's form of a participation (its "old" and "new").
+func (p Participation) Audited() string {
+	v := map[string]any{"participating": p.Participating, "note": p.Note, "paused_until": nil}
+	if p.PausedUntil != nil {
+		v["paused_until"] = p.PausedUntil.UTC().Format(time.RFC3339)
+	}
+	b, _ := json.Marshal(v) // a map of plain values always marshals
+	return string(b)
 }
 
 // Status is the participation as of now: a pause that has passed has ended by itself, and

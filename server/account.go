@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/data"
-	"github.com/apoportal/apoportal/data/sqlite"
 )
 
 const accountUsage = `usage:
@@ -38,7 +37,7 @@ func accountCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if !known || f.fs.NArg() != n {
 		return usageError{accountUsage}
 	}
-	db, err := sqlite.Open(ctx, cfg.DB, nil)
+	db, err := openStore(ctx, cfg.DB, nil)
 	if err != nil {
 		return err
 	}
@@ -56,7 +55,7 @@ func accountCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 		fmt.Fprintf(stdout, "created %s account %q (id %d)\nactivation code (shown once, valid %d days): %s\n",
-			acc.Role, acc.Login, acc.ID, int(sqlite.ActivationValidity.Hours()/24), code)
+			acc.Role, acc.Login, acc.ID, int(data.ActivationValidity.Hours()/24), code)
 	case "disable":
 		if err := db.DisableAccount(ctx, arg(0), actor); err != nil {
 			return err
@@ -84,7 +83,7 @@ func accountCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 }
 
 // listTokens prints a pharmacy's tokens, one a line: id, state, made, by whom, last use.
-func listTokens(ctx context.Context, db *sqlite.DB, pharmacyID string, stdout io.Writer) error {
+func listTokens(ctx context.Context, db data.Store, pharmacyID string, stdout io.Writer) error {
 	if _, err := db.Pharmacy(ctx, pharmacyID); err != nil {
 		return err
 	}

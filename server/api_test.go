@@ -11,7 +11,11 @@ import (
 )
 
 func TestSearchAPI_Postcode_FollowsTheContract(t *testing.T) {
-	app, _ := testApp(t, sharedDBCopy(t), func() time.Time { return launch })
+	onEachStore(t, testSearchAPI_Postcode_FollowsTheContract)
+}
+
+func testSearchAPI_Postcode_FollowsTheContract(t *testing.T, shared func(*testing.T) string) {
+	app, _ := testApp(t, shared(t), func() time.Time { return launch })
 	h := app.Handler()
 	rec := get(t, h, "/api/v1/pharmacies?q=21614&certificates=true")
 	if rec.Code != http.StatusOK || !strings.HasPrefix(rec.Header().Get("Content-Type"), "application/json") {
@@ -131,8 +135,10 @@ func TestSearchAPI_BadParameters(t *testing.T) {
 	}
 }
 
-func TestPharmacyAPI(t *testing.T) {
-	app, _ := testApp(t, sharedDBCopy(t), func() time.Time { return launch })
+func TestPharmacyAPI(t *testing.T) { onEachStore(t, testPharmacyAPI) }
+
+func testPharmacyAPI(t *testing.T, shared func(*testing.T) string) {
+	app, _ := testApp(t, shared(t), func() time.Time { return launch })
 	h := app.Handler()
 	rec := get(t, h, "/api/v1/pharmacies/306345139")
 	if rec.Code != http.StatusOK {
@@ -206,7 +212,11 @@ func TestUnknownRoute_JSONForAPIAndPageForPeople(t *testing.T) {
 // A switch written to the store reaches public search within a second, through the
 // engine following the store, as another process's write would.
 func TestParticipationChange_VisibleInSearchWithinASecond(t *testing.T) {
-	app, _ := testApp(t, sharedDBCopy(t), nil)
+	onEachStore(t, testParticipationChange_VisibleInSearchWithinASecond)
+}
+
+func testParticipationChange_VisibleInSearchWithinASecond(t *testing.T, shared func(*testing.T) string) {
+	app, _ := testApp(t, shared(t), nil)
 	base := serveApp(t, app)
 	const id = "306345139"
 	issuing := func() bool {

@@ -63,6 +63,7 @@ func TestMain(m *testing.M) {
 		serveAsChild() // the test binary as the portal, for tests of whole processes
 	}
 	code := m.Run()
+	pgServer.Stop()
 	if sharedDB != "" {
 		os.RemoveAll(filepath.Dir(sharedDB))
 	}

@@ -16,7 +16,7 @@ import (
 // and an APOPORTAL_* environment variable; a flag wins over the variable.
 type Config struct {
 	Addr          string        // --addr, APOPORTAL_ADDR: where to listen
-	DB            string        // --db, APOPORTAL_DB: the SQLite file
+	DB            string        // --db, APOPORTAL_DB: the SQLite file, or postgres://… for PostgreSQL
 	Demo          bool          // --demo, APOPORTAL_DEMO: fill an empty database with the demo registry
 	TileURL       string        // --tile-url, APOPORTAL_TILE_URL: map tiles ("" hides the map)
 	SearchTimeout time.Duration // --search-timeout, APOPORTAL_SEARCH_TIMEOUT: deadline of one search
@@ -140,7 +140,7 @@ func (f *envFlags) parse(args []string) error {
 }
 
 func (f *envFlags) storeFlags(c *Config) {
-	f.string(&c.DB, "db", "APOPORTAL_DB", "SQLite database file")
+	f.string(&c.DB, "db", "APOPORTAL_DB", "the store: a SQLite file (or sqlite:FILE), or postgres://user@host:port/db?… (libpq's multi-host form finds the primary)")
 }
 
 func (f *envFlags) meiliFlags(c *Config) {
@@ -180,7 +180,7 @@ func (f *envFlags) serveFlags(c *Config) {
 // Validate checks the options that flags cannot.
 func (c Config) Validate() error {
 	if c.DB == "" {
-		return usageError{"--db must name a file"}
+		return usageError{"--db must name a SQLite file or a postgres:// URL"}
 	}
 	if c.TileURL != "" {
 		u, err := url.Parse(c.TileURL)

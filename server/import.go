@@ -9,7 +9,6 @@ import (
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/data/importer"
-	"github.com/apoportal/apoportal/data/sqlite"
 )
 
 // importCommand reads one file into the store, in one transaction: a bad file changes
@@ -34,7 +33,7 @@ func importCommand(ctx context.Context, args []string, stdout, stderr io.Writer,
 	}
 	defer file.Close()
 	start := time.Now()
-	db, err := sqlite.Open(ctx, cfg.DB, nil)
+	db, err := openStore(ctx, cfg.DB, nil)
 	if err != nil {
 		return err
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/data/password"
-	"github.com/apoportal/apoportal/data/sqlite"
 	"github.com/apoportal/apoportal/views"
 	"github.com/labstack/echo/v4"
 )
@@ -128,7 +127,7 @@ func (a *App) activate(c echo.Context) error {
 	}
 	_, reset, err := a.store.ActivateAccount(c.Request().Context(), code, pw, data.Actor{Name: "activation", Source: c.RealIP()})
 	switch {
-	case errors.Is(err, sqlite.ErrActivationCode):
+	case errors.Is(err, data.ErrActivationCode):
 		p.Error = activationMessage(err)
 		return render(c, http.StatusBadRequest, views.ActivatePage(p))
 	case data.ErrorCode(err) == data.EINVALID: // the code was right, the password is not allowed
@@ -154,7 +153,7 @@ func secretKey(s string) string {
 
 func activationMessage(err error) string {
 	switch {
-	case errors.Is(err, sqlite.ErrActivationCode):
+	case errors.Is(err, data.ErrActivationCode):
 		return "Dieser Aktivierungscode ist unbekannt, schon benutzt oder abgelaufen. Bitte fordern Sie beim Betreiber einen neuen an."
 	case errors.Is(err, password.ErrTooShort):
 		return fmt.Sprintf("Das Passwort muss mindestens %d Zeichen haben.", password.MinLength)

@@ -44,7 +44,11 @@ func TestHomePage(t *testing.T) {
 }
 
 func TestResultsPage_ListsNearestFirstWithoutJavaScript(t *testing.T) {
-	app, _ := testApp(t, sharedDBCopy(t), func() time.Time { return launch })
+	onEachStore(t, testResultsPage_ListsNearestFirstWithoutJavaScript)
+}
+
+func testResultsPage_ListsNearestFirstWithoutJavaScript(t *testing.T, shared func(*testing.T) string) {
+	app, _ := testApp(t, shared(t), func() time.Time { return launch })
 	rec := get(t, app.Handler(), "/suche?q=21614&certificates=true")
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d", rec.Code)
@@ -133,8 +137,10 @@ func TestPages_EscapeWhatCitizensType(t *testing.T) {
 	}
 }
 
-func TestPharmacyPage(t *testing.T) {
-	app, _ := testApp(t, sharedDBCopy(t), func() time.Time { return launch })
+func TestPharmacyPage(t *testing.T) { onEachStore(t, testPharmacyPage) }
+
+func testPharmacyPage(t *testing.T, shared func(*testing.T) string) {
+	app, _ := testApp(t, shared(t), func() time.Time { return launch })
 	h := app.Handler()
 	rec := get(t, h, "/apotheke/306345139")
 	if rec.Code != http.StatusOK {

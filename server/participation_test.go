@@ -40,7 +40,11 @@ func token(t *testing.T, app *App, pharmacy string) (int64, string) {
 }
 
 func TestParticipationAPI_SwitchesOwnPharmacyWithAudit(t *testing.T) {
-	app, _ := testApp(t, sharedDBCopy(t), nil)
+	onEachStore(t, testParticipationAPI_SwitchesOwnPharmacyWithAudit)
+}
+
+func testParticipationAPI_SwitchesOwnPharmacyWithAudit(t *testing.T, shared func(*testing.T) string) {
+	app, _ := testApp(t, shared(t), nil)
 	h := app.Handler()
 	_, tok := token(t, app, pharmacyA)
 	until := time.Now().Add(2 * time.Hour).UTC().Truncate(time.Second)
@@ -68,7 +72,11 @@ func TestParticipationAPI_SwitchesOwnPharmacyWithAudit(t *testing.T) {
 }
 
 func TestParticipationAPI_Unauthorized(t *testing.T) {
-	app, _ := testApp(t, sharedDBCopy(t), nil)
+	onEachStore(t, testParticipationAPI_Unauthorized)
+}
+
+func testParticipationAPI_Unauthorized(t *testing.T, shared func(*testing.T) string) {
+	app, _ := testApp(t, shared(t), nil)
 	h := app.Handler()
 	id, tok := token(t, app, pharmacyA)
 	if err := app.store.RevokeAPIToken(context.Background(), pharmacyA, id, data.Actor{Name: "test", Source: "test"}); err != nil {
@@ -95,7 +103,11 @@ func TestParticipationAPI_Unauthorized(t *testing.T) {
 // Pharmacy A's token can only ever change A: the body cannot name another pharmacy, and
 // bad bodies change nothing.
 func TestParticipationAPI_BadInputChangesNothing(t *testing.T) {
-	app, _ := testApp(t, sharedDBCopy(t), nil)
+	onEachStore(t, testParticipationAPI_BadInputChangesNothing)
+}
+
+func testParticipationAPI_BadInputChangesNothing(t *testing.T, shared func(*testing.T) string) {
+	app, _ := testApp(t, shared(t), nil)
 	h := app.Handler()
 	_, tokA := token(t, app, pharmacyA)
 	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
@@ -177,7 +189,11 @@ func TestParticipationAPI_NoteIsEscapedOnPages(t *testing.T) {
 
 // How fast a switch through the API shows in public search, over 100 switches.
 func TestParticipationAPI_SwitchVisibleInSearch(t *testing.T) {
-	app, _ := testApp(t, sharedDBCopy(t), nil)
+	onEachStore(t, testParticipationAPI_SwitchVisibleInSearch)
+}
+
+func testParticipationAPI_SwitchVisibleInSearch(t *testing.T, shared func(*testing.T) string) {
+	app, _ := testApp(t, shared(t), nil)
 	base := serveApp(t, app)
 	var tokens []string // several tokens of one pharmacy, so the per-token limit does not pace the test
 	for i := 0; i < 5; i++ {
@@ -248,8 +264,10 @@ func TestConfirmationMaxAge_UnconfirmedIsNotClaimed(t *testing.T) {
 	}
 }
 
-func TestReportsAPI(t *testing.T) {
-	app, _ := testApp(t, sharedDBCopy(t), nil)
+func TestReportsAPI(t *testing.T) { onEachStore(t, testReportsAPI) }
+
+func testReportsAPI(t *testing.T, shared func(*testing.T) string) {
+	app, _ := testApp(t, shared(t), nil)
 	h := app.Handler()
 	_, tok := token(t, app, pharmacyA)
 	post := func(token, body string) *httptest.ResponseRecorder {

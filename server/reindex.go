@@ -6,7 +6,6 @@ import (
 	"io"
 	"time"
 
-	"github.com/apoportal/apoportal/data/sqlite"
 	"github.com/apoportal/apoportal/search/meili"
 )
 
@@ -25,7 +24,7 @@ func reindexCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	db, err := sqlite.Open(ctx, cfg.DB, nil)
+	db, err := openStore(ctx, cfg.DB, nil)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/data/demo"
-	"github.com/apoportal/apoportal/data/sqlite"
 	"github.com/apoportal/apoportal/search"
 	"github.com/apoportal/apoportal/search/local"
 	"github.com/apoportal/apoportal/search/meili"
@@ -28,7 +27,7 @@ import (
 type App struct {
 	cfg      Config
 	log      *slog.Logger
-	store    *sqlite.DB
+	store    data.Store
 	engine   *local.Engine
 	meili    *meili.Engine   // nil without --meili-url
 	breaker  *search.Breaker // guards meili
@@ -80,12 +79,12 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.
 	if now == nil {
 		now = time.Now
 	}
-	store, err := sqlite.Open(ctx, cfg.DB, now)
+	store, err := openStore(ctx, cfg.DB, now)
 	if err != nil {
 		return nil, err
 	}
 	if refusal := store.Refusal(); refusal != nil {
-		log.Warn("serving reads only", "db", cfg.DB, "reason", refusal)
+		log.Warn("serving reads only", "db", storeName(cfg.DB), "reason", refusal)
 	}
 	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: newThrottle(now), pending: newPendingImports()}
 	if app.devices, err = openDeviceCookies(ctx, cfg, store, log, now); err != nil {
@@ -101,7 +100,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.
 
 // openDeviceCookies signs device cookies with the store's key. A store that refuses writes
 // and has no key yet gets one for this process: cookies then last until it restarts.
-func openDeviceCookies(ctx context.Context, cfg Config, store *sqlite.DB, log *slog.Logger, now func() time.Time) (deviceCookies, error) {
+func openDeviceCookies(ctx context.Context, cfg Config, store data.Store, log *slog.Logger, now func() time.Time) (deviceCookies, error) {
 	key, err := store.Secret(ctx, "device_cookie")
 	if data.ErrorCode(err) == data.EUNAVAILABLE {
 		log.Warn("device cookies signed with a key of this process only", "reason", err)

@@ -46,10 +46,10 @@ func (f *fakeNational) setDown(down bool) {
 	f.down = down
 }
 
-func monitoredApp(t *testing.T, national string) (*App, string) {
+func monitoredApp(t *testing.T, shared func(*testing.T) string, national string) (*App, string) {
 	t.Helper()
 	cfg := DefaultConfig()
-	cfg.DB, cfg.NationalURL, cfg.ProbeInterval, cfg.ReportThreshold = sharedDBCopy(t), national, 50*time.Millisecond, 2
+	cfg.DB, cfg.NationalURL, cfg.ProbeInterval, cfg.ReportThreshold = shared(t), national, 50*time.Millisecond, 2
 	app, _ := openTestApp(t, cfg, nil)
 	return app, serveApp(t, app)
 }
@@ -82,8 +82,12 @@ func waitState(t *testing.T, base, want string) time.Duration {
 }
 
 func TestStatus_NationalServiceDownAndBack(t *testing.T) {
+	onEachStore(t, testStatus_NationalServiceDownAndBack)
+}
+
+func testStatus_NationalServiceDownAndBack(t *testing.T, shared func(*testing.T) string) {
 	national := newFakeNational(t)
-	_, base := monitoredApp(t, national.srv.URL)
+	_, base := monitoredApp(t, shared, national.srv.URL)
 	waitState(t, base, "operational")
 	res, _ := http.Get(base + "/")
 	if body := readAll(t, res.Body); strings.Contains(body, `data-testid="national-banner"`) {
@@ -150,8 +154,12 @@ func TestStatus_UnmonitoredIsUnknownNotOperational(t *testing.T) {
 }
 
 func TestStatus_CrowdReportsRaiseTheBanner(t *testing.T) {
+	onEachStore(t, testStatus_CrowdReportsRaiseTheBanner)
+}
+
+func testStatus_CrowdReportsRaiseTheBanner(t *testing.T, shared func(*testing.T) string) {
 	national := newFakeNational(t)
-	app, base := monitoredApp(t, national.srv.URL)
+	app, base := monitoredApp(t, shared, national.srv.URL)
 	waitState(t, base, "operational")
 	report := func(pharmacy string) {
 		_, tok := token(t, app, pharmacy)
@@ -182,7 +190,7 @@ func TestStatus_CrowdReportsRaiseTheBanner(t *testing.T) {
 // A citizen sees the banner appear when the national service goes down.
 func TestBrowser_BannerWhenNationalServiceIsDown(t *testing.T) {
 	national := newFakeNational(t)
-	_, base := monitoredApp(t, national.srv.URL)
+	_, base := monitoredApp(t, sharedDBCopy, national.srv.URL)
 	waitState(t, base, "operational")
 	ctx := startBrowser(t)
 	var before []*cdp.Node

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/apoportal/apoportal/data"
@@ -108,6 +109,21 @@ func Hash(pw string) string {
 
 // ErrMismatch is a wrong password.
 var ErrMismatch = errors.New("password does not match")
+
+// dummyHash makes a login with an unknown name cost as much as one with a wrong password,
+// so timing does not tell which logins exist.
+var dummyHash = sync.OnceValue(func() string { return Hash("not a real password, only for timing") })
+
+// Matches reports whether pw matches the stored hash. Without one (an unknown login, an
+// account never activated or disabled: usable false) it spends the time of a real check and
+// says no, so timing does not tell the cases apart.
+func Matches(hash string, usable bool, pw string) bool {
+	if !usable {
+		_ = Verify(dummyHash(), pw)
+		return false
+	}
+	return Verify(hash, pw) == nil
+}
 
 // Verify checks pw against a PHC string made by Hash (with any parameters).
 func Verify(encoded, pw string) error {

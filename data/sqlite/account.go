@@ -2,54 +2,21 @@ package sqlite
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"database/sql"
-	"encoding/base32"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
 	sqlite3 "github.com/mattn/go-sqlite3"
 )
 
-// ActivationValidity is how long an activation code works.
-const ActivationValidity = 7 * 24 * time.Hour
-
-// hashSecret hashes a high-entropy secret (activation code, API token) for storage. These
-// are random, not chosen by people, so a fast hash suffices; passwords get a slow one.
-func hashSecret(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:])
-}
-
-func randomBytes(n int) []byte {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(fmt.Sprintf("crypto/rand: %v", err)) // the system's randomness is broken
-	}
-	return b
-}
-
-// newActivationCode is 16 base32 characters (80 bits) in groups of four, easy to type.
-func newActivationCode() string {
-	s := base32.StdEncoding.EncodeToString(randomBytes(10))
-	return s[0:4] + "-" + s[4:8] + "-" + s[8:12] + "-" + s[12:16]
-}
-
 // CreateAccount creates an account that is not yet activated and returns it with a
 // one-time activation code. A pharmacy account names an existing pharmacy.
 func (db *DB) CreateAccount(ctx context.Context, role data.Role, login, pharmacyID string, actor data.Actor) (data.Account, string, error) {
-	login = strings.TrimSpace(strings.ToLower(login))
-	if login == "" || len(login) > 100 {
-		return data.Account{}, "", &data.Error{Code: data.EINVALID, Field: "login", Message: "must be 1 to 100 characters"}
-	}
-	if role != data.RoleOperator && role != data.RolePharmacy {
-		return data.Account{}, "", &data.Error{Code: data.EINVALID, Field: "role", Message: "must be operator or pharmacy"}
+	login = data.NormalizeLogin(login)
+	if err := data.CheckNewAccount(role, login); err != nil {
+		return data.Account{}, "", err
 	}
 	now := db.now()
 	acc := data.Account{Role: role, Login: login, CreatedAt: now}
@@ -57,7 +24,7 @@ func (db *DB) CreateAccount(ctx context.Context, role data.Role, login, pharmacy
 	if role == data.RolePharmacy {
 		acc.PharmacyID, pharmacy = pharmacyID, pharmacyID
 	}
-	code := newActivationCode()
+	code := data.NewActivationCode()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		if role == data.RolePharmacy {
 			var n int
@@ -72,7 +39,7 @@ func (db *DB) CreateAccount(ctx context.Context, role data.Role, login, pharmacy
 			string(role), login, pharmacy, formatTime(now))
 		var se sqlite3.Error
 		if errors.As(err, &se) && se.ExtendedCode == sqlite3.ErrConstraintUnique {
-			return &data.Error{Code: data.ECONFLICT, Field: "login", Message: fmt.Sprintf("login %q is taken", login)}
+			return data.LoginTaken(login)
 		}
 		if err != nil {
 			return err
@@ -81,7 +48,7 @@ func (db *DB) CreateAccount(ctx context.Context, role data.Role, login, pharmacy
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO activation_codes (code_hash, account_id, expires_at) VALUES (?, ?, ?)",
-			hashSecret(data.NormalizeActivationCode(code)), acc.ID, formatTime(now.Add(ActivationValidity))); err != nil {
+			data.HashSecret(data.NormalizeActivationCode(code)), acc.ID, formatTime(now.Add(data.ActivationValidity))); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, actor, acc.PharmacyID, "account.create", "", string(role)+" "+login)
@@ -95,7 +62,7 @@ func (db *DB) CreateAccount(ctx context.Context, role data.Role, login, pharmacy
 // DisableAccount disables an account: it can no longer log in, its sessions end and the API
 // tokens it made are revoked (each audited).
 func (db *DB) DisableAccount(ctx context.Context, login string, actor data.Actor) error {
-	login = strings.TrimSpace(strings.ToLower(login))
+	login = data.NormalizeLogin(login)
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		now := db.now()
 		acc, err := scanAccount(tx.QueryRowContext(ctx, "UPDATE accounts SET disabled_at = COALESCE(disabled_at, ?) WHERE login = ? RETURNING "+accountColumns,
@@ -124,7 +91,7 @@ func (db *DB) DisableAccount(ctx context.Context, login string, actor data.Actor
 // The token belongs to the acting account (actor.AccountID) when there is one: it fails as
 // soon as that account is disabled.
 func (db *DB) CreateAPIToken(ctx context.Context, pharmacyID string, actor data.Actor) (id int64, token string, err error) {
-	token = "apo_" + base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	token = data.NewAPIToken()
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		now := db.now()
 		var account any
@@ -132,7 +99,7 @@ func (db *DB) CreateAPIToken(ctx context.Context, pharmacyID string, actor data.
 			account = actor.AccountID
 		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (token_hash, pharmacy_id, created_at, account_id)
-			SELECT ?, id, ?, ? FROM pharmacies WHERE id = ?`, hashSecret(token), formatTime(now), account, pharmacyID)
+			SELECT ?, id, ?, ? FROM pharmacies WHERE id = ?`, data.HashSecret(token), formatTime(now), account, pharmacyID)
 		if err != nil {
 			return err
 		}
@@ -176,7 +143,7 @@ func (db *DB) RevokeAPIToken(ctx context.Context, pharmacyID string, id int64, a
 func (db *DB) PharmacyOfToken(ctx context.Context, token string) (pharmacyID string, tokenID int64, err error) {
 	err = db.read.QueryRowContext(ctx, `SELECT t.pharmacy_id, t.id FROM api_tokens t LEFT JOIN accounts a ON a.id = t.account_id
 		WHERE t.token_hash = ? AND t.revoked_at IS NULL AND a.disabled_at IS NULL`,
-		hashSecret(token)).Scan(&pharmacyID, &tokenID)
+		data.HashSecret(token)).Scan(&pharmacyID, &tokenID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", 0, data.Errorf(data.EUNAUTHORIZED, "unknown or revoked token")
 	}

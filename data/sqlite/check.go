@@ -33,18 +33,15 @@ func (db *DB) RecordChecks(ctx context.Context, checks []data.Check) error {
 		}
 		defer daily.Close()
 		for _, c := range checks {
-			down, degraded := b2i(c.State == "down"), b2i(c.State == "degraded")
+			down, degraded, latency := c.Counts()
 			if _, err := raw.ExecContext(ctx, c.Target, formatTime(c.At), c.State, c.LatencyMS, c.Status, c.Error); err != nil {
 				return err
 			}
-			// Response times count only answers: a timeout says nothing about speed.
-			latency := c.LatencyMS * int64(1-down)
-			hour := c.At.UTC().Truncate(time.Hour).Format(time.RFC3339)
+			hour := data.CheckHour(c.At).Format(time.RFC3339)
 			if _, err := hourly.ExecContext(ctx, c.Target, hour, down, degraded, latency, latency); err != nil {
 				return err
 			}
-			day := c.At.In(data.Berlin()).Format(time.DateOnly)
-			if _, err := daily.ExecContext(ctx, c.Target, day, down, degraded); err != nil {
+			if _, err := daily.ExecContext(ctx, c.Target, data.CheckDay(c.At), down, degraded); err != nil {
 				return err
 			}
 		}
@@ -56,23 +53,17 @@ func (db *DB) RecordChecks(ctx context.Context, checks []data.Check) error {
 	return nil
 }
 
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
-}
-
 // PruneChecks deletes what is older than each table's retention.
 func (db *DB) PruneChecks(ctx context.Context, now time.Time) error {
+	raw, hour, day := data.CheckCutoffs(now)
 	return db.inTx(ctx, func(tx *sql.Tx) error {
 		for _, q := range []struct {
 			sql    string
 			cutoff string
 		}{
-			{"DELETE FROM checks_raw WHERE at < ?", formatTime(now.Add(-data.RawCheckRetention))},
-			{"DELETE FROM checks_hourly WHERE hour < ?", now.Add(-data.HourlyCheckRetention).UTC().Truncate(time.Hour).Format(time.RFC3339)},
-			{"DELETE FROM checks_daily WHERE day < ?", now.Add(-data.DailyCheckRetention).In(data.Berlin()).Format(time.DateOnly)},
+			{"DELETE FROM checks_raw WHERE at < ?", formatTime(raw)},
+			{"DELETE FROM checks_hourly WHERE hour < ?", hour.Format(time.RFC3339)},
+			{"DELETE FROM checks_daily WHERE day < ?", day},
 		} {
 			if _, err := tx.ExecContext(ctx, q.sql, q.cutoff); err != nil {
 				return fmt.Errorf("prune checks: %w", err)
@@ -97,22 +88,16 @@ func (db *DB) Uptime(ctx context.Context, target string, since time.Time) (uptim
 	return float64(total.Int64-down.Int64) / float64(total.Int64), true, nil
 }
 
-// DayStat is one day of a target's history.
-type DayStat struct {
-	Day                   string // Europe/Berlin date
-	Total, Down, Degraded int
-}
-
 // Days returns the daily roll-up of target from the given Berlin date on, oldest first.
-func (db *DB) Days(ctx context.Context, target, from string) ([]DayStat, error) {
+func (db *DB) Days(ctx context.Context, target, from string) ([]data.DayStat, error) {
 	rows, err := db.read.QueryContext(ctx, "SELECT day, total, down, degraded FROM checks_daily WHERE target = ? AND day >= ? ORDER BY day", target, from)
 	if err != nil {
 		return nil, fmt.Errorf("days of %s: %w", target, err)
 	}
 	defer rows.Close()
-	var out []DayStat
+	var out []data.DayStat
 	for rows.Next() {
-		var d DayStat
+		var d data.DayStat
 		if err := rows.Scan(&d.Day, &d.Total, &d.Down, &d.Degraded); err != nil {
 			return nil, err
 		}

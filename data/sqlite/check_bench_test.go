@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/apoportal/apoportal/data/storetest"
 )
 
 // BenchmarkHistoryYear simulates a year of probes of one target at a 30 s interval, pruned
@@ -20,7 +22,7 @@ func BenchmarkHistoryYear(b *testing.B) {
 		}
 		start := time.Date(2021, 1, 1, 0, 0, 0, 0, time.UTC)
 		for hour := start; hour.Before(start.AddDate(1, 0, 0)); hour = hour.Add(time.Hour) {
-			checks := every(hour, hour.Add(time.Hour), 30*time.Second, func(t time.Time) string {
+			checks := storetest.Every(hour, hour.Add(time.Hour), 30*time.Second, func(t time.Time) string {
 				if t.Hour() == 3 && t.Day()%7 == 0 {
 					return "down"
 				}

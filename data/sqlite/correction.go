@@ -4,32 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
 )
 
-// MaxCorrectionLength bounds a correction report.
-const MaxCorrectionLength = 2000
-
-// Correction is a pharmacy's report that its registry entry is wrong.
-type Correction struct {
-	ID        int64
-	Message   string
-	CreatedAt time.Time
-}
-
 // ReportCorrection stores a pharmacy's correction request, with an audit entry.
 func (db *DB) ReportCorrection(ctx context.Context, pharmacyID string, accountID int64, message string, actor data.Actor) error {
-	message = strings.TrimSpace(message)
-	if message == "" {
-		return &data.Error{Code: data.EINVALID, Field: "message", Message: fmt.Sprintf("must be 1 to %d characters", MaxCorrectionLength)}
-	}
-	if err := data.CheckText("message", message, MaxCorrectionLength); err != nil {
+	message, err := data.CheckCorrection(message)
+	if err != nil {
 		return err
 	}
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		now := db.now()
 		if _, err := tx.ExecContext(ctx, "INSERT INTO corrections (pharmacy_id, account_id, message, created_at) VALUES (?, ?, ?, ?)",
 			pharmacyID, accountID, message, formatTime(now)); err != nil {
@@ -44,15 +30,15 @@ func (db *DB) ReportCorrection(ctx context.Context, pharmacyID string, accountID
 }
 
 // Corrections lists a pharmacy's open correction requests, newest first.
-func (db *DB) Corrections(ctx context.Context, pharmacyID string) ([]Correction, error) {
+func (db *DB) Corrections(ctx context.Context, pharmacyID string) ([]data.Correction, error) {
 	rows, err := db.read.QueryContext(ctx, "SELECT id, message, created_at FROM corrections WHERE pharmacy_id = ? AND done_at IS NULL ORDER BY id DESC", pharmacyID)
 	if err != nil {
 		return nil, fmt.Errorf("list corrections: %w", err)
 	}
 	defer rows.Close()
-	var out []Correction
+	var out []data.Correction
 	for rows.Next() {
-		var c Correction
+		var c data.Correction
 		var at string
 		if err := rows.Scan(&c.ID, &c.Message, &at); err != nil {
 			return nil, fmt.Errorf("read correction: %w", err)

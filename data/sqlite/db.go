@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -25,6 +24,8 @@ import (
 
 //go:embed migrations/*.sql
 var migrations embed.FS
+
+var _ data.Store = (*DB)(nil)
 
 // DB is an open store. Writes go through one connection, so they never race each other
 // for the lock; reads use their own pool and see the last committed state.
@@ -264,24 +265,4 @@ func nullTime(t *time.Time) any {
 		return nil
 	}
 	return formatTime(*t)
-}
-
-func joinServices(s []data.Service) string {
-	parts := make([]string, len(s))
-	for i, v := range s {
-		parts[i] = string(v)
-	}
-	return strings.Join(parts, ";")
-}
-
-func splitServices(s string) []data.Service {
-	if s == "" {
-		return nil
-	}
-	parts := strings.Split(s, ";")
-	out := make([]data.Service, len(parts))
-	for i, p := range parts {
-		out[i] = data.Service(p)
-	}
-	return out
 }

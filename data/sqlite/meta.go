@@ -3,10 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/apoportal/apoportal/data"
 )
 
 const (
@@ -78,7 +79,7 @@ func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
 		return nil, err
 	}
 	if v == "" {
-		fresh := base64.RawStdEncoding.EncodeToString(randomBytes(32))
+		fresh := data.NewSecret()
 		if err := db.inTx(ctx, func(tx *sql.Tx) error {
 			_, err := tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING", key, fresh)
 			return err
@@ -89,9 +90,5 @@ func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
 			return nil, err
 		}
 	}
-	b, err := base64.RawStdEncoding.DecodeString(v)
-	if err != nil || len(b) < 32 {
-		return nil, fmt.Errorf("secret %s is damaged", name)
-	}
-	return b, nil
+	return data.DecodeSecret(name, v)
 }

@@ -148,25 +148,17 @@ func (db *DB) Maintenances(ctx context.Context, since time.Time) ([]data.Mainten
 	return out, rows.Err()
 }
 
-// HourStat is one hour of a target's history.
-type HourStat struct {
-	Hour                  time.Time // UTC start
-	Total, Down, Degraded int
-	LatencyAvgMS          int64 // over the probes that got an answer; 0 without any
-	LatencyMaxMS          int64
-}
-
 // Hours returns the hourly roll-up of target since the given time, oldest first.
-func (db *DB) Hours(ctx context.Context, target string, since time.Time) ([]HourStat, error) {
+func (db *DB) Hours(ctx context.Context, target string, since time.Time) ([]data.HourStat, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT hour, total, down, degraded, latency_sum_ms, latency_max_ms FROM checks_hourly
 		WHERE target = ? AND hour >= ? ORDER BY hour`, target, since.UTC().Truncate(time.Hour).Format(time.RFC3339))
 	if err != nil {
 		return nil, fmt.Errorf("hours of %s: %w", target, err)
 	}
 	defer rows.Close()
-	var out []HourStat
+	var out []data.HourStat
 	for rows.Next() {
-		var h HourStat
+		var h data.HourStat
 		var hour string
 		var sum int64
 		if err := rows.Scan(&hour, &h.Total, &h.Down, &h.Degraded, &sum, &h.LatencyMaxMS); err != nil {

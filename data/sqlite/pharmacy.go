@@ -3,19 +3,11 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/apoportal/apoportal/data"
 )
-
-// ImportSummary counts what an import changed.
-type ImportSummary struct {
-	Inserted int
-	Updated  int
-}
 
 const pharmacyColumns = `p.id, p.name, p.street, p.housenumber, p.postcode, p.city, p.state, p.lat, p.lon,
 	p.phone, p.email, p.website, p.opening_hours, p.services, p.source,
@@ -26,18 +18,18 @@ const pharmacyFrom = ` FROM pharmacies p LEFT JOIN participations pa ON pa.pharm
 // UpsertPharmacies inserts new pharmacies and updates the registry fields of known ones, in
 // one transaction: either all of them are stored or none. A new pharmacy gets the
 // participation it comes with; a known one keeps its own, whatever the file says.
-func (db *DB) UpsertPharmacies(ctx context.Context, ps []data.Pharmacy) (ImportSummary, error) {
+func (db *DB) UpsertPharmacies(ctx context.Context, ps []data.Pharmacy) (data.ImportSummary, error) {
 	return db.upsertPharmacies(ctx, ps, nil, "")
 }
 
 // ImportPharmacies is UpsertPharmacies with an audit log entry in the same transaction,
 // for imports by people (operators, the command line).
-func (db *DB) ImportPharmacies(ctx context.Context, ps []data.Pharmacy, actor data.Actor, what string) (ImportSummary, error) {
+func (db *DB) ImportPharmacies(ctx context.Context, ps []data.Pharmacy, actor data.Actor, what string) (data.ImportSummary, error) {
 	return db.upsertPharmacies(ctx, ps, &actor, what)
 }
 
-func (db *DB) upsertPharmacies(ctx context.Context, ps []data.Pharmacy, actor *data.Actor, what string) (ImportSummary, error) {
-	var sum ImportSummary
+func (db *DB) upsertPharmacies(ctx context.Context, ps []data.Pharmacy, actor *data.Actor, what string) (data.ImportSummary, error) {
+	var sum data.ImportSummary
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		seq, err := nextSeq(ctx, tx)
 		if err != nil {
@@ -68,7 +60,7 @@ func (db *DB) upsertPharmacies(ctx context.Context, ps []data.Pharmacy, actor *d
 		for i := range ps {
 			p := &ps[i]
 			if _, err := upsert.ExecContext(ctx, p.ID, p.Name, p.Street, p.HouseNumber, p.Postcode, p.City, p.State,
-				p.Lat, p.Lon, p.Phone, p.Email, p.Website, p.OpeningHours, joinServices(p.Services), string(p.Source),
+				p.Lat, p.Lon, p.Phone, p.Email, p.Website, p.OpeningHours, data.JoinServices(p.Services), string(p.Source),
 				seq, now, now); err != nil {
 				return fmt.Errorf("store pharmacy %s: %w", p.ID, err)
 			}
@@ -91,7 +83,7 @@ func (db *DB) upsertPharmacies(ctx context.Context, ps []data.Pharmacy, actor *d
 			fmt.Sprintf("%s: %d new, %d updated", what, sum.Inserted, sum.Updated))
 	})
 	if err != nil {
-		return ImportSummary{}, fmt.Errorf("upsert pharmacies: %w", err)
+		return data.ImportSummary{}, fmt.Errorf("upsert pharmacies: %w", err)
 	}
 	return sum, nil
 }
@@ -131,22 +123,12 @@ func (db *DB) ChangeParticipation(ctx context.Context, id string, pa data.Partic
 			id, pa.Participating, pa.Note, nullTime(pa.PausedUntil), nullTime(pa.ConfirmedAt), formatTime(now)); err != nil {
 			return err
 		}
-		return audit(ctx, tx, now, actor, id, "participation.change", describeParticipation(old), describeParticipation(pa))
+		return audit(ctx, tx, now, actor, id, "participation.change", old.Audited(), pa.Audited())
 	})
 	if err != nil {
 		return fmt.Errorf("change participation of %s: %w", id, err)
 	}
 	return nil
-}
-
-// describeParticipation is the audit log's form of a participation.
-func describeParticipation(pa data.Participation) string {
-	v := map[string]any{"participating": pa.Participating, "note": pa.Note, "paused_until": nil}
-	if pa.PausedUntil != nil {
-		v["paused_until"] = pa.PausedUntil.UTC().Format(time.RFC3339)
-	}
-	b, _ := json.Marshal(v) // a map of plain values always marshals
-	return string(b)
 }
 
 // Pharmacy returns the pharmacy with the given id.
@@ -215,7 +197,7 @@ func scanPharmacies(rows *sql.Rows) ([]data.Pharmacy, error) {
 			&p.Participation.Participating, &p.Participation.Note, &paused, &confirmed); err != nil {
 			return nil, err
 		}
-		p.Services = splitServices(services)
+		p.Services = data.SplitServices(services)
 		p.Source = data.Source(source)
 		var err error
 		if p.Participation.PausedUntil, err = parseTime(paused); err != nil {

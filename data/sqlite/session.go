@@ -3,20 +3,13 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/data/password"
 )
-
-// dummyHash makes a login with an unknown name cost as much as one with a wrong password,
-// so timing does not tell which logins exist.
-var dummyHash = sync.OnceValue(func() string { return password.Hash("not a real password, only for timing") })
 
 const accountColumns = `id, role, login, COALESCE(pharmacy_id, ''), password_hash IS NOT NULL, disabled_at, created_at`
 
@@ -37,9 +30,6 @@ func scanAccount(row interface{ Scan(...any) error }) (data.Account, error) {
 	return a, err
 }
 
-// ErrActivationCode is every failure of an activation code: unknown, used, expired.
-var ErrActivationCode = &data.Error{Code: data.EINVALID, Field: "code", Message: "this activation code is unknown, used or expired"}
-
 // ActivateAccount sets the password of the account an activation code belongs to. The code
 // works once and until it expires; every failure says the same, so codes cannot be probed.
 // A new password that replaces one (a reset, reset is true) ends every session of the account
@@ -51,8 +41,8 @@ func (db *DB) ActivateAccount(ctx context.Context, code, pw string, actor data.A
 		var expires string
 		var used sql.NullString
 		err := tx.QueryRowContext(ctx, "SELECT account_id, expires_at, used_at FROM activation_codes WHERE code_hash = ?",
-			hashSecret(data.NormalizeActivationCode(code))).Scan(&accountID, &expires, &used)
-		invalidCode := ErrActivationCode
+			data.HashSecret(data.NormalizeActivationCode(code))).Scan(&accountID, &expires, &used)
+		invalidCode := data.ErrActivationCode
 		if errors.Is(err, sql.ErrNoRows) {
 			return invalidCode
 		}
@@ -107,8 +97,8 @@ func (db *DB) ActivateAccount(ctx context.Context, code, pw string, actor data.A
 // ReissueActivationCode gives an account a new activation code (its password is reset when
 // it is used); older unused codes stop working.
 func (db *DB) ReissueActivationCode(ctx context.Context, login string, actor data.Actor) (string, error) {
-	login = strings.TrimSpace(strings.ToLower(login))
-	code := newActivationCode()
+	login = data.NormalizeLogin(login)
+	code := data.NewActivationCode()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		now := db.now()
 		acc, err := scanAccount(tx.QueryRowContext(ctx, "SELECT "+accountColumns+" FROM accounts WHERE login = ?", login))
@@ -123,7 +113,7 @@ func (db *DB) ReissueActivationCode(ctx context.Context, login string, actor dat
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "INSERT INTO activation_codes (code_hash, account_id, expires_at) VALUES (?, ?, ?)",
-			hashSecret(data.NormalizeActivationCode(code)), acc.ID, formatTime(now.Add(ActivationValidity))); err != nil {
+			data.HashSecret(data.NormalizeActivationCode(code)), acc.ID, formatTime(now.Add(data.ActivationValidity))); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, actor, acc.PharmacyID, "account.reissue_code", "", acc.Login)
@@ -137,23 +127,18 @@ func (db *DB) ReissueActivationCode(ctx context.Context, login string, actor dat
 // Authenticate returns the account whose login and password match. Unknown logins,
 // wrong passwords, disabled and unactivated accounts all fail alike (EUNAUTHORIZED).
 func (db *DB) Authenticate(ctx context.Context, login, pw string) (data.Account, error) {
-	login = strings.TrimSpace(strings.ToLower(login))
+	login = data.NormalizeLogin(login)
 	var hash sql.NullString
 	row := db.read.QueryRowContext(ctx, "SELECT "+accountColumns+", password_hash FROM accounts WHERE login = ?", login)
 	var acc data.Account
 	var role, created string
 	var disabled sql.NullString
 	err := row.Scan(&acc.ID, &role, &acc.Login, &acc.PharmacyID, &acc.Activated, &disabled, &created, &hash)
-	denied := data.Errorf(data.EUNAUTHORIZED, "login or password wrong")
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && (!hash.Valid || disabled.Valid)) {
-		_ = password.Verify(dummyHash(), pw)
-		return data.Account{}, denied
-	}
-	if err != nil {
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return data.Account{}, fmt.Errorf("look up account: %w", err)
 	}
-	if err := password.Verify(hash.String, pw); err != nil {
-		return data.Account{}, denied
+	if !password.Matches(hash.String, err == nil && hash.Valid && !disabled.Valid, pw) {
+		return data.Account{}, data.Errorf(data.EUNAUTHORIZED, "login or password wrong")
 	}
 	acc.Role = data.Role(role)
 	acc.CreatedAt, _ = time.Parse(time.RFC3339Nano, created)
@@ -162,11 +147,11 @@ func (db *DB) Authenticate(ctx context.Context, login, pw string) (data.Account,
 
 // CreateSession starts a session for an account and returns its id (for the cookie).
 func (db *DB) CreateSession(ctx context.Context, accountID int64, source string, ttl time.Duration) (string, error) {
-	id := base64.RawURLEncoding.EncodeToString(randomBytes(32))
+	id := data.NewSessionID()
 	now := db.now()
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		_, err := tx.ExecContext(ctx, "INSERT INTO sessions (id_hash, account_id, created_at, expires_at, source) VALUES (?, ?, ?, ?, ?)",
-			hashSecret(id), accountID, formatTime(now), formatTime(now.Add(ttl)), source)
+			data.HashSecret(id), accountID, formatTime(now), formatTime(now.Add(ttl)), source)
 		return err
 	})
 	if err != nil {
@@ -188,7 +173,7 @@ func (db *DB) SessionAccount(ctx context.Context, sessionID string, idle time.Du
 	row := db.read.QueryRowContext(ctx, `SELECT a.id, a.role, a.login, COALESCE(a.pharmacy_id, ''),
 		a.password_hash IS NOT NULL, a.disabled_at, a.created_at, COALESCE(s.last_seen_at, s.created_at)
 		FROM sessions s JOIN accounts a ON a.id = s.account_id
-		WHERE s.id_hash = ? AND s.expires_at > ? AND a.disabled_at IS NULL`, hashSecret(sessionID), formatTime(now))
+		WHERE s.id_hash = ? AND s.expires_at > ? AND a.disabled_at IS NULL`, data.HashSecret(sessionID), formatTime(now))
 	acc, err := scanAccount(scanWith{row, &lastSeen})
 	if errors.Is(err, sql.ErrNoRows) {
 		return data.Account{}, data.Errorf(data.EUNAUTHORIZED, "not logged in")
@@ -205,7 +190,7 @@ func (db *DB) SessionAccount(ctx context.Context, sessionID string, idle time.Du
 	}
 	if now.Sub(seen) >= sessionTouchEvery {
 		if err := db.inTx(ctx, func(tx *sql.Tx) error {
-			_, err := tx.ExecContext(ctx, "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", formatTime(now), hashSecret(sessionID))
+			_, err := tx.ExecContext(ctx, "UPDATE sessions SET last_seen_at = ? WHERE id_hash = ?", formatTime(now), data.HashSecret(sessionID))
 			return err
 		}); err != nil && data.ErrorCode(err) != data.EUNAVAILABLE {
 			// A store refusing writes (inTx notes it for the status page) still lets people read.
@@ -226,7 +211,7 @@ func (s scanWith) Scan(dest ...any) error { return s.row.Scan(append(dest, s.ext
 // DeleteSession ends one session.
 func (db *DB) DeleteSession(ctx context.Context, sessionID string) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE id_hash = ?", hashSecret(sessionID))
+		_, err := tx.ExecContext(ctx, "DELETE FROM sessions WHERE id_hash = ?", data.HashSecret(sessionID))
 		return err
 	})
 }
