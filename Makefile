@@ -72,12 +72,15 @@ fuzz:
 	go test ./data/password -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 	go test ./server/monitor -run '^$$' -fuzz FuzzParseConfig -fuzztime $(FUZZTIME)
 
-## bench: Go benchmarks of search, and import time and memory of the shared registry
+## bench: Go benchmarks of search, import time and memory of the shared registry, and the
+## PostgreSQL store against SQLite (import, eight concurrent writers)
 bench: build
 	go test -tags '$(GO_TAGS)' -run '^$$' -bench . -benchtime 3000x ./search/...
 	go test -run '^$$' -bench . -benchtime 2000x ./server/
 	go test -run '^$$' -bench . -benchtime 50x ./data/password/
 	go test -run '^$$' -bench . -benchtime 1x ./data/sqlite/
+	go test -run '^$$' -bench ImportRegistry -benchtime 3x ./data/postgres/
+	go test -run '^$$' -bench Switches -benchtime 4000x ./data/postgres/
 	bash scripts/bench-serve.sh $(BIN) $(SHARED)
 
 clean:

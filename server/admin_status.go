@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/server/status"
 	"github.com/apoportal/apoportal/views"
 	"github.com/labstack/echo/v4"
 )
@@ -16,9 +17,9 @@ func (a *App) adminStatus(c echo.Context) error {
 	return a.renderAdminStatus(c, http.StatusOK, views.AdminStatus{})
 }
 
-func (a *App) renderAdminStatus(c echo.Context, status int, p views.AdminStatus) error {
+func (a *App) renderAdminStatus(c echo.Context, code int, p views.AdminStatus) error {
 	ctx := c.Request().Context()
-	ins, err := a.store.Incidents(ctx, a.now().Add(-incidentWindow))
+	ins, err := a.store.Incidents(ctx, a.now().Add(-status.IncidentWindow))
 	if err != nil {
 		return err
 	}
@@ -34,7 +35,7 @@ func (a *App) renderAdminStatus(c echo.Context, status int, p views.AdminStatus)
 		p.Targets = append(p.Targets, views.Link{Label: s.Name, URL: s.ID})
 	}
 	p.Page, p.CSRF, p.Now = a.page("Störungen und Wartung", false), csrfToken(c), a.now()
-	return render(c, status, views.AdminStatusPage(p))
+	return render(c, code, views.AdminStatusPage(p))
 }
 
 // adminOpenIncident is POST /admin/status/stoerung.
@@ -114,7 +115,7 @@ func (a *App) afterStatusPost(c echo.Context, err error, notice string) error {
 	var e *data.Error
 	switch {
 	case err == nil:
-		a.status.forget()
+		a.status.Forget()
 		return a.renderAdminStatus(c, http.StatusOK, views.AdminStatus{Notice: notice})
 	case errors.As(err, &e) && e.Code != data.EINTERNAL:
 		status, _ := a.describe(err, c)

@@ -87,7 +87,7 @@ func TestAdmin_IncidentTimelineAndMaintenance(t *testing.T) {
 		t.Fatalf("maintenance in the API: %+v", s.Maintenances)
 	}
 	cl.Add(2 * time.Hour)
-	app.status.forget()
+	app.status.Forget()
 	if body := get(t, h, "/status").Body.String(); !strings.Contains(body, `data-testid="maintenance" data-state="in_progress"`) {
 		t.Fatal("/status does not show the maintenance in progress")
 	}

@@ -109,8 +109,8 @@ func TestKonto_ReportFailureButton(t *testing.T) {
 	if res.StatusCode != http.StatusOK || d.Find("[data-testid=notice]").Length() != 1 {
 		t.Fatalf("report: %d", res.StatusCode)
 	}
-	if app.reporting.Load() != 1 {
-		t.Fatalf("%d reporting pharmacies, want 1", app.reporting.Load())
+	if n, _ := app.status.Reporting(); n != 1 {
+		t.Fatalf("%d reporting pharmacies, want 1", n)
 	}
 	if res, _ := b.submit("/konto", "/konto/stoerung", url.Values{"message": {"a\nb"}}, true); res.StatusCode != http.StatusBadRequest {
 		t.Fatalf("two-line report: %d", res.StatusCode)

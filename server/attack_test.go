@@ -575,7 +575,7 @@ func TestAttack_InjectionAndRedirects(t *testing.T) {
 	ops := from(t, base, "127.0.0.28")
 	ops.login("ops@example.org", operatorPassword)
 	ops.submit("/admin/status", "/admin/status/stoerung", url.Values{"target": {"national"}, "title": {xss}, "state": {"identified"}, "message": {xss}}, true)
-	app.status.forget()
+	app.status.Forget()
 	for _, page := range []struct {
 		who  *browserless
 		path string

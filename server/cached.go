@@ -237,7 +237,7 @@ func (a *App) markStale(ans *pagecache.Answer) ([]byte, error) {
 
 // bannerKey is the state of the banner every page shows.
 func (a *App) bannerKey() string {
-	b := a.banner()
+	b := a.status.Banner()
 	if b == nil {
 		return "-"
 	}

@@ -230,6 +230,45 @@ func TestChaos(t *testing.T) {
 		table.row(t, "0 baseline: nothing fails, 5 s", tl, nil, tl.clean() && tl.c503 == 0)
 	})
 
+	t.Run("baseline on PostgreSQL", func(t *testing.T) {
+		sock := portalSocket(t, sharedPostgres(t))
+		sock.start()
+		sock.waitUp(t)
+		load := startCitizens(sock.base, asked, 8, 0)
+		time.Sleep(5 * time.Second)
+		tl := load.halt()
+		table.row(t, "0p baseline on PostgreSQL, 5 s", tl, nil, tl.clean() && tl.c503 == 0)
+	})
+
+	t.Run("PostgreSQL restarted while switching", func(t *testing.T) {
+		pg := &testenv.Postgres{}
+		t.Cleanup(pg.Stop)
+		db := sharedPostgresOn(t, pg)
+		sock := portalSocket(t, db)
+		sw := newSwitcher(t, db, sock.base)
+		sock.start()
+		sock.waitUp(t)
+		load := startCitizens(sock.base, asked, 8, 0)
+		sw.start(t)
+		time.Sleep(3 * time.Second)
+		pg.Halt(t)
+		time.Sleep(5 * time.Second)
+		ackedDown, refusedDown := sw.acked.Load(), sw.refused.Load()
+		pg.Resume(t)
+		resumed := time.Now()
+		for sw.acked.Load() == ackedDown && time.Since(resumed) < 30*time.Second {
+			time.Sleep(10 * time.Millisecond)
+		}
+		back := time.Since(resumed).Round(10 * time.Millisecond)
+		time.Sleep(3 * time.Second)
+		sw.halt()
+		tl := load.halt()
+		w := sw.present(t)
+		t.Logf("PostgreSQL down 5 s: %d switches refused with 503 + Retry-After while down, first acknowledged %s after it was back; %d acknowledged in all",
+			refusedDown, back, w.acked)
+		table.row(t, "8p PostgreSQL restarted, 5 s down", tl, &w, tl.clean() && w.all() && sw.acked.Load() > ackedDown && refusedDown > 0)
+	})
+
 	t.Run("meilisearch killed and restarted", func(t *testing.T) {
 		ms := testenv.StartMeilisearch(t)
 		db := sharedDBCopy(t)

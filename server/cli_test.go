@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/data"
-	"github.com/apoportal/apoportal/data/sqlite"
 	"github.com/apoportal/apoportal/internal/testenv"
 )
 
@@ -24,7 +23,7 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (string, error)
 
 func countPharmacies(t *testing.T, path string) int {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), path, nil)
+	db, err := openStore(context.Background(), path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,8 +35,10 @@ func countPharmacies(t *testing.T, path string) int {
 	return n
 }
 
-func TestImportCommand_SharedFiles(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "a.db")
+func TestImportCommand_SharedFiles(t *testing.T) { onEachEmptyStore(t, testImportCommand_SharedFiles) }
+
+func testImportCommand_SharedFiles(t *testing.T, empty func(*testing.T) string) {
+	db := empty(t)
 	start := time.Now()
 	out, err := runCLI(t, nil, "import", "--db", db, "registry", testenv.SharedData(t, "pharmacies_de.csv"))
 	if err != nil {
@@ -64,8 +65,12 @@ func TestImportCommand_SharedFiles(t *testing.T) {
 }
 
 func TestImportCommand_BadFileChangesNothing(t *testing.T) {
+	onEachEmptyStore(t, testImportCommand_BadFileChangesNothing)
+}
+
+func testImportCommand_BadFileChangesNothing(t *testing.T, empty func(*testing.T) string) {
 	dir := t.TempDir()
-	db := filepath.Join(dir, "a.db")
+	db := empty(t)
 	good := filepath.Join(dir, "good.csv")
 	bad := filepath.Join(dir, "bad.csv")
 	header := "id,name,street,housenumber,postcode,city,state,lat,lon,phone,email,website,opening_hours,issues_certificates,services\n"
@@ -159,8 +164,10 @@ func TestOpenApp_NoDemoWithoutBeingAsked(t *testing.T) {
 	}
 }
 
-func TestAccountCommand(t *testing.T) {
-	env := map[string]string{"APOPORTAL_DB": sharedDBCopy(t)}
+func TestAccountCommand(t *testing.T) { onEachStore(t, testAccountCommand) }
+
+func testAccountCommand(t *testing.T, shared func(*testing.T) string) {
+	env := map[string]string{"APOPORTAL_DB": shared(t)}
 	out, err := runCLI(t, env, "account", "create-operator", "ops@example.org")
 	if err != nil || !strings.Contains(out, "activation code") {
 		t.Fatalf("create-operator: %v %q", err, out)

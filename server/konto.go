@@ -265,7 +265,7 @@ func (a *App) reportFailure(c echo.Context) error {
 	if err := a.store.AddReport(c.Request().Context(), r, a.actor(c, acc)); err != nil {
 		return err
 	}
-	a.recountReports(c.Request().Context())
+	a.status.RecountReports(c.Request().Context())
 	return a.renderDashboard(c, http.StatusOK, "Danke, Ihre Meldung ist eingegangen.", "", "")
 }
 

@@ -1,9 +1,10 @@
 // Command apoportal is the pharmacy locator and status portal: one binary whose
 // subcommands serve the portal and import the registry.
 //
-//	apoportal serve  [--addr 127.0.0.1:8080] [--db FILE] [--demo] ...
-//	apoportal import [--db FILE] registry|osm|gazetteer FILE
+//	apoportal serve  [--addr 127.0.0.1:8080] [--db FILE|postgres://…] [--demo] ...
+//	apoportal import [--db FILE|postgres://…] registry|osm|gazetteer FILE
 //	apoportal reindex [--db FILE] --meili-url URL
+//	apoportal migrate-store --from FILE --to postgres://…
 //	apoportal account create-operator|create-pharmacy|disable|token ...
 //	apoportal healthcheck [--addr ADDR]
 //
@@ -45,6 +46,7 @@ const usage = `usage:
   apoportal serve  [--addr ADDR] [--db FILE] [--demo] [--meili-url URL] ... (the default)
   apoportal import [--db FILE] registry|osm|gazetteer FILE
   apoportal reindex [--db FILE] --meili-url URL                          (key in APOPORTAL_MEILI_KEY)
+  apoportal migrate-store --from FILE --to postgres://…                  (copies SQLite into an empty PostgreSQL)
   apoportal account create-operator|create-pharmacy|disable|token ...
   apoportal healthcheck [--addr ADDR]                                    (for containers)
 Run "apoportal SUBCOMMAND --help" for the flags and their APOPORTAL_* variables.`
@@ -71,6 +73,8 @@ func runCommand(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return accountCommand(ctx, args, stdout, stderr, getenv)
 	case "reindex":
 		return reindexCommand(ctx, args, stdout, stderr, getenv)
+	case "migrate-store":
+		return migrateStoreCommand(ctx, args, stdout, stderr, getenv)
 	case "healthcheck":
 		return healthcheckCommand(ctx, args, stdout, stderr, getenv)
 	case "help":

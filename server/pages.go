@@ -17,7 +17,7 @@ import (
 func (a *App) page(title string, withMap bool) views.Page {
 	assets := views.Assets{CSS: a.assets.URL("app.css"), JS: a.assets.URL("app.js"),
 		LeafletCSS: a.assets.URL("vendor/leaflet/leaflet.css"), LeafletJS: a.assets.URL("vendor/leaflet/leaflet.js")}
-	return views.Page{Title: title, Assets: assets, Demo: a.demo, Map: withMap && a.cfg.TileURL != "", Banner: a.banner()}
+	return views.Page{Title: title, Assets: assets, Demo: a.demo, Map: withMap && a.cfg.TileURL != "", Banner: a.status.Banner()}
 }
 
 // homePage is GET /: the search form, filtering for pharmacies that issue certificates.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
 	"github.com/apoportal/apoportal/data/postgres"
@@ -17,7 +18,13 @@ var pgServer = &testenv.Postgres{}
 // (a copy of a template filled once per test binary).
 func sharedPostgres(t *testing.T) string {
 	t.Helper()
-	pgServer.Template(t, "shared", func(url string) {
+	return sharedPostgresOn(t, pgServer)
+}
+
+// sharedPostgresOn is sharedPostgres on a server of the test's own.
+func sharedPostgresOn(t *testing.T, server *testenv.Postgres) string {
+	t.Helper()
+	server.Template(t, "shared", func(url string) {
 		db, err := postgres.Open(context.Background(), url, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -26,7 +33,7 @@ func sharedPostgres(t *testing.T) string {
 		ps, pcs := fixture.SharedRegistry(t)
 		fixture.Fill(t, db, ps, pcs)
 	})
-	return pgServer.Copy(t, "shared")
+	return server.Copy(t, "shared")
 }
 
 // onEachStore runs a test of the search, participation or status path on a copy of the
@@ -34,4 +41,12 @@ func sharedPostgres(t *testing.T) string {
 func onEachStore(t *testing.T, test func(t *testing.T, shared func(*testing.T) string)) {
 	t.Run("sqlite", func(t *testing.T) { test(t, sharedDBCopy) })
 	t.Run("postgres", func(t *testing.T) { test(t, sharedPostgres) })
+}
+
+// onEachEmptyStore runs a test on an empty store of each engine.
+func onEachEmptyStore(t *testing.T, test func(t *testing.T, empty func(*testing.T) string)) {
+	t.Run("sqlite", func(t *testing.T) {
+		test(t, func(t *testing.T) string { return filepath.Join(t.TempDir(), "apoportal.db") })
+	})
+	t.Run("postgres", func(t *testing.T) { test(t, func(t *testing.T) string { return pgServer.Database(t) }) })
 }

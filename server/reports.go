@@ -37,6 +37,6 @@ func (a *App) reportsAPI(c echo.Context) error {
 	if err := a.store.AddReport(c.Request().Context(), report, caller.actor(c)); err != nil {
 		return err
 	}
-	a.recountReports(c.Request().Context())
+	a.status.RecountReports(c.Request().Context())
 	return c.JSON(http.StatusAccepted, map[string]string{"status": "accepted"})
 }

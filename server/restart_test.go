@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/apoportal/apoportal/data/sqlite"
+	"github.com/apoportal/apoportal/data"
 )
 
 // serveAsChild runs "apoportal serve" from the environment and exits.
@@ -338,7 +338,7 @@ func (s *switcher) halt() {
 func (s *switcher) present(t *testing.T) writes {
 	t.Helper()
 	ctx := context.Background()
-	store, err := sqlite.Open(ctx, s.db, nil) // as the portal opens it: read-only when its volume is
+	store, err := openStore(ctx, s.db, nil) // as the portal opens it: read-only when its volume is
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -377,7 +377,7 @@ func (s *switcher) present(t *testing.T) writes {
 }
 
 // auditedNotes reads the notes of a pharmacy's participation changes in the audit log.
-func auditedNotes(t *testing.T, store *sqlite.DB, pharmacyID string) map[string]bool {
+func auditedNotes(t *testing.T, store data.Registry, pharmacyID string) map[string]bool {
 	t.Helper()
 	entries, err := store.AuditLog(context.Background(), pharmacyID, math.MaxInt32)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/apoportal/apoportal/search/meili"
 	"github.com/apoportal/apoportal/server/monitor"
 	"github.com/apoportal/apoportal/server/pagecache"
+	"github.com/apoportal/apoportal/server/status"
 	"github.com/apoportal/apoportal/static"
 	"github.com/patrickmn/go-cache"
 )
@@ -38,14 +39,13 @@ type App struct {
 	gazetteerVersion string
 	throttle         *throttle
 	devices          deviceCookies
-	pending          *cache.Cache             // previewed registry uploads, by random id
-	monitor          *monitor.Monitor         // the national service (when configured) and the portal's parts
-	status           *lastKnown[statusRecord] // history, incidents and maintenance, as last read
-	generations      *pagecache.Generations   // what cached answers depend on, bumped by writes
-	answers          *pagecache.Cache         // public answers, rendered; nil with --cache-mb 0
-	computing        chan struct{}            // slots of the compute limit
-	inflight         chan struct{}            // slots of requests running at once
-	reporting        atomic.Int64             // distinct pharmacies reporting failures in the last 15 minutes
+	pending          *cache.Cache           // previewed registry uploads, by random id
+	monitor          *monitor.Monitor       // the national service (when configured) and the portal's parts
+	status           *status.Service        // the status page's rules: history, incidents, reports, banner
+	generations      *pagecache.Generations // what cached answers depend on, bumped by writes
+	answers          *pagecache.Cache       // public answers, rendered; nil with --cache-mb 0
+	computing        chan struct{}          // slots of the compute limit
+	inflight         chan struct{}          // slots of requests running at once
 	now              func() time.Time
 }
 
@@ -158,11 +158,10 @@ func (a *App) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.monitor = monitor.New(targets, a.now, a.recordCheck)
-	a.monitor.OnChange(a.openOrResolveIncident)
-	a.status = newLastKnown(statusTTL, statusTimeout, a.now, a.loadStatusRecord, func(err error) {
-		a.log.Warn("status record not read in time; serving the last known", "err", err)
-	})
+	a.status = status.New(a.store, a.cfg.ReportThreshold, a.log, a.now)
+	a.monitor = monitor.New(targets, a.now, a.status.RecordCheck)
+	a.monitor.OnChange(a.status.OnChange)
+	a.status.Watch(a.monitor)
 	a.log.Info("search index loaded", "engine", a.engine.Name(), "pharmacies", a.engine.Len(), "postcodes", len(pcs),
 		"took", time.Since(start).Round(time.Millisecond), "demo", a.demo)
 	return nil
@@ -207,9 +206,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go a.engine.Follow(bg, a.cfg.SyncInterval, func(err error) { a.log.Warn("search index sync failed", "err", err) })
 	go repeat(bg, 10*time.Second, a.reloadGazetteer)
 	go a.monitor.Run(bg)
-	go repeat(bg, time.Hour, a.pruneChecks)
-	go repeat(bg, 10*time.Second, a.recountReports) // reports age out of the window
-	go repeat(bg, statusTTL, a.refreshStatusRecord) // keeps the banner's maintenance and /status warm
+	go repeat(bg, time.Hour, a.status.Prune)
+	go repeat(bg, 10*time.Second, a.status.RecountReports) // reports age out of the window
+	go repeat(bg, status.RecordTTL, a.status.Refresh)      // keeps the banner's maintenance and /status warm
 	if a.meili != nil {
 		// Meilisearch may be down at start: Follow prepares it when it answers.
 		go a.meili.Follow(bg, a.store, a.cfg.SyncInterval, time.Minute, func(err error) {

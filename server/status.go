@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/xml"
 	"fmt"
 	"net/http"
@@ -10,94 +9,10 @@ import (
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/server/monitor"
+	"github.com/apoportal/apoportal/server/status"
 	"github.com/apoportal/apoportal/views"
 	"github.com/labstack/echo/v4"
 )
-
-// recordCheck keeps a probe result in the history.
-func (a *App) recordCheck(t monitor.Target, r monitor.Result) {
-	c := data.Check{Target: t.ID, At: r.At, State: string(r.Outcome), LatencyMS: r.Latency.Milliseconds(), Status: r.Status, Error: r.Error}
-	if err := a.store.RecordChecks(context.Background(), []data.Check{c}); err != nil {
-		a.log.Warn("record probe result", "target", t.ID, "err", err)
-	}
-}
-
-// openOrResolveIncident turns an external service going down into an incident, and its
-// recovery into the incident's resolution. The portal's own parts show as components: their
-// failures are the fallbacks' business, not an incident for citizens.
-func (a *App) openOrResolveIncident(ch monitor.Change) {
-	a.log.Info("monitored state", "target", ch.Target.ID, "from", ch.From, "to", ch.To, "message", ch.Message)
-	if ch.Target.Check != nil {
-		return
-	}
-	ctx := context.Background()
-	var err error
-	switch {
-	case ch.To == monitor.Down:
-		consequence := "Die Ausstellung von Zertifikaten kann betroffen sein."
-		if ch.Target.ID == nationalTarget {
-			consequence = "Apotheken nehmen Ihre Daten auf und stellen das Zertifikat später aus."
-		}
-		err = a.store.OpenAutomaticIncident(ctx, ch.Target.ID, ch.Target.Name+": gestört",
-			"Automatisch erkannt: "+ch.Message+". "+consequence, ch.At)
-	case ch.To == monitor.Operational:
-		err = a.store.ResolveAutomaticIncidents(ctx, ch.Target.ID, "Der Dienst antwortet wieder normal.", ch.At)
-	}
-	if err != nil {
-		a.log.Warn("incident", "target", ch.Target.ID, "err", err)
-	}
-	a.status.forget()
-}
-
-// pruneChecks applies the history's retention.
-func (a *App) pruneChecks(ctx context.Context) {
-	if err := a.store.PruneChecks(ctx, a.now()); err != nil && ctx.Err() == nil {
-		a.log.Warn("prune probe history", "err", err)
-	}
-}
-
-// reportWindow is how far back pharmacies' failure reports count.
-const reportWindow = 15 * time.Minute
-
-// national is the national service's status; unknown when it is not monitored.
-func (a *App) national() (monitor.Status, bool) {
-	s, ok := a.monitor.Status(nationalTarget)
-	if !ok {
-		return monitor.Status{State: monitor.Unknown}, false
-	}
-	return s, true
-}
-
-// banner is what every public page says about the national service: from the monitor's
-// memory and the last known status record, so a page never waits for the store.
-func (a *App) banner() *views.Banner {
-	s, monitored := a.national()
-	b := &views.Banner{State: string(s.State), Reported: a.reporting.Load() >= int64(a.cfg.ReportThreshold)}
-	if r, ok := a.status.peek(); ok {
-		for _, m := range r.Maintenances {
-			if m.Target == nationalTarget && m.State(a.now()) == data.MaintenanceInProgress {
-				b.Maintenance, b.Until = m.Title, m.EndsAt
-			}
-		}
-	}
-	if !monitored && !b.Reported && b.Maintenance == "" {
-		return nil
-	}
-	return b
-}
-
-// recountReports keeps the number of reporting pharmacies current, so pages need no query;
-// it runs after each report and every 10 s, as reports age out of the window.
-func (a *App) recountReports(ctx context.Context) {
-	n, err := a.store.ReportingPharmacies(ctx, data.ReportIssuingFailed, a.now().Add(-reportWindow))
-	if err != nil {
-		if ctx.Err() == nil {
-			a.log.Warn("count reports", "err", err)
-		}
-		return
-	}
-	a.reporting.Store(int64(n))
-}
 
 type statusJSON struct {
 	National     nationalJSON      `json:"national_service"`
@@ -132,9 +47,6 @@ type updateJSON struct {
 	State   string     `json:"state"`
 	Message string     `json:"message"`
 }
-
-// incidentWindow is how long resolved incidents stay on the status page, API and feed.
-const incidentWindow = 7 * 24 * time.Hour
 
 func incidentsJSON(ins []data.Incident) []incidentJSON {
 	out := []incidentJSON{}
@@ -194,46 +106,30 @@ func timePtr(t time.Time) *time.Time {
 func (a *App) components() []componentJSON {
 	out := []componentJSON{}
 	for _, s := range a.monitor.Statuses() {
-		if s.ID != nationalTarget {
+		if s.ID != status.National {
 			out = append(out, componentJSON{s.ID, s.Name, s.State})
 		}
 	}
 	return out
 }
 
-// nationalUptime is the national service's uptime per window from the record; null where
-// there is no data.
-func nationalUptime(r statusRecord) map[string]*float64 {
-	out := map[string]*float64{}
-	for _, w := range uptimeWindows {
-		out[w.Key] = nil
-	}
-	for _, h := range r.Histories {
-		if h.ID == nationalTarget {
-			for i, w := range uptimeWindows {
-				out[w.Key] = h.Uptime[i].Percent
-			}
-		}
-	}
-	return out
-}
-
 // statusCacheControl lets browsers and proxies keep status answers briefly: the record is
-// read at most every statusTTL anyway.
+// read at most every status.RecordTTL anyway.
 const statusCacheControl = "public, max-age=10"
 
 // statusAPI is GET /api/v1/status.
 func (a *App) statusAPI(c echo.Context) error {
-	s, _ := a.national()
-	r, at, _, err := a.statusRecord(c.Request().Context())
+	s, _ := a.status.National()
+	r, at, _, err := a.status.Record(c.Request().Context())
 	if err != nil {
 		return err
 	}
+	reporting, threshold := a.status.Reporting()
 	out := statusJSON{
 		National: nationalJSON{State: s.State, Since: timePtr(s.Since), CheckedAt: timePtr(s.CheckedAt), Message: s.Message,
-			Uptime: nationalUptime(r), LatencyMS: map[string]*int64{"p50": nil, "p95": nil}},
+			Uptime: r.NationalUptime(), LatencyMS: map[string]*int64{"p50": nil, "p95": nil}},
 		Components: a.components(), Incidents: incidentsJSON(r.Incidents), Maintenances: a.maintenancesJSON(r.Maintenances),
-		Reports:     reportsJSON{Last15m: int(a.reporting.Load()), Threshold: a.cfg.ReportThreshold},
+		Reports:     reportsJSON{Last15m: reporting, Threshold: threshold},
 		HistoryAsOf: timePtr(at),
 	}
 	if !s.CheckedAt.IsZero() {
@@ -245,21 +141,22 @@ func (a *App) statusAPI(c echo.Context) error {
 
 // statusPage is GET /status.
 func (a *App) statusPage(c echo.Context) error {
-	s, monitored := a.national()
-	r, at, stale, err := a.statusRecord(c.Request().Context())
+	s, monitored := a.status.National()
+	r, at, stale, err := a.status.Record(c.Request().Context())
 	if err != nil {
 		return err
 	}
+	reporting, threshold := a.status.Reporting()
 	p := views.Status{Page: a.page("Status", false), Monitored: monitored, State: string(s.State), Since: s.Since,
 		CheckedAt: s.CheckedAt, Message: s.Message, P50: s.LatencyMS.P50, P95: s.LatencyMS.P95,
-		Reports: int(a.reporting.Load()), Threshold: a.cfg.ReportThreshold, GeneratedAt: a.now(),
+		Reports: reporting, Threshold: threshold, GeneratedAt: a.now(),
 		Histories: r.Histories, Incidents: r.Incidents, Maintenances: r.Maintenances, HistoryAsOf: at, Stale: stale}
 	for _, st := range a.monitor.Statuses() {
 		comp := views.Component{Name: st.Name, State: string(st.State)}
 		switch {
 		case st.Internal:
 			p.Components = append(p.Components, comp)
-		case st.ID != nationalTarget:
+		case st.ID != status.National:
 			p.Services = append(p.Services, comp)
 		}
 	}
@@ -269,7 +166,7 @@ func (a *App) statusPage(c echo.Context) error {
 
 // statusBadge is GET /status/badge.svg: the national service's state as a badge.
 func (a *App) statusBadge(c echo.Context) error {
-	s, _ := a.national()
+	s, _ := a.status.National()
 	label, color := "unbekannt", "#6b6b6b"
 	switch s.State {
 	case monitor.Operational:
@@ -289,7 +186,7 @@ func (a *App) statusBadge(c echo.Context) error {
 
 // statusFeed is GET /status/feed.atom: incidents as an Atom feed.
 func (a *App) statusFeed(c echo.Context) error {
-	r, _, _, err := a.statusRecord(c.Request().Context())
+	r, _, _, err := a.status.Record(c.Request().Context())
 	if err != nil {
 		return err
 	}

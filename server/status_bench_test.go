@@ -34,7 +34,7 @@ func BenchmarkStatusPage(b *testing.B) {
 			var size int
 			for b.Loop() {
 				if reload {
-					app.status.forget()
+					app.status.Forget()
 				}
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/status", nil))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/server/status"
 )
 
 // ninetyDays records a probe per hour for 90 days: down for three hours 10 days ago,
@@ -21,7 +22,7 @@ func ninetyDays(now time.Time) []data.Check {
 	var out []data.Check
 	downDay, slowDay := now.AddDate(0, 0, -10), now.AddDate(0, 0, -20)
 	for at := now.AddDate(0, 0, -89); at.Before(now); at = at.Add(time.Hour) {
-		c := data.Check{Target: nationalTarget, At: at, State: "operational", LatencyMS: 150 + int64(at.Hour())*10, Status: 200}
+		c := data.Check{Target: status.National, At: at, State: "operational", LatencyMS: 150 + int64(at.Hour())*10, Status: 200}
 		switch {
 		case sameBerlinDay(at, downDay) && at.In(data.Berlin()).Hour() >= 9 && at.In(data.Berlin()).Hour() < 12:
 			c.State, c.LatencyMS, c.Status, c.Error = "down", 10000, 0, "no answer within the timeout"

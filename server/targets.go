@@ -8,11 +8,8 @@ import (
 	"slices"
 
 	"github.com/apoportal/apoportal/server/monitor"
+	"github.com/apoportal/apoportal/server/status"
 )
-
-// nationalTarget is the id of the national issuing service, whose state every public page
-// shows in its banner.
-const nationalTarget = "national"
 
 // monitorTargets are what the monitor probes: the targets of --monitor-config, the national
 // service of --national-url (its URL wins over the file's), and the portal's own parts.
@@ -29,9 +26,9 @@ func (a *App) monitorTargets() ([]monitor.Target, error) {
 		}
 	}
 	if a.cfg.NationalURL != "" {
-		i := slices.IndexFunc(targets, func(t monitor.Target) bool { return t.ID == nationalTarget })
+		i := slices.IndexFunc(targets, func(t monitor.Target) bool { return t.ID == status.National })
 		if i < 0 {
-			targets = append([]monitor.Target{monitor.DefaultTarget(nationalTarget, "Zentraler Ausstellungsserver", "", a.cfg.ProbeInterval)}, targets...)
+			targets = append([]monitor.Target{monitor.DefaultTarget(status.National, "Zentraler Ausstellungsserver", "", a.cfg.ProbeInterval)}, targets...)
 			i = 0
 		}
 		targets[i].URL = a.cfg.NationalURL

@@ -45,9 +45,10 @@ const (
 
 // DB is an open PostgreSQL store.
 type DB struct {
-	pool    *pgxpool.Pool
-	now     func() time.Time
-	refusal atomic.Pointer[data.Error] // why the last write was refused; nil after one went through
+	data.MetaOn // the demo mark, search cursors and secrets, over the meta table
+	pool        *pgxpool.Pool
+	now         func() time.Time
+	refusal     atomic.Pointer[data.Error] // why the last write was refused; nil after one went through
 }
 
 // Open connects to the database dsn names (postgres://…, libpq's multi-host form included)
@@ -79,6 +80,7 @@ func Open(ctx context.Context, dsn string, now func() time.Time) (*DB, error) {
 		return nil, fmt.Errorf("open postgres %s: %w", describe(cfg), err)
 	}
 	db := &DB{pool: pool, now: now}
+	db.MetaOn.KV = db
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("migrate postgres %s: %w", describe(cfg), err)

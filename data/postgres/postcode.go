@@ -32,7 +32,7 @@ func (db *DB) ReplacePostcodes(ctx context.Context, pcs []data.Postcode) error {
 
 // Postcodes returns the whole gazetteer and its version (changed by every replacement).
 func (db *DB) Postcodes(ctx context.Context) ([]data.Postcode, string, error) {
-	version, err := db.meta(ctx, metaGazetteerVersion)
+	version, err := db.MetaValue(ctx, metaGazetteerVersion)
 	if err != nil {
 		return nil, "", err
 	}
@@ -53,5 +53,5 @@ func (db *DB) Postcodes(ctx context.Context) ([]data.Postcode, string, error) {
 
 // GazetteerVersion changes whenever the gazetteer is replaced; "" when there is none.
 func (db *DB) GazetteerVersion(ctx context.Context) (string, error) {
-	return db.meta(ctx, metaGazetteerVersion)
+	return db.MetaValue(ctx, metaGazetteerVersion)
 }

@@ -30,12 +30,13 @@ var _ data.Store = (*DB)(nil)
 // DB is an open store. Writes go through one connection, so they never race each other
 // for the lock; reads use their own pool and see the last committed state.
 type DB struct {
-	path     string
-	write    *sql.DB
-	read     *sql.DB
-	now      func() time.Time
-	readOnly *data.Error                // why every write is refused (a read-only volume); nil when writable
-	refusal  atomic.Pointer[data.Error] // why the last write was refused; nil after one went through
+	data.MetaOn // the demo mark, search cursors and secrets, over the meta table
+	path        string
+	write       *sql.DB
+	read        *sql.DB
+	now         func() time.Time
+	readOnly    *data.Error                // why every write is refused (a read-only volume); nil when writable
+	refusal     atomic.Pointer[data.Error] // why the last write was refused; nil after one went through
 }
 
 // Open opens (and creates, if needed) the database at path and applies pending migrations.
@@ -58,6 +59,7 @@ func Open(ctx context.Context, path string, now func() time.Time) (*DB, error) {
 	}
 	w.SetMaxOpenConns(1)
 	db := &DB{path: path, write: w, now: now}
+	db.MetaOn.KV = db
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
@@ -100,6 +102,7 @@ func openReadOnly(ctx context.Context, path string, now func() time.Time) (*DB, 
 		reason += fmt.Sprintf("; %d bytes of recent changes in its WAL are not shown until it can be written", wal.Size())
 	}
 	db := &DB{path: path, write: r, read: r, now: now, readOnly: &data.Error{Code: data.EUNAVAILABLE, Message: reason}}
+	db.MetaOn.KV = db
 	if err := db.checkMigrated(ctx); err != nil {
 		r.Close()
 		return nil, fmt.Errorf("open %s read-only: %w", path, err)

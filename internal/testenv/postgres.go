@@ -24,13 +24,14 @@ import (
 // on a free loopback port, as the postgres user when the tests run as root (PostgreSQL
 // refuses to run as root). Each test gets a database of its own.
 type Postgres struct {
-	once    sync.Once
-	err     error
-	dir     string
-	port    int
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	created atomic.Int64
+	once      sync.Once
+	err       error
+	dir       string
+	port      int
+	cmd       *exec.Cmd
+	exited    chan struct{}
+	cred      *syscall.Credential // the postgres user when we are root
+	created   atomic.Int64
 	mu        sync.Mutex
 	templates map[string]bool // made by Template
 	// Settings are extra server settings (-c name=value), e.g. synchronous_commit.
@@ -138,22 +139,42 @@ func (p *Postgres) start() error {
 	if out, err := initdb.CombinedOutput(); err != nil {
 		return fmt.Errorf("initdb: %v\n%s", err, out)
 	}
+	p.cred = cred
 	for attempt := 0; ; attempt++ {
-		err := p.run(cred)
-		if err == nil || attempt == 3 {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		p.port = port
+		if err = p.run(); err == nil || attempt == 3 {
 			return err
 		}
 	}
 }
 
-// run starts the server on a free port and waits until it answers. The server dies with the
-// test binary (SIGQUIT on the parent's death), so a killed test leaves no server behind.
-func (p *Postgres) run(cred *syscall.Credential) error {
-	port, err := freePort()
-	if err != nil {
-		return err
+// Halt stops the server as an operator's restart does (fast shutdown: sessions end, their
+// clients see the connections close) and keeps its data; Resume starts it again.
+func (p *Postgres) Halt(t testing.TB) {
+	t.Helper()
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatalf("stop postgres: %v", err)
 	}
-	p.port = port
+	<-p.exited
+}
+
+// Resume starts a halted server again on the same port.
+func (p *Postgres) Resume(t testing.TB) {
+	t.Helper()
+	if err := p.run(); err != nil {
+		t.Fatalf("restart postgres: %v", err)
+	}
+}
+
+// run starts the server on p.port and waits until it answers. The server dies with the
+// test binary (SIGQUIT on the parent's death), so a killed test leaves no server behind.
+func (p *Postgres) run() error {
+	port := p.port
+	cred := p.cred
 	args := []string{"-D", filepath.Join(p.dir, "data"), "-p", strconv.Itoa(port), "-k", p.dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "max_connections=300", "-c", "log_min_messages=warning"}
 	for k, v := range p.Settings {

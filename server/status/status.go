@@ -1,0 +1,147 @@
+// Package status holds the status page's rules, between the monitor and the handlers: it
+// keeps the monitor's probes in the store's history, opens an incident when an external
+// service goes down and resolves it on recovery, prunes the history, counts the pharmacies
+// reporting failures, keeps the last known record of history, incidents and maintenance,
+// and says what the banner on every public page shows.
+package status
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/server/monitor"
+	"github.com/apoportal/apoportal/views"
+)
+
+// National is the monitor target of the national issuing service, whose state every public
+// page shows.
+const National = "national"
+
+// Windows of the status surfaces.
+const (
+	ReportWindow   = 15 * time.Minute       // how far back pharmacies' failure reports count
+	IncidentWindow = 7 * 24 * time.Hour     // how long resolved incidents stay on the page, API and feed
+	RecordTTL      = 10 * time.Second       // how old the record may be before it is read again
+	recordTimeout  = 500 * time.Millisecond // how long a reader waits for the store before using the last record
+)
+
+// Monitor is what the rules read of the monitor.
+type Monitor interface {
+	Status(id string) (monitor.Status, bool)
+	Statuses() []monitor.Status
+}
+
+// Service applies the rules. Its methods are safe for concurrent use.
+type Service struct {
+	store     data.Status
+	monitor   Monitor
+	threshold int
+	log       *slog.Logger
+	now       func() time.Time
+	record    *lastKnown[Record]
+	reporting atomic.Int64 // distinct pharmacies reporting failures within ReportWindow
+}
+
+// New returns the rules over store; threshold is the number of reporting pharmacies that
+// raises the banner. Watch gives it the monitor.
+func New(store data.Status, threshold int, log *slog.Logger, now func() time.Time) *Service {
+	s := &Service{store: store, threshold: threshold, log: log, now: now}
+	s.record = newLastKnown(RecordTTL, recordTimeout, now, s.load, func(err error) {
+		log.Warn("status record not read in time; serving the last known", "err", err)
+	})
+	return s
+}
+
+// Watch attaches the monitor whose states and targets the record and banner follow. The
+// monitor is made with RecordCheck and told OnChange, so it comes after the service.
+func (s *Service) Watch(m Monitor) { s.monitor = m }
+
+// RecordCheck keeps a probe result in the history.
+func (s *Service) RecordCheck(t monitor.Target, r monitor.Result) {
+	c := data.Check{Target: t.ID, At: r.At, State: string(r.Outcome), LatencyMS: r.Latency.Milliseconds(), Status: r.Status, Error: r.Error}
+	if err := s.store.RecordChecks(context.Background(), []data.Check{c}); err != nil {
+		s.log.Warn("record probe result", "target", t.ID, "err", err)
+	}
+}
+
+// OnChange turns an external service going down into an incident, and its recovery into
+// the incident's resolution. The portal's own parts show as components: their failures are
+// the fallbacks' business, not an incident for citizens.
+func (s *Service) OnChange(ch monitor.Change) {
+	s.log.Info("monitored state", "target", ch.Target.ID, "from", ch.From, "to", ch.To, "message", ch.Message)
+	if ch.Target.Check != nil {
+		return
+	}
+	ctx := context.Background()
+	var err error
+	switch {
+	case ch.To == monitor.Down:
+		consequence := "Die Ausstellung von Zertifikaten kann betroffen sein."
+		if ch.Target.ID == National {
+			consequence = "Apotheken nehmen Ihre Daten auf und stellen das Zertifikat später aus."
+		}
+		err = s.store.OpenAutomaticIncident(ctx, ch.Target.ID, ch.Target.Name+": gestört",
+			"Automatisch erkannt: "+ch.Message+". "+consequence, ch.At)
+	case ch.To == monitor.Operational:
+		err = s.store.ResolveAutomaticIncidents(ctx, ch.Target.ID, "Der Dienst antwortet wieder normal.", ch.At)
+	}
+	if err != nil {
+		s.log.Warn("incident", "target", ch.Target.ID, "err", err)
+	}
+	s.record.forget()
+}
+
+// Prune applies the history's retention.
+func (s *Service) Prune(ctx context.Context) {
+	if err := s.store.PruneChecks(ctx, s.now()); err != nil && ctx.Err() == nil {
+		s.log.Warn("prune probe history", "err", err)
+	}
+}
+
+// RecountReports keeps the number of reporting pharmacies current, so pages need no query;
+// run it after each report and every few seconds, as reports age out of the window.
+func (s *Service) RecountReports(ctx context.Context) {
+	n, err := s.store.ReportingPharmacies(ctx, data.ReportIssuingFailed, s.now().Add(-ReportWindow))
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("count reports", "err", err)
+		}
+		return
+	}
+	s.reporting.Store(int64(n))
+}
+
+// Reporting is how many pharmacies reported failures within ReportWindow, and how many
+// raise the banner.
+func (s *Service) Reporting() (n, threshold int) { return int(s.reporting.Load()), s.threshold }
+
+// National is the national service's status; unknown when it is not monitored.
+func (s *Service) National() (monitor.Status, bool) {
+	st, ok := s.monitor.Status(National)
+	if !ok {
+		return monitor.Status{State: monitor.Unknown}, false
+	}
+	return st, true
+}
+
+// Banner is what every public page says about the national service: from the monitor's
+// memory and the last known record, so a page never waits for the store. Nil when there is
+// nothing to say.
+func (s *Service) Banner() *views.Banner {
+	st, monitored := s.National()
+	b := &views.Banner{State: string(st.State), Reported: s.reporting.Load() >= int64(s.threshold)}
+	if r, ok := s.record.peek(); ok {
+		for _, m := range r.Maintenances {
+			if m.Target == National && m.State(s.now()) == data.MaintenanceInProgress {
+				b.Maintenance, b.Until = m.Title, m.EndsAt
+			}
+		}
+	}
+	if !monitored && !b.Reported && b.Maintenance == "" {
+		return nil
+	}
+	return b
+}
