@@ -105,6 +105,15 @@ func TestCommandLine_Mistakes(t *testing.T) {
 			t.Errorf("%v: err = %v, want a usage error", args, err)
 		}
 	}
+	// Neither the help nor a mistyped flag prints a variable's value: a password, a key.
+	secrets := map[string]string{"APOPORTAL_DB": "postgres://apo:sekrit-pw@127.0.0.1:1/apoportal",
+		"APOPORTAL_MEILI_KEY": "sekrit-key", "APOPORTAL_MIGRATE_TO": "postgres://apo:sekrit-pw@127.0.0.1:1/x"}
+	for _, args := range [][]string{{"serve", "--help"}, {"serve", "--nonsense"}, {"import", "-h"}, {"reindex", "--bogus"},
+		{"migrate-store", "--help"}, {"account", "token", "--x"}} {
+		if out, _ := runCLI(t, secrets, args...); strings.Contains(out, "sekrit") {
+			t.Errorf("%v prints a secret:\n%s", args, out)
+		}
+	}
 	if _, err := runCLI(t, map[string]string{"APOPORTAL_ADDR": "127.0.0.1:1"}, "healthcheck"); err == nil {
 		t.Error("healthcheck of nothing succeeded")
 	}

@@ -78,6 +78,10 @@ type envFlags struct {
 	fs     *flag.FlagSet
 	getenv func(string) string
 	errs   []error
+	// fromEnv applies the environment's strings after parsing, to the flags not given, so
+	// that the help and a mistyped flag's message never print a variable's value (a
+	// connection string's password, a key).
+	fromEnv []func(given map[string]bool)
 }
 
 func newEnvFlags(name string, stderr io.Writer, getenv func(string) string) *envFlags {
@@ -87,10 +91,12 @@ func newEnvFlags(name string, stderr io.Writer, getenv func(string) string) *env
 }
 
 func (f *envFlags) string(p *string, name, env, help string) {
-	if v := f.getenv(env); v != "" {
-		*p = v
-	}
 	f.fs.StringVar(p, name, *p, help+" ("+env+")")
+	f.fromEnv = append(f.fromEnv, func(given map[string]bool) {
+		if v := f.getenv(env); v != "" && !given[name] {
+			*p = v
+		}
+	})
 }
 
 func (f *envFlags) bool(p *bool, name, env, help string) {
@@ -135,6 +141,11 @@ func (f *envFlags) parse(args []string) error {
 	}
 	if len(f.errs) > 0 {
 		return usageError{errors.Join(f.errs...).Error()}
+	}
+	given := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	for _, apply := range f.fromEnv {
+		apply(given)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"time"
 
@@ -12,7 +13,8 @@ import (
 )
 
 // migrateStoreCommand copies a SQLite store into an empty PostgreSQL one, all tables in one
-// transaction, and says what it copied. Run it while no portal writes the file.
+// transaction, and says what it copied. It reads one snapshot of the file; writes a portal
+// makes after it are not copied, so stop the portal first.
 func migrateStoreCommand(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var from, to string
 	f := newEnvFlags("migrate-store", stderr, getenv)
@@ -24,8 +26,16 @@ func migrateStoreCommand(ctx context.Context, args []string, stdout, stderr io.W
 	if from == "" || isPostgres(from) || !isPostgres(to) || f.fs.NArg() != 0 {
 		return usageError{"usage: apoportal migrate-store --from FILE --to postgres://…"}
 	}
+	path := strings.TrimPrefix(from, "sqlite:")
+	info, err := os.Stat(path) // sqlite.Open would make a new, empty store of a mistyped name
+	if err == nil && !info.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a file", path)
+	}
+	if err != nil {
+		return fmt.Errorf("migrate-store --from: %w", err)
+	}
 	start := time.Now()
-	src, err := sqlite.Open(ctx, strings.TrimPrefix(from, "sqlite:"), nil)
+	src, err := sqlite.Open(ctx, path, nil)
 	if err != nil {
 		return err
 	}

@@ -193,6 +193,9 @@ func TestMigrateStoreCommand_CopiesEveryTableRowForRow(t *testing.T) {
 	if after, _ := dst.AuditLog(ctx, "", 1000); len(after) != len(before) {
 		t.Fatalf("the refused copy changed the store: %d → %d audit entries", len(before), len(after))
 	}
+	if _, err := runCLI(t, nil, "migrate-store", "--from", from+".typo", "--to", pgServer.Database(t)); err == nil {
+		t.Error("a mistyped source was copied (as an empty store)")
+	}
 	for _, args := range [][]string{{"migrate-store", "--from", from}, {"migrate-store", "--from", from, "--to", from},
 		{"migrate-store", "--from", to, "--to", to}} {
 		var ue usageError

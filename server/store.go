@@ -35,9 +35,11 @@ func storeName(db string) string {
 	}
 	u.User = url.User(u.User.Username())
 	q := u.Query()
-	if q.Has("password") {
-		q.Set("password", "redacted")
-		u.RawQuery = q.Encode()
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") {
+			q.Set(k, "redacted")
+		}
 	}
+	u.RawQuery = q.Encode()
 	return u.String()
 }

@@ -53,7 +53,7 @@ func (db *DB) CreateAccount(ctx context.Context, role data.Role, login, pharmacy
 		err := tx.QueryRow(ctx, "INSERT INTO accounts (role, login, pharmacy_id, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
 			string(role), login, pharmacy, now).Scan(&acc.ID)
 		var pe *pgconn.PgError
-		if errors.As(err, &pe) && pe.Code == "23505" {
+		if errors.As(err, &pe) && pe.Code == "23505" && pe.ConstraintName == "accounts_login_key" {
 			return data.LoginTaken(login)
 		}
 		if err != nil {
@@ -111,24 +111,30 @@ func (db *DB) DisableAccount(ctx context.Context, login string, actor data.Actor
 func (db *DB) ActivateAccount(ctx context.Context, code, pw string, actor data.Actor) (acc data.Account, reset bool, err error) {
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		now := db.now()
+		hash := data.HashSecret(data.NormalizeActivationCode(code))
 		var accountID int64
-		var expires time.Time
-		var used *time.Time
-		err := tx.QueryRow(ctx, "SELECT account_id, expires_at, used_at FROM activation_codes WHERE code_hash = $1 FOR UPDATE",
-			data.HashSecret(data.NormalizeActivationCode(code))).Scan(&accountID, &expires, &used)
+		err := tx.QueryRow(ctx, "SELECT account_id FROM activation_codes WHERE code_hash = $1", hash).Scan(&accountID)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return data.ErrActivationCode
 		}
 		if err != nil {
 			return err
 		}
-		if used != nil || !now.Before(expires) {
-			return data.ErrActivationCode
-		}
+		// The account first, then its code, as ReissueActivationCode locks them: two uses of
+		// one code wait for each other, and a use never deadlocks with a reissue.
 		var pharmacyName string
 		if acc, err = scanAccount(tx.QueryRow(ctx, "SELECT "+accountColumns+", COALESCE(p.name, '') FROM accounts a LEFT JOIN pharmacies p ON p.id = a.pharmacy_id WHERE a.id = $1 FOR UPDATE OF a",
 			accountID), &pharmacyName); err != nil {
 			return err
+		}
+		var expires time.Time
+		var used *time.Time
+		if err := tx.QueryRow(ctx, "SELECT expires_at, used_at FROM activation_codes WHERE code_hash = $1 FOR UPDATE", hash).
+			Scan(&expires, &used); err != nil {
+			return err
+		}
+		if used != nil || !now.Before(expires) {
+			return data.ErrActivationCode
 		}
 		if acc.DisabledAt != nil {
 			return data.ErrActivationCode
@@ -194,6 +200,9 @@ func (db *DB) ReissueActivationCode(ctx context.Context, login string, actor dat
 // passwords, disabled and unactivated accounts all fail alike (EUNAUTHORIZED).
 func (db *DB) Authenticate(ctx context.Context, login, pw string) (data.Account, error) {
 	var hash *string
+	if !storable(login) {
+		login = "" // no account has it: spend the time of a check all the same
+	}
 	acc, err := scanAccount(db.pool.QueryRow(ctx, "SELECT "+accountColumns+", a.password_hash FROM accounts a WHERE login = $1",
 		data.NormalizeLogin(login)), &hash)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {

@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/jackc/pgx/v5"
@@ -113,6 +114,12 @@ func (db *DB) migrate(ctx context.Context) error {
 		return unavailable(fmt.Errorf("connect: %w", err))
 	}
 	defer conn.Release()
+	// Another process may hold the lock while it migrates, and a migration may take long:
+	// neither is a timeout of a request.
+	if _, err := conn.Exec(ctx, "SET statement_timeout = 0; SET lock_timeout = 0"); err != nil {
+		return fmt.Errorf("prepare for migrations: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "RESET statement_timeout; RESET lock_timeout") // a broken connection is dropped
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrateLock); err != nil {
 		return fmt.Errorf("lock for migrations: %w", err)
 	}
@@ -206,7 +213,7 @@ func (db *DB) Refusal() error {
 func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	var err error
 	for attempt := 1; ; attempt++ {
-		err = pgx.BeginFunc(ctx, db.pool, fn)
+		err = db.tx(ctx, fn)
 		if attempt == writeAttempts || !retryable(err) {
 			break
 		}
@@ -225,6 +232,32 @@ func (db *DB) inTx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	}
 	return err
 }
+
+// tx runs fn in a transaction and commits it. A commit that fails for want of the
+// connection has an unknown outcome: the server may have committed before the connection
+// broke, so the caller is not told that nothing changed.
+func (db *DB) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) // after a commit it does nothing
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		var answered *pgconn.PgError // the server said no: it rolled back
+		if !errors.As(err, &answered) {
+			return errCommitUnknown
+		}
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// errCommitUnknown is a commit whose answer was lost with the connection.
+var errCommitUnknown = &data.Error{Code: data.EUNAVAILABLE,
+	Message: "the connection to the database broke while the change was being committed; it may have been made: check before sending it again"}
 
 // retryable reports a serialisation failure or a deadlock: the transaction was rolled back
 // and running it again may succeed.
@@ -246,6 +279,12 @@ func unavailable(err error) error {
 	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "25006":
+			return errStandby
+		case pe.Code == "22021" || pe.Code == "22P05":
+			return &data.Error{Code: data.EINVALID, Message: "the text is not valid UTF-8 or holds a NUL byte"}
+		}
 		if msg := refusal(pe.Code); msg != "" {
 			return &data.Error{Code: data.EUNAVAILABLE, Message: msg}
 		}
@@ -263,19 +302,21 @@ func unavailable(err error) error {
 // refusal is the user-facing reason for an error class that means "not now"; "" for others.
 func refusal(code string) string {
 	switch {
-	case code == "25006":
-		return errStandby.Message
 	case code == "53100":
 		return "the database's disk is full; nothing was changed"
 	case code == "40001", code == "40P01", code == "55P03":
 		return "the database is busy; nothing was changed, please retry"
-	case code == "57014":
+	case code == "57014", code == "25P03":
 		return "the database took too long; nothing was changed, please retry"
 	case strings.HasPrefix(code, "08"), strings.HasPrefix(code, "57P"), code == "53300", code == "53200":
 		return "the database cannot be reached at the moment; nothing was changed, please retry"
 	}
 	return ""
 }
+
+// storable reports whether PostgreSQL can hold the text at all (valid UTF-8, no NUL): what
+// it cannot hold it has not stored, so a lookup of it finds nothing, as on SQLite.
+func storable(s string) bool { return utf8.ValidString(s) && !strings.ContainsRune(s, 0) }
 
 // read wraps the error of a read with what was being read, as EUNAVAILABLE where the
 // database could not answer.

@@ -9,11 +9,10 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// Source is a store to copy from, table by table (data/sqlite is one): values as text, nil
-// for NULL, with the column names this schema uses.
+// Source is a store to copy from (data/sqlite is one): every row of every table, parents
+// first, values as text or nil for NULL, with the column names this schema uses.
 type Source interface {
-	ExportTables() []string
-	ExportTable(ctx context.Context, table string, row func(columns []string, values []any) error) error
+	Export(ctx context.Context, row func(table string, columns []string, values []any) error) error
 }
 
 // TableCount is how many rows of a table were copied.
@@ -22,32 +21,66 @@ type TableCount struct {
 	Rows  int
 }
 
+// exported is a source's tables as read, in the order read.
+type exported struct {
+	order   []string
+	columns map[string][]string
+	rows    map[string][][]any
+}
+
 // Load copies every table of src into this store, which must be empty, in one transaction:
 // all of it lands or nothing. Each value is converted by PostgreSQL from its text to the
 // column's type; ids keep their values and the identities and the change sequence continue
-// after the highest copied.
+// after the highest copied. The source is read whole first, so the transaction is not held
+// open while it reads.
 func (db *DB) Load(ctx context.Context, src Source) ([]TableCount, error) {
+	in := exported{columns: map[string][]string{}, rows: map[string][][]any{}}
+	if err := src.Export(ctx, func(table string, columns []string, values []any) error {
+		if _, seen := in.columns[table]; !seen {
+			in.order = append(in.order, table)
+			in.columns[table] = columns
+		}
+		in.rows[table] = append(in.rows[table], values)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read the source: %w", err)
+	}
 	var counts []TableCount
 	err := pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0"); err != nil { // a registry with its history takes a while
+		// A registry with its history takes a while; no other writer should be waiting.
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = 0; SET LOCAL lock_timeout = 0"); err != nil {
 			return err
 		}
-		if err := refuseFilled(ctx, tx, src.ExportTables()); err != nil {
+		tables, err := storeTables(ctx, tx)
+		if err != nil {
 			return err
 		}
-		for _, table := range src.ExportTables() {
-			n, err := loadTable(ctx, tx, src, table)
+		if err := refuseFilled(ctx, tx, tables); err != nil {
+			return err
+		}
+		for _, table := range in.order {
+			n, err := loadTable(ctx, tx, table, in.columns[table], in.rows[table])
 			if err != nil {
 				return fmt.Errorf("copy %s: %w", table, err)
 			}
 			counts = append(counts, TableCount{table, n})
 		}
-		return continueNumbering(ctx, tx, src.ExportTables())
+		return continueNumbering(ctx, tx, tables)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("load store: %w", unavailable(err))
 	}
 	return counts, nil
+}
+
+// storeTables are the tables of the store's schema but the engine's own.
+func storeTables(ctx context.Context, tx pgx.Tx) ([]string, error) {
+	rows, err := tx.Query(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = current_schema()
+		AND tablename NOT IN ('schema_migrations', 'change_seq') ORDER BY tablename`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
 }
 
 // refuseFilled fails with ECONFLICT unless every table is empty and nothing was changed.
@@ -62,6 +95,13 @@ func refuseFilled(ctx context.Context, tx pgx.Tx, tables []string) error {
 			filled = append(filled, fmt.Sprintf("%s (%d rows)", table, n))
 		}
 	}
+	var seq int64
+	if err := tx.QueryRow(ctx, "SELECT seq FROM change_seq").Scan(&seq); err != nil {
+		return err
+	}
+	if seq > 0 {
+		filled = append(filled, fmt.Sprintf("the change sequence (at %d)", seq))
+	}
 	if len(filled) > 0 {
 		return data.Errorf(data.ECONFLICT, "the target store is not empty: %s; nothing was copied", strings.Join(filled, ", "))
 	}
@@ -70,20 +110,13 @@ func refuseFilled(ctx context.Context, tx pgx.Tx, tables []string) error {
 
 // loadTable copies one table: its rows into a temporary table of text columns, then into
 // the table with each column cast to its type.
-func loadTable(ctx context.Context, tx pgx.Tx, src Source, table string) (int, error) {
+func loadTable(ctx context.Context, tx pgx.Tx, table string, columns []string, rows [][]any) (int, error) {
 	types, err := columnTypes(ctx, tx, table)
 	if err != nil {
 		return 0, err
 	}
-	var columns []string
-	var rows [][]any
-	err = src.ExportTable(ctx, table, func(cols []string, values []any) error {
-		columns = cols
-		rows = append(rows, values)
-		return nil
-	})
-	if err != nil || len(rows) == 0 {
-		return 0, err
+	if len(types) == 0 {
+		return 0, fmt.Errorf("the source has a table %s that this schema does not", table)
 	}
 	incoming := pgx.Identifier{"incoming_" + table}.Sanitize()
 	var defs, casts, names []string

@@ -39,6 +39,11 @@ func (db *DB) upsertPharmacies(ctx context.Context, ps []data.Pharmacy, actor *d
 			return err
 		}
 		now := db.now()
+		// A registry is merged in two statements that take seconds for a large one; the
+		// request's deadline (or none, on the command line) bounds it instead.
+		if _, err := tx.Exec(ctx, "SET LOCAL statement_timeout = '2min'"); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, `CREATE TEMPORARY TABLE incoming (LIKE pharmacies INCLUDING DEFAULTS,
 			participating boolean NOT NULL, note text NOT NULL, paused_until timestamptz, confirmed_at timestamptz) ON COMMIT DROP`); err != nil {
 			return fmt.Errorf("make import table: %w", err)
@@ -112,6 +117,9 @@ func lastOfEach(ps []data.Pharmacy) []data.Pharmacy {
 // stored state. (A row lock on the pharmacy alone would not do: under READ COMMITTED the
 // joined participation would still be read as of before the wait.)
 func (db *DB) ChangeParticipation(ctx context.Context, id string, pa data.Participation, actor data.Actor) error {
+	if !storable(id) {
+		return data.Errorf(data.ENOTFOUND, "pharmacy %q not found", id)
+	}
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		seq, err := nextSeq(ctx, tx)
 		if err != nil {
@@ -149,6 +157,9 @@ func (db *DB) ChangeParticipation(ctx context.Context, id string, pa data.Partic
 
 // Pharmacy returns the pharmacy with the given id.
 func (db *DB) Pharmacy(ctx context.Context, id string) (data.Pharmacy, error) {
+	if !storable(id) {
+		return data.Pharmacy{}, data.Errorf(data.ENOTFOUND, "pharmacy %q not found", id)
+	}
 	ps, _, err := db.pharmacies(ctx, "SELECT "+pharmacyColumns+pharmacyFrom+" WHERE p.id = $1", id)
 	if err != nil {
 		return data.Pharmacy{}, read("read pharmacy "+id, err)

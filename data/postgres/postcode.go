@@ -11,6 +11,10 @@ import (
 // ReplacePostcodes replaces the whole gazetteer in one transaction.
 func (db *DB) ReplacePostcodes(ctx context.Context, pcs []data.Postcode) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		// One replacement at a time: a second one's DELETE would not see the first's rows.
+		if _, err := tx.Exec(ctx, "LOCK TABLE postcodes IN EXCLUSIVE MODE"); err != nil {
+			return err
+		}
 		if _, err := tx.Exec(ctx, "DELETE FROM postcodes"); err != nil {
 			return err
 		}

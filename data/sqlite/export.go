@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strconv"
 )
@@ -12,28 +13,32 @@ var exportTables = []string{"pharmacies", "participations", "postcodes", "meta",
 	"api_tokens", "audit_log", "sessions", "corrections", "reports", "checks_raw", "checks_hourly", "checks_daily",
 	"incidents", "incident_updates", "maintenances"}
 
-// ExportTables lists the tables ExportTable reads, in an order that keeps references valid.
-func (db *DB) ExportTables() []string { return exportTables }
+// Export calls row for every row of every table of the store, parents before the tables
+// that refer to them, in the order stored, with each value as its text (SQLite's: times
+// RFC 3339, switches 0 or 1) or nil for NULL; the gazetteer's order is its column pos. It
+// reads in one read transaction: one snapshot, while the portal may go on writing.
+func (db *DB) Export(ctx context.Context, row func(table string, columns []string, values []any) error) error {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer tx.Rollback()
+	for _, table := range exportTables {
+		if err := exportTable(ctx, tx, table, row); err != nil {
+			return fmt.Errorf("export %s: %w", table, err)
+		}
+	}
+	return nil
+}
 
-// ExportTable calls row for every row of the named table, in the order stored, with each
-// value as its text (SQLite's: times RFC 3339, switches 0 or 1) or nil for NULL. The
-// gazetteer's order is its column pos. Tables are read one by one: export a store that no
-// process writes.
-func (db *DB) ExportTable(ctx context.Context, table string, row func(columns []string, values []any) error) error {
-	known := false
-	for _, t := range exportTables {
-		known = known || t == table
-	}
-	if !known {
-		return fmt.Errorf("export: no table %q", table)
-	}
+func exportTable(ctx context.Context, tx *sql.Tx, table string, row func(table string, columns []string, values []any) error) error {
 	query := "SELECT * FROM " + table + " ORDER BY rowid"
 	if table == "postcodes" {
 		query = "SELECT rowid AS pos, * FROM postcodes ORDER BY rowid"
 	}
-	rows, err := db.read.QueryContext(ctx, query)
+	rows, err := tx.QueryContext(ctx, query)
 	if err != nil {
-		return fmt.Errorf("export %s: %w", table, err)
+		return err
 	}
 	defer rows.Close()
 	columns, err := rows.Columns()
@@ -41,21 +46,21 @@ func (db *DB) ExportTable(ctx context.Context, table string, row func(columns []
 		return err
 	}
 	values := make([]any, len(columns))
+	scan := make([]any, len(columns))
+	for i := range scan {
+		scan[i] = &values[i]
+	}
 	for rows.Next() {
-		scan := make([]any, len(columns))
-		for i := range scan {
-			scan[i] = &values[i]
-		}
 		if err := rows.Scan(scan...); err != nil {
-			return fmt.Errorf("export %s: %w", table, err)
+			return err
 		}
 		text := make([]any, len(values))
 		for i, v := range values {
 			if text[i], err = asText(v); err != nil {
-				return fmt.Errorf("export %s.%s: %w", table, columns[i], err)
+				return fmt.Errorf("%s: %w", columns[i], err)
 			}
 		}
-		if err := row(columns, text); err != nil {
+		if err := row(table, columns, text); err != nil {
 			return err
 		}
 	}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +29,24 @@ func postcodesReplaceAndVersion(t *testing.T, open Open) {
 		t.Fatalf("got %+v, version %q, %v", got, v, err)
 	}
 	c.at = c.at.Add(time.Minute)
+	// Two replacements at once (two imports, two processes filling the demo): both land, one
+	// after the other, and the gazetteer is one of them whole.
+	many := make([]data.Postcode, 20000)
+	for i := range many {
+		many[i] = data.Postcode{Code: fmt.Sprintf("%05d", i), Place: "Ort", Lat: 50, Lon: 10}
+	}
+	errs := make(chan error, 4)
+	for range 4 {
+		go func() { errs <- db.ReplacePostcodes(ctx, many) }()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Fatalf("concurrent replacement: %v", err)
+		}
+	}
+	if got, _, _ := db.Postcodes(ctx); len(got) != len(many) {
+		t.Fatalf("after concurrent replacements: %d postcodes, want %d", len(got), len(many))
+	}
 	if err := db.ReplacePostcodes(ctx, pcs[:1]); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +154,7 @@ func activationLoginSessions(t *testing.T, open Open) {
 	if err != nil || got.ID != acc.ID || got.PharmacyID != "100000001" || got.Role != data.RolePharmacy || !got.Activated {
 		t.Fatalf("login: %+v, %v", got, err)
 	}
-	for _, wrong := range [][2]string{{"stadt@example.org", pw + "x"}, {"nobody@example.org", pw}} {
+	for _, wrong := range [][2]string{{"stadt@example.org", pw + "x"}, {"nobody@example.org", pw}, {"stadt@example.org\x00", pw}, {"\xff", pw}} {
 		if _, err := db.Authenticate(ctx, wrong[0], wrong[1]); data.ErrorCode(err) != data.EUNAUTHORIZED {
 			t.Fatalf("login %v: %v", wrong, err)
 		}

@@ -93,13 +93,16 @@ func registryOfThousands(t *testing.T, open Open) {
 	}
 }
 
+// Unknown pharmacies are not found, also by ids no store could hold (invalid UTF-8, NUL).
 func pharmacyNotFound(t *testing.T, open Open) {
 	db := open(t, nil)
-	if _, err := db.Pharmacy(context.Background(), "999999999"); data.ErrorCode(err) != data.ENOTFOUND {
-		t.Errorf("err = %v, want ENOTFOUND", err)
-	}
-	if err := db.ChangeParticipation(context.Background(), "999999999", data.Participation{}, testActor); data.ErrorCode(err) != data.ENOTFOUND {
-		t.Errorf("ChangeParticipation err = %v, want ENOTFOUND", err)
+	for _, id := range []string{"999999999", "\xff\xfe", "30634\x005139", ""} {
+		if _, err := db.Pharmacy(context.Background(), id); data.ErrorCode(err) != data.ENOTFOUND {
+			t.Errorf("pharmacy %q: %v, want ENOTFOUND", id, err)
+		}
+		if err := db.ChangeParticipation(context.Background(), id, data.Participation{}, testActor); data.ErrorCode(err) != data.ENOTFOUND {
+			t.Errorf("switch of %q: %v, want ENOTFOUND", id, err)
+		}
 	}
 }
 

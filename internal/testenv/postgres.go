@@ -195,24 +195,42 @@ func (p *Postgres) run() error {
 	go func() { _ = p.cmd.Wait(); close(p.exited) }()
 	deadline := time.Now().Add(60 * time.Second)
 	for {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		conn, err := pgx.Connect(ctx, p.URL("postgres"))
-		cancel()
+		err := p.ours()
 		if err == nil {
-			conn.Close(context.Background())
 			return nil
 		}
 		select {
-		case <-p.exited:
+		case <-p.exited: // the port was taken after all, or the server could not start
 			log, _ := os.ReadFile(filepath.Join(p.dir, "server.log"))
 			return fmt.Errorf("postgres exited: %s", log)
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			p.Stop()
+			_ = p.cmd.Process.Kill()
+			<-p.exited
 			return fmt.Errorf("postgres did not answer within a minute: %w", err)
 		}
 	}
+}
+
+// ours checks that the server answering on the port is the one of this data folder (another
+// test binary's may have taken the port between our choosing it and listening on it).
+func (p *Postgres) ours() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, p.URL("postgres"))
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	var dir string
+	if err := conn.QueryRow(ctx, "SHOW data_directory").Scan(&dir); err != nil {
+		return err
+	}
+	if dir != filepath.Join(p.dir, "data") {
+		return fmt.Errorf("port %d answers for %s, not for this test's server", p.port, dir)
+	}
+	return nil
 }
 
 // Stop shuts the server down (fast: open sessions are ended) and removes its files.
