@@ -2,8 +2,12 @@ package main
 
 import (
 	"context"
+	"net/http"
+	"net/url"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/apoportal/apoportal/data/postgres"
 	"github.com/apoportal/apoportal/internal/fixture"
@@ -49,4 +53,43 @@ func onEachEmptyStore(t *testing.T, test func(t *testing.T, empty func(*testing.
 		test(t, func(t *testing.T) string { return filepath.Join(t.TempDir(), "apoportal.db") })
 	})
 	t.Run("postgres", func(t *testing.T) { test(t, func(t *testing.T) string { return pgServer.Database(t) }) })
+}
+
+// A PostgreSQL that refuses writes (as a standby does) means what a read-only SQLite volume
+// means: searches and pages go on, a switch is 503 with Retry-After and changes nothing, and
+// the store is degraded on /api/v1/status.
+func TestStatus_PostgresRefusingWritesIsDegraded(t *testing.T) {
+	db := sharedPostgres(t)
+	cfg := DefaultConfig()
+	cfg.DB, cfg.ProbeInterval = db, 50*time.Millisecond
+	app, _ := openTestApp(t, cfg, nil)
+	_, tok := token(t, app, pharmacyA)
+	app.Close()
+	u, err := url.Parse(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgServer.Exec(t, "postgres", "ALTER DATABASE "+strings.TrimPrefix(u.Path, "/")+" SET default_transaction_read_only = on")
+	app, _ = openTestApp(t, cfg, nil)
+	base := serveApp(t, app)
+	if res, err := http.Get(base + "/api/v1/pharmacies?q=01069&certificates=true"); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("search on a read-only store: %v %v", res, err)
+	}
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/participation", strings.NewReader(`{"participating": false, "note": "zu"}`))
+	req.Header.Set("Authorization", "Bearer "+tok)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Fatalf("switch on a read-only store: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	if p, err := app.store.Pharmacy(context.Background(), pharmacyA); err != nil || p.Participation.Note == "zu" {
+		t.Fatalf("the refused switch changed the store: %+v %v", p.Participation, err)
+	}
+	if !eventuallyContains(t, base+"/api/v1/status", `{"id":"store","name":"Datenbank","state":"degraded"}`) {
+		res, _ := http.Get(base + "/api/v1/status")
+		t.Fatalf("the store is not degraded on /api/v1/status: %s", readAll(t, res.Body))
+	}
 }

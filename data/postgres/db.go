@@ -179,12 +179,13 @@ func (db *DB) Close() error {
 	return nil
 }
 
-// Ping checks that the store answers a read. A server that answers as a standby (it
-// refuses every write) is noted as the refusal, as SQLite notes a read-only volume, so the
+// Ping checks that the store answers a read. A server that refuses every write (a standby,
+// or a database set read-only) is noted as the refusal, as SQLite notes a read-only volume, so the
 // status page tells before the first write fails.
 func (db *DB) Ping(ctx context.Context) error {
 	var standby bool
-	if err := db.pool.QueryRow(ctx, "SELECT pg_is_in_recovery()").Scan(&standby); err != nil {
+	// A standby, or a primary an operator made read-only (default_transaction_read_only).
+	if err := db.pool.QueryRow(ctx, "SELECT pg_is_in_recovery() OR current_setting('transaction_read_only') = 'on'").Scan(&standby); err != nil {
 		return fmt.Errorf("ping store: %w", unavailable(err))
 	}
 	if standby {

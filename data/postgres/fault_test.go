@@ -108,6 +108,12 @@ func TestWrite_ReadOnlyServerIsUnavailable(t *testing.T) {
 	if db.Refusal() == nil {
 		t.Fatal("no refusal noted")
 	}
+	if err := db.Ping(ctx); err != nil || db.Refusal() == nil {
+		t.Fatalf("the readiness ping cleared the refusal of a read-only server: %v", err)
+	}
+	if fresh := openAt(t, url); fresh.Ping(ctx) != nil || fresh.Refusal() == nil {
+		t.Fatal("a read-only server is not seen by the ping before the first write")
+	}
 	unchanged(t, db)
 	server.Exec(t, "postgres", "ALTER DATABASE "+databaseOf(url)+" RESET default_transaction_read_only")
 	db = openAt(t, url)
