@@ -20,6 +20,7 @@ type Store interface {
 	Tokens
 	Status
 	Meta
+	Leases
 	// Ping checks that the store answers a read.
 	Ping(ctx context.Context) error
 	// Refusal says why writes are being refused (read-only, the last write could not be
@@ -138,10 +139,27 @@ type Status interface {
 	// Maintenances returns the announcements not cancelled that end after since.
 	Maintenances(ctx context.Context, since time.Time) ([]Maintenance, error)
 
+	// SaveTargetStatus records a monitored target's state as its prober sees it, so every
+	// process of the portal shows the same.
+	SaveTargetStatus(ctx context.Context, st TargetStatus) error
+	// TargetStatuses returns the recorded state of every target.
+	TargetStatuses(ctx context.Context) ([]TargetStatus, error)
+
 	// AddReport stores a pharmacy's report, audited.
 	AddReport(ctx context.Context, r Report, actor Actor) error
 	// ReportingPharmacies counts the distinct pharmacies that reported kind since t.
 	ReportingPharmacies(ctx context.Context, kind ReportKind, since time.Time) (int, error)
+}
+
+// Leases let work that must happen once across the portal's processes (probing the national
+// service, pruning) run in one of them at a time.
+type Leases interface {
+	// Lease takes the named lease for holder, or renews it, until ttl from now; it is
+	// holder's (true) unless another holder has it and it has not expired. Expiry is judged by
+	// the store's clock, the same for every machine.
+	Lease(ctx context.Context, name, holder string, ttl time.Duration) (bool, error)
+	// ReleaseLease gives the lease up, if holder has it, so another may take it at once.
+	ReleaseLease(ctx context.Context, name, holder string) error
 }
 
 // Meta is what the store knows about itself: the demo mark, the search engines' cursors and
@@ -183,4 +201,15 @@ type HourStat struct {
 	Total, Down, Degraded int
 	LatencyAvgMS          int64 // over the probes that got an answer; 0 without any
 	LatencyMaxMS          int64
+}
+
+// TargetStatus is a monitored target's state as the process probing it last recorded it.
+type TargetStatus struct {
+	Target    string
+	State     string // operational, degraded, down or unknown
+	Since     time.Time
+	CheckedAt time.Time // the last probe
+	Message   string
+	P50MS     int64
+	P95MS     int64
 }

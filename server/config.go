@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/apoportal/apoportal/search/meili"
 )
 
 // Config is everything the portal can be told, read once at start. Every option is a flag
@@ -26,9 +28,13 @@ type Config struct {
 	MeiliKey      string        // --meili-key, APOPORTAL_MEILI_KEY: master or admin key, never logged
 	MeiliIndex    string        // --meili-index, APOPORTAL_MEILI_INDEX: index uid
 	MeiliTimeout  time.Duration // --meili-timeout, APOPORTAL_MEILI_TIMEOUT: deadline before falling back
-	CookieSecure  bool          // --cookie-secure, APOPORTAL_COOKIE_SECURE: cookies only over HTTPS (off only for local http)
-	SessionTTL    time.Duration // --session-ttl, APOPORTAL_SESSION_TTL: how long a login lasts
-	SessionIdle   time.Duration // --session-idle, APOPORTAL_SESSION_IDLE: a login ends after this long without use
+	// --instance, APOPORTAL_INSTANCE: this portal's name among several on one store (the
+	// machine's, usually); it names the cursor of its own Meilisearch and the holder of leases.
+	// "" for a portal alone.
+	Instance     string
+	CookieSecure bool          // --cookie-secure, APOPORTAL_COOKIE_SECURE: cookies only over HTTPS (off only for local http)
+	SessionTTL   time.Duration // --session-ttl, APOPORTAL_SESSION_TTL: how long a login lasts
+	SessionIdle  time.Duration // --session-idle, APOPORTAL_SESSION_IDLE: a login ends after this long without use
 	// --public-url, APOPORTAL_PUBLIC_URL: the portal's address as the public reaches it, for
 	// links that leave the page (the Atom feed); "" means http://ADDR. Never taken from a request.
 	PublicURL string
@@ -158,6 +164,7 @@ func (f *envFlags) meiliFlags(c *Config) {
 	f.string(&c.MeiliURL, "meili-url", "APOPORTAL_MEILI_URL", "Meilisearch URL; empty: the embedded engine alone")
 	f.string(&c.MeiliKey, "meili-key", "APOPORTAL_MEILI_KEY", "Meilisearch master or admin key (prefer the variable: flags show in ps)")
 	f.string(&c.MeiliIndex, "meili-index", "APOPORTAL_MEILI_INDEX", "Meilisearch index")
+	f.string(&c.Instance, "instance", "APOPORTAL_INSTANCE", "this portal's name among several on one store: names its Meilisearch's cursor (empty: a portal alone)")
 }
 
 func (f *envFlags) serveFlags(c *Config) {
@@ -265,4 +272,14 @@ func (c Config) trustedProxies() ([]*net.IPNet, error) {
 		nets = append(nets, n)
 	}
 	return nets, nil
+}
+
+// meili is the Meilisearch engine's configuration: with --instance, the cursor is this
+// portal's own (each portal of several feeds the Meilisearch on its machine).
+func (c Config) meili() meili.Config {
+	cfg := meili.Config{URL: c.MeiliURL, Key: c.MeiliKey, Index: c.MeiliIndex}
+	if c.Instance != "" {
+		cfg.Cursor = meili.Name + "@" + c.Instance
+	}
+	return cfg
 }

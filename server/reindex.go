@@ -29,7 +29,7 @@ func reindexCommand(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer db.Close()
-	e := meili.New(meili.Config{URL: cfg.MeiliURL, Key: cfg.MeiliKey, Index: cfg.MeiliIndex}, nil)
+	e := meili.New(cfg.meili(), nil)
 	if err := e.Prepare(ctx); err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"sync/atomic"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/apoportal/apoportal/search"
 	"github.com/apoportal/apoportal/search/local"
 	"github.com/apoportal/apoportal/search/meili"
+	"github.com/apoportal/apoportal/server/lease"
 	"github.com/apoportal/apoportal/server/monitor"
 	"github.com/apoportal/apoportal/server/pagecache"
 	"github.com/apoportal/apoportal/server/status"
@@ -42,6 +44,7 @@ type App struct {
 	pending          *cache.Cache           // previewed registry uploads, by random id
 	monitor          *monitor.Monitor       // the national service (when configured) and the portal's parts
 	status           *status.Service        // the status page's rules: history, incidents, reports, banner
+	duties           *lease.Keeper          // the lease on work done once across processes: probing, pruning
 	generations      *pagecache.Generations // what cached answers depend on, bumped by writes
 	answers          *pagecache.Cache       // public answers, rendered; nil with --cache-mb 0
 	computing        chan struct{}          // slots of the compute limit
@@ -144,7 +147,7 @@ func (a *App) open(ctx context.Context) error {
 	a.inflight = make(chan struct{}, 4*a.cfg.ComputeLimit)
 	var engine search.Engine = a.engine
 	if a.cfg.MeiliURL != "" {
-		a.meili = meili.New(meili.Config{URL: a.cfg.MeiliURL, Key: a.cfg.MeiliKey, Index: a.cfg.MeiliIndex}, a.now)
+		a.meili = meili.New(a.cfg.meili(), a.now)
 		a.meili.Follows(a.engine.Seq)
 		a.breaker = search.NewBreaker(3, time.Second, 30*time.Second, nil)
 		engine = search.NewFallback(a.meili, a.engine, a.cfg.MeiliTimeout, a.breaker, func(err error) {
@@ -162,6 +165,11 @@ func (a *App) open(ctx context.Context) error {
 	a.monitor = monitor.New(targets, a.now, a.status.RecordCheck)
 	a.monitor.OnChange(a.status.OnChange)
 	a.status.Watch(a.monitor)
+	// Of several processes on one store, one probes the external services (the national
+	// service must not get one probe per portal) and prunes; it loses the lease within its
+	// time to live when it dies or loses the store, and another takes over.
+	a.duties = lease.New(a.store, "duties", holderName(a.cfg.Instance), max(a.cfg.ProbeInterval, 2*time.Second), a.log)
+	a.monitor.Gate(a.duties.Held)
 	a.log.Info("search index loaded", "engine", a.engine.Name(), "pharmacies", a.engine.Len(), "postcodes", len(pcs),
 		"took", time.Since(start).Round(time.Millisecond), "demo", a.demo)
 	return nil
@@ -205,8 +213,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	defer stopBackground()
 	go a.engine.Follow(bg, a.cfg.SyncInterval, func(err error) { a.log.Warn("search index sync failed", "err", err) })
 	go repeat(bg, 10*time.Second, a.reloadGazetteer)
+	go a.duties.Run(bg)
 	go a.monitor.Run(bg)
-	go repeat(bg, time.Hour, a.status.Prune)
+	go repeat(bg, time.Second, a.status.ReadShared) // what the prober, maybe another process, recorded
+	go repeat(bg, time.Hour, func(ctx context.Context) {
+		if a.duties.Held() {
+			a.status.Prune(ctx)
+		}
+	})
 	go repeat(bg, 10*time.Second, a.status.RecountReports) // reports age out of the window
 	go repeat(bg, status.RecordTTL, a.status.Refresh)      // keeps the banner's maintenance and /status warm
 	if a.meili != nil {
@@ -253,6 +267,15 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // repeat runs fn now and then every interval until ctx ends.
+// holderName names this process among the portal's on one store: its instance (or host)
+// name, process id and a random part, so a restarted process is a new holder.
+func holderName(instance string) string {
+	if instance == "" {
+		instance, _ = os.Hostname()
+	}
+	return fmt.Sprintf("%s/%d/%x", instance, os.Getpid(), data.RandomBytes(4))
+}
+
 func repeat(ctx context.Context, every time.Duration, fn func(context.Context)) {
 	for {
 		fn(ctx)

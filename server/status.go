@@ -105,7 +105,7 @@ func timePtr(t time.Time) *time.Time {
 // the monitor config, then the portal's own parts, as the monitor last saw them.
 func (a *App) components() []componentJSON {
 	out := []componentJSON{}
-	for _, s := range a.monitor.Statuses() {
+	for _, s := range a.status.Statuses() {
 		if s.ID != status.National {
 			out = append(out, componentJSON{s.ID, s.Name, s.State})
 		}
@@ -151,7 +151,7 @@ func (a *App) statusPage(c echo.Context) error {
 		CheckedAt: s.CheckedAt, Message: s.Message, P50: s.LatencyMS.P50, P95: s.LatencyMS.P95,
 		Reports: reporting, Threshold: threshold, GeneratedAt: a.now(),
 		Histories: r.Histories, Incidents: r.Incidents, Maintenances: r.Maintenances, HistoryAsOf: at, Stale: stale}
-	for _, st := range a.monitor.Statuses() {
+	for _, st := range a.status.Statuses() {
 		comp := views.Component{Name: st.Name, State: string(st.State)}
 		switch {
 		case st.Internal:

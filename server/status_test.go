@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,14 +20,16 @@ import (
 
 // fakeNational plays the national issuing service.
 type fakeNational struct {
-	mu   sync.Mutex
-	down bool
-	srv  *httptest.Server
+	mu       sync.Mutex
+	down     bool
+	srv      *httptest.Server
+	requests atomic.Int64 // probes received
 }
 
 func newFakeNational(t *testing.T) *fakeNational {
 	f := &fakeNational{}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.requests.Add(1)
 		f.mu.Lock()
 		down := f.down
 		f.mu.Unlock()

@@ -44,6 +44,8 @@ var scenarios = []struct {
 	{"Incidents_BadPostsChangeNothing", badIncidentPosts},
 	{"Maintenance_ScheduleCancelAndState", maintenanceScheduleCancel},
 	{"Reports_CountPharmaciesOnce", reportsCountPharmaciesOnce},
+	{"Leases_OneHolderAtATime", leaseOneHolder},
+	{"TargetStatuses_LastRecordedState", targetStatuses},
 }
 
 // Run runs every scenario of the contract against the engine open opens.

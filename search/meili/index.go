@@ -144,7 +144,7 @@ func (e *Engine) Reindex(ctx context.Context, src Source) (int, error) {
 		return 0, err
 	}
 	// Changes made during the rebuild went to the old index: send them again.
-	if err := src.SetSearchCursor(ctx, Name, seq); err != nil {
+	if err := src.SetSearchCursor(ctx, e.cfg.Cursor, seq); err != nil {
 		return 0, err
 	}
 	e.cursor.Store(seq)
@@ -167,7 +167,7 @@ func (e *Engine) sync(ctx context.Context, src Source) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	cursor, err := src.SearchCursor(ctx, Name)
+	cursor, err := src.SearchCursor(ctx, e.cfg.Cursor)
 	if err != nil {
 		return 0, err
 	}
@@ -179,7 +179,7 @@ func (e *Engine) sync(ctx context.Context, src Source) (int, error) {
 		if err := addDocuments(ctx, c, e.cfg.Index, ps); err != nil {
 			return 0, err
 		}
-		if err := src.SetSearchCursor(ctx, Name, next); err != nil {
+		if err := src.SetSearchCursor(ctx, e.cfg.Cursor, next); err != nil {
 			return 0, err
 		}
 	}

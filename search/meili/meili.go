@@ -32,6 +32,9 @@ type Config struct {
 	URL   string
 	Key   string // master key or an admin key; used only to derive narrow keys
 	Index string // index uid (alias swapped on reindex)
+	// Cursor names the store's record of what this Meilisearch holds; Name when empty.
+	// Portals that each feed a Meilisearch of their own on one store need one each.
+	Cursor string
 }
 
 // Engine is the Meilisearch engine. It is safe for concurrent use.
@@ -52,6 +55,9 @@ var _ search.Engine = (*Engine)(nil)
 func New(cfg Config, now func() time.Time) *Engine {
 	if cfg.Index == "" {
 		cfg.Index = "pharmacies"
+	}
+	if cfg.Cursor == "" {
+		cfg.Cursor = Name
 	}
 	if now == nil {
 		now = time.Now

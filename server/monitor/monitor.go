@@ -68,6 +68,16 @@ type Status struct {
 	CheckedAt time.Time // last probe
 	Message   string    // what the last failure was, in plain words
 	LatencyMS struct{ P50, P95 int64 }
+	// FreshFor is how long a probe counts: a status checked longer ago is unknown.
+	FreshFor time.Duration
+}
+
+// Current is s as of now: unknown when its last probe is older than FreshFor.
+func (s Status) Current(now time.Time) Status {
+	if s.CheckedAt.IsZero() || now.Sub(s.CheckedAt) > s.FreshFor {
+		s.State, s.Since = Unknown, time.Time{}
+	}
+	return s
 }
 
 // Monitor probes its targets until its context ends. It is safe for concurrent use.
@@ -76,6 +86,7 @@ type Monitor struct {
 	now    func() time.Time
 	onDone func(Target, Result) // hears every result (for history); may be nil
 	change func(Change)         // hears every state change; may be nil
+	gate   func() bool          // whether to probe external targets now; nil: always
 
 	mu      sync.RWMutex
 	targets []*watch
@@ -124,6 +135,11 @@ type Change struct {
 // OnChange sets what hears state changes (for incidents). Call before Run.
 func (m *Monitor) OnChange(fn func(Change)) { m.change = fn }
 
+// Gate makes probes of external targets (those without a Check) wait until may says so:
+// of several portal processes only the one holding the probing lease probes the national
+// service. The portal's own parts are probed always. Call before Run.
+func (m *Monitor) Gate(may func() bool) { m.gate = may }
+
 // Run probes every target in its own loop until ctx ends.
 func (m *Monitor) Run(ctx context.Context) {
 	var wg sync.WaitGroup
@@ -140,6 +156,14 @@ func (m *Monitor) Run(ctx context.Context) {
 func (m *Monitor) loop(ctx context.Context, w *watch) {
 	interval := w.t.Interval
 	for {
+		if w.t.Check == nil && m.gate != nil && !m.gate() {
+			select { // another process probes it; look again in a while
+			case <-ctx.Done():
+				return
+			case <-time.After(min(w.t.Interval, time.Second)):
+			}
+			continue
+		}
 		r := m.probe(ctx, w.t)
 		if ctx.Err() != nil {
 			return
@@ -351,10 +375,9 @@ func (m *Monitor) Status(id string) (Status, bool) {
 // status is w's status; a target without a probe within three of its (backed-off)
 // intervals is unknown. The caller holds the read lock.
 func (m *Monitor) status(w *watch) Status {
-	s := Status{ID: w.t.ID, Name: w.t.Name, Internal: w.t.Check != nil, State: w.state, Since: w.since, CheckedAt: w.checked, Message: w.message}
-	if w.checked.IsZero() || m.now().Sub(w.checked) > 3*w.t.MaxInterval+w.t.Timeout {
-		s.State, s.Since = Unknown, time.Time{}
-	}
+	s := Status{ID: w.t.ID, Name: w.t.Name, Internal: w.t.Check != nil, State: w.state, Since: w.since, CheckedAt: w.checked, Message: w.message,
+		FreshFor: 3*w.t.MaxInterval + w.t.Timeout}
+	s = s.Current(m.now())
 	var lat []time.Duration
 	for _, r := range w.recent {
 		if r.Outcome != Down {

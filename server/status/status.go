@@ -43,6 +43,9 @@ type Service struct {
 	now       func() time.Time
 	record    *lastKnown[Record]
 	reporting atomic.Int64 // distinct pharmacies reporting failures within ReportWindow
+	// shared is the external targets' states as their prober (maybe another process)
+	// recorded them in the store, read every second by ReadShared.
+	shared atomic.Pointer[map[string]data.TargetStatus]
 }
 
 // New returns the rules over store; threshold is the number of reporting pharmacies that
@@ -59,12 +62,72 @@ func New(store data.Status, threshold int, log *slog.Logger, now func() time.Tim
 // monitor is made with RecordCheck and told OnChange, so it comes after the service.
 func (s *Service) Watch(m Monitor) { s.monitor = m }
 
-// RecordCheck keeps a probe result in the history.
+// RecordCheck keeps a probe result in the history and, for an external target, the state
+// it leads to in the store, where every process of the portal reads it.
 func (s *Service) RecordCheck(t monitor.Target, r monitor.Result) {
+	ctx := context.Background()
 	c := data.Check{Target: t.ID, At: r.At, State: string(r.Outcome), LatencyMS: r.Latency.Milliseconds(), Status: r.Status, Error: r.Error}
-	if err := s.store.RecordChecks(context.Background(), []data.Check{c}); err != nil {
+	if err := s.store.RecordChecks(ctx, []data.Check{c}); err != nil {
 		s.log.Warn("record probe result", "target", t.ID, "err", err)
 	}
+	st, ok := s.monitor.Status(t.ID)
+	if t.Check != nil || !ok || st.State == monitor.Unknown {
+		return // the portal's own parts are each process's; unknown is no news
+	}
+	if err := s.store.SaveTargetStatus(ctx, data.TargetStatus{Target: st.ID, State: string(st.State), Since: st.Since,
+		CheckedAt: st.CheckedAt, Message: st.Message, P50MS: st.LatencyMS.P50, P95MS: st.LatencyMS.P95}); err != nil {
+		s.log.Warn("record target state", "target", t.ID, "err", err)
+	}
+}
+
+// ReadShared reads the external targets' states the prober recorded; run it every second.
+func (s *Service) ReadShared(ctx context.Context) {
+	sts, err := s.store.TargetStatuses(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("read target states", "err", err)
+		}
+		return
+	}
+	m := make(map[string]data.TargetStatus, len(sts))
+	for _, st := range sts {
+		m[st.Target] = st
+	}
+	s.shared.Store(&m)
+}
+
+// Statuses is every monitored target's status: the portal's own parts as this process
+// probes them, external services as last probed by whichever process holds the probing
+// lease (this one or another), unknown once that is too old.
+func (s *Service) Statuses() []monitor.Status {
+	sts := s.monitor.Statuses()
+	for i := range sts {
+		sts[i] = s.merged(sts[i])
+	}
+	return sts
+}
+
+// Status is one target's status, as Statuses has it.
+func (s *Service) Status(id string) (monitor.Status, bool) {
+	st, ok := s.monitor.Status(id)
+	if !ok {
+		return st, false
+	}
+	return s.merged(st), true
+}
+
+// merged is st with the recorded state where that is the more recent.
+func (s *Service) merged(st monitor.Status) monitor.Status {
+	if st.Internal {
+		return st
+	}
+	if m := s.shared.Load(); m != nil {
+		if rec, ok := (*m)[st.ID]; ok && rec.CheckedAt.After(st.CheckedAt) {
+			st.State, st.Since, st.CheckedAt, st.Message = monitor.State(rec.State), rec.Since, rec.CheckedAt, rec.Message
+			st.LatencyMS.P50, st.LatencyMS.P95 = rec.P50MS, rec.P95MS
+		}
+	}
+	return st.Current(s.now())
 }
 
 // OnChange turns an external service going down into an incident, and its recovery into
@@ -120,7 +183,7 @@ func (s *Service) Reporting() (n, threshold int) { return int(s.reporting.Load()
 
 // National is the national service's status; unknown when it is not monitored.
 func (s *Service) National() (monitor.Status, bool) {
-	st, ok := s.monitor.Status(National)
+	st, ok := s.Status(National)
 	if !ok {
 		return monitor.Status{State: monitor.Unknown}, false
 	}
