@@ -7,12 +7,14 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
 
 // replica is one portal process of several on one store, served until stop.
 type replica struct {
+	cfg  Config
 	app  *App
 	base string
 	stop func()
@@ -26,29 +28,44 @@ func startReplicas(t *testing.T, db string, n int, configure func(*Config)) []*r
 		cfg := DefaultConfig()
 		cfg.DB, cfg.Instance = db, fmt.Sprintf("portal-%d", i+1)
 		configure(&cfg)
-		app, _ := openTestApp(t, cfg, nil)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			t.Fatal(err)
 		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- app.Serve(ctx, ln) }()
-		var stopped bool
-		r := &replica{app: app, base: "http://" + ln.Addr().String()}
-		r.stop = func() {
-			if !stopped {
-				stopped = true
-				cancel()
-				if err := <-done; err != nil {
-					t.Errorf("serve: %v", err)
-				}
-			}
-		}
-		t.Cleanup(r.stop)
+		r := &replica{cfg: cfg, base: "http://" + ln.Addr().String()}
+		r.serve(t, ln)
 		rs = append(rs, r)
 	}
 	return rs
+}
+
+// serve opens the portal and serves it on ln until stop or the test's end.
+func (r *replica) serve(t *testing.T, ln net.Listener) {
+	t.Helper()
+	r.app, _ = openTestApp(t, r.cfg, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- r.app.Serve(ctx, ln) }()
+	var once sync.Once
+	r.stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		})
+	}
+	t.Cleanup(r.stop)
+}
+
+// restart starts a stopped portal again on its address, as a new process would.
+func (r *replica) restart(t *testing.T) {
+	t.Helper()
+	ln, err := net.Listen("tcp", strings.TrimPrefix(r.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.serve(t, ln)
 }
 
 // Three portals on one PostgreSQL: one of them probes the national service (not three),

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
-	"sync/atomic"
+	"sync"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
@@ -230,15 +230,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		})
 	}
 
-	var open atomic.Int64 // connections not yet closed
-	srv.ConnState = func(_ net.Conn, st http.ConnState) {
-		switch st {
-		case http.StateNew:
-			open.Add(1)
-		case http.StateClosed, http.StateHijacked:
-			open.Add(-1)
-		}
-	}
+	busy := &busyConns{state: map[net.Conn]http.ConnState{}} // connections with a request on them, or about to
+	srv.ConnState = busy.track
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("serving", "addr", ln.Addr().String())
@@ -248,14 +241,21 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	// Drain without failing anyone: stop accepting (with a handed-over socket the next
-	// process accepts instead), answer every request on the connections we hold with
-	// "Connection: close", and only then shut down. http.Server.Shutdown alone would hang up
-	// on a fresh connection whose first request arrives during shutdown.
+	// process accepts instead) and answer every request on the connections we hold with
+	// "Connection: close", so their clients close them. Shut down once no connection has a
+	// request on it or is new (its first request may be on the way: http.Server.Shutdown
+	// alone would hang up on it), and the clients have had a moment to use and close the
+	// idle ones; those still idle then (a proxy's spare pool) are closed, and the proxy opens
+	// new ones to the other portals.
 	a.log.Info("shutting down: finishing requests in flight")
 	ln.Close()
 	srv.SetKeepAlivesEnabled(false)
-	deadline := time.Now().Add(20 * time.Second)
-	for open.Load() > 0 && time.Now().Before(deadline) {
+	start := time.Now()
+	deadline := start.Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if busyN, openN := busy.count(); busyN == 0 && (openN == 0 || time.Since(start) > idleGrace) {
+			break
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	shutdownCtx, cancel := context.WithDeadline(context.Background(), deadline.Add(time.Second))
@@ -267,6 +267,37 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 }
 
 // repeat runs fn now and then every interval until ctx ends.
+// busyConns counts the connections that are new or carry a request.
+type busyConns struct {
+	mu    sync.Mutex
+	state map[net.Conn]http.ConnState
+}
+
+func (b *busyConns) track(c net.Conn, st http.ConnState) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if st == http.StateClosed || st == http.StateHijacked {
+		delete(b.state, c)
+		return
+	}
+	b.state[c] = st
+}
+
+// count is how many connections are new or carry a request, and how many are open.
+func (b *busyConns) count() (busy, open int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, st := range b.state {
+		if st == http.StateNew || st == http.StateActive {
+			busy++
+		}
+	}
+	return busy, len(b.state)
+}
+
+// idleGrace is how long a draining portal leaves idle connections to their clients.
+const idleGrace = time.Second
+
 // holderName names this process among the portal's on one store: its instance (or host)
 // name, process id and a random part, so a restarted process is a new holder.
 func holderName(instance string) string {
