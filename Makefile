@@ -5,7 +5,7 @@ GO_TAGS :=
 SHARED ?= ../shared/data
 LEAFLET := static/vendor/leaflet
 
-.PHONY: build run test bench chaos generate assets check lint fuzz tools clean
+.PHONY: build run test bench chaos cluster generate assets check lint fuzz tools clean
 
 build: assets
 	CGO_ENABLED=1 go build -tags '$(GO_TAGS)' -o $(BIN) ./server
@@ -41,7 +41,9 @@ check:
 	git diff --exit-code -- '*_templ.go'
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt: files above need formatting"; exit 1; }
 	go vet -tags 'chaos $(GO_TAGS)' ./...
+	go vet -tags 'cluster $(GO_TAGS)' ./server/
 	go tool staticcheck -tags 'chaos $(GO_TAGS)' ./...
+	go tool staticcheck -tags 'cluster $(GO_TAGS)' ./server/
 
 ## test: every test, with the race detector, against real SQLite, real HTTP and headless
 ## Chromium, then the fuzz targets and the fault suite
@@ -56,6 +58,11 @@ test: assets check
 chaos: assets
 	set -o pipefail; APOPORTAL_REQUIRE_ALL=1 go test -tags 'chaos $(GO_TAGS)' -count=1 -timeout 20m -run '^TestChaos$$' -v ./server/ \
 		| grep -v '^=== '
+
+## cluster: the whole tier on loopback (etcd, two PostgreSQL under Patroni, three portals with
+## a Meilisearch each, nginx in front) with the shared registry, until Ctrl-C
+cluster: assets
+	APOPORTAL_REQUIRE_ALL=1 go test -tags 'cluster $(GO_TAGS)' -count=1 -timeout 0 -run '^TestClusterUp$$' -v ./server/ | grep -v '^=== '
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s). make test uses a count (50000x):
 ## Go 1.26's fuzz coordinator can report "context deadline exceeded" when a duration ends on

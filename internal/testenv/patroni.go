@@ -37,6 +37,7 @@ type PatroniNode struct {
 	cmd     *exec.Cmd
 	exited  chan struct{}
 	env     []string
+	config  string // deploy/patroni/patroni.yml as written beside the node
 	cred    *syscall.Credential
 	cluster *Cluster
 }
@@ -72,7 +73,13 @@ func StartCluster(t testing.TB) *Cluster {
 	}
 	c := &Cluster{dir: dir, password: fmt.Sprintf("pw-%d", time.Now().UnixNano())}
 	c.startEtcd(t)
-	config := filepath.Join(repoRoot(t), "deploy", "patroni", "patroni.yml")
+	// The shipped file, written byte for byte beside each node at every start: Patroni runs as
+	// the postgres user, who may not be able to read the checkout (and would then silently
+	// fall back to its environment alone).
+	config, err := os.ReadFile(filepath.Join(repoRoot(t), "deploy", "patroni", "patroni.yml"))
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range 2 {
 		n := &PatroniNode{Name: fmt.Sprintf("db%d", i+1), dir: filepath.Join(dir, fmt.Sprintf("db%d", i+1)), cred: cred, cluster: c}
 		if err := os.Mkdir(n.dir, 0o700); err != nil {
@@ -96,7 +103,11 @@ func StartCluster(t testing.TB) *Cluster {
 			"PATRONI_ETCD3_HOSTS="+strings.TrimPrefix(c.etcdURL, "http://"),
 			"PATRONI_SUPERUSER_PASSWORD="+c.password, "PATRONI_REPLICATION_PASSWORD="+c.password, "PATRONI_REWIND_PASSWORD="+c.password,
 			"HOME="+n.dir, "PYTHONUNBUFFERED=1")
-		n.start(t, config)
+		n.config = filepath.Join(n.dir, "patroni.yml")
+		if err := os.WriteFile(n.config, config, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		n.start(t)
 		c.Nodes = append(c.Nodes, n)
 		if i == 0 {
 			c.waitRole(t, n, "primary", 90*time.Second)
@@ -149,13 +160,13 @@ func (c *Cluster) startEtcd(t testing.TB) {
 	}
 }
 
-func (n *PatroniNode) start(t testing.TB, config string) {
+func (n *PatroniNode) start(t testing.TB) {
 	t.Helper()
 	log, err := os.OpenFile(filepath.Join(n.dir, "patroni.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n.cmd = exec.Command("patroni", config)
+	n.cmd = exec.Command("patroni", n.config)
 	n.cmd.Env, n.cmd.Dir = n.env, n.dir
 	n.cmd.Stdout, n.cmd.Stderr = log, log
 	// Patroni's own group, so its PostgreSQL goes with it when the test stops it.
