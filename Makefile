@@ -62,7 +62,7 @@ chaos: assets
 ## cluster: the whole tier on loopback (etcd, two PostgreSQL under Patroni, three portals with
 ## a Meilisearch each, nginx in front) with the shared registry, until Ctrl-C
 cluster: assets
-	APOPORTAL_REQUIRE_ALL=1 go test -tags 'cluster $(GO_TAGS)' -count=1 -timeout 0 -run '^TestClusterUp$$' -v ./server/ | grep -v '^=== '
+	APOPORTAL_REQUIRE_ALL=1 go test -tags 'cluster $(GO_TAGS)' -count=1 -timeout 0 -run '^TestClusterUp$$' -v ./server/ | grep --line-buffered -v '^=== '
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s). make test uses a count (50000x):
 ## Go 1.26's fuzz coordinator can report "context deadline exceeded" when a duration ends on
