@@ -5,7 +5,7 @@ GO_TAGS :=
 SHARED ?= ../shared/data
 LEAFLET := static/vendor/leaflet
 
-.PHONY: build run test bench chaos cluster generate assets check lint fuzz tools clean
+.PHONY: build run test bench chaos cluster cluster-chaos generate assets check lint fuzz tools clean
 
 build: assets
 	CGO_ENABLED=1 go build -tags '$(GO_TAGS)' -o $(BIN) ./server
@@ -51,6 +51,7 @@ test: assets check
 	APOPORTAL_REQUIRE_ALL=1 APOPORTAL_ARTIFACTS=$(CURDIR)/artifacts go test -race -tags '$(GO_TAGS)' -count=1 -timeout 20m ./...
 	$(MAKE) fuzz FUZZTIME=50000x
 	$(MAKE) chaos
+	$(MAKE) cluster-chaos
 
 ## chaos: the fault suite (build tag chaos): the real portal process under a citizen load while
 ## Meilisearch, the national service, the process, the database's lock, volume and disk fail,
@@ -63,6 +64,13 @@ chaos: assets
 ## a Meilisearch each, nginx in front) with the shared registry, until Ctrl-C
 cluster: assets
 	APOPORTAL_REQUIRE_ALL=1 go test -tags 'cluster $(GO_TAGS)' -count=1 -timeout 0 -run '^TestClusterUp$$' -v ./server/ | grep --line-buffered -v '^=== '
+
+## cluster-chaos: the cluster fault suite (build tag chaos): three portal processes behind
+## nginx on PostgreSQL under Patroni, under the citizen load through nginx, while a portal,
+## every portal, the primary fail and during a rolling deploy; one row per scenario
+cluster-chaos: assets
+	set -o pipefail; APOPORTAL_REQUIRE_ALL=1 go test -tags 'chaos $(GO_TAGS)' -count=1 -timeout 20m -run '^TestClusterChaos$$' -v ./server/ \
+		| grep -v '^=== '
 
 ## fuzz: run each fuzz target for FUZZTIME (default 30s). make test uses a count (50000x):
 ## Go 1.26's fuzz coordinator can report "context deadline exceeded" when a duration ends on

@@ -37,6 +37,13 @@ func (e *Error) Error() string {
 	return e.Message
 }
 
+// ErrCommitUnknown is a write whose commit was sent but whose answer was lost with the
+// connection (the database crashed or failed over at that instant): it may have been made.
+// Its kind is EUNAVAILABLE; the API says so apart, and a switch, which sets a state rather
+// than toggling it, can simply be sent again.
+var ErrCommitUnknown = &Error{Code: EUNAVAILABLE,
+	Message: "the connection to the database broke while the change was being committed; it may have been made: send it again or check"}
+
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}

@@ -75,6 +75,9 @@ func (a *App) describe(err error, c echo.Context) (int, apiErrorBody) {
 			msg = "Diese Seite gibt es nicht."
 		}
 		return he.Code, apiErrorBody{strings.ReplaceAll(strings.ToLower(http.StatusText(he.Code)), " ", "_"), "", msg}
+	case errors.Is(err, data.ErrCommitUnknown):
+		c.Response().Header().Set("Retry-After", "2")
+		return http.StatusServiceUnavailable, apiErrorBody{"outcome_unknown", "", data.ErrCommitUnknown.Message}
 	case errors.As(err, &de) && de.Code == data.EUNAVAILABLE:
 		c.Response().Header().Set("Retry-After", "2")
 		return http.StatusServiceUnavailable, apiErrorBody{"unavailable", "", de.Message}

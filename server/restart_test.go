@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"io"
 	"math"
 	"net"
 	"net/http"
@@ -232,12 +233,15 @@ func integrityCheck(t *testing.T, db string) string {
 // each, every switch with a note of its own, and keeps the client's log of the answers.
 type switcher struct {
 	db         string
-	base       string
+	base       string // where the switches are sent
+	view       string // where present reads what each pharmacy shows: a portal, not a cache
+	prefix     string // of the notes, so runs on one store do not mistake each other's
 	pharmacies []string
 	tokens     map[string][]string
 	logs       []switchLog // per pharmacy, written by its goroutine only
 	acked      atomic.Int64
 	refused    atomic.Int64 // answered 503 with Retry-After: nothing changed
+	unknown    atomic.Int64 // answered 503 outcome_unknown: the store cannot tell whether it was made
 	stop       chan struct{}
 	wg         sync.WaitGroup
 }
@@ -268,7 +272,7 @@ func (w writes) all() bool { return w.present == w.acked }
 func newSwitcher(t *testing.T, db, base string) *switcher {
 	t.Helper()
 	pharmacies := []string{"306345139", "306727284", "303409032"}
-	s := &switcher{db: db, base: base, pharmacies: pharmacies, tokens: map[string][]string{}, logs: make([]switchLog, len(pharmacies)),
+	s := &switcher{db: db, base: base, view: base, prefix: "Meldung", pharmacies: pharmacies, tokens: map[string][]string{}, logs: make([]switchLog, len(pharmacies)),
 		stop: make(chan struct{})}
 	for _, id := range pharmacies {
 		for range 4 { // each token may switch twice a second
@@ -295,7 +299,7 @@ func (s *switcher) start(t *testing.T) {
 					return
 				default:
 				}
-				note := fmt.Sprintf("Meldung %d", n)
+				note := fmt.Sprintf("%s %d", s.prefix, n)
 				req, _ := http.NewRequest(http.MethodPost, s.base+"/api/v1/participation",
 					strings.NewReader(fmt.Sprintf(`{"participating": true, "note": %q}`, note)))
 				req.Header.Set("Authorization", "Bearer "+s.tokens[id][n%len(s.tokens[id])])
@@ -309,7 +313,13 @@ func (s *switcher) start(t *testing.T) {
 					log.cutOff = nil
 					s.acked.Add(1)
 				case res.StatusCode == http.StatusServiceUnavailable && res.Header.Get("Retry-After") != "":
+					body, _ := io.ReadAll(res.Body)
 					res.Body.Close()
+					if strings.Contains(string(body), `"code":"outcome_unknown"`) {
+						log.cutOff = append(log.cutOff, note) // the store lost the commit's answer: maybe made
+						s.unknown.Add(1)
+						break
+					}
 					log.refused = append(log.refused, note)
 					s.refused.Add(1)
 				case res.StatusCode == http.StatusTooManyRequests:
@@ -359,7 +369,7 @@ func (s *switcher) present(t *testing.T) writes {
 				t.Errorf("pharmacy %s: refused %q was applied", id, note)
 			}
 		}
-		res, err := http.Get(s.base + "/api/v1/pharmacies/" + id)
+		res, err := http.Get(s.view + "/api/v1/pharmacies/" + id)
 		if err != nil {
 			t.Fatal(err)
 		}

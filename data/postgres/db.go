@@ -249,16 +249,12 @@ func (db *DB) tx(ctx context.Context, fn func(tx pgx.Tx) error) error {
 	if err := tx.Commit(ctx); err != nil {
 		var answered *pgconn.PgError // the server said no: it rolled back
 		if !errors.As(err, &answered) {
-			return errCommitUnknown
+			return data.ErrCommitUnknown
 		}
 		return fmt.Errorf("commit: %w", err)
 	}
 	return nil
 }
-
-// errCommitUnknown is a commit whose answer was lost with the connection.
-var errCommitUnknown = &data.Error{Code: data.EUNAVAILABLE,
-	Message: "the connection to the database broke while the change was being committed; it may have been made: check before sending it again"}
 
 // retryable reports a serialisation failure or a deadlock: the transaction was rolled back
 // and running it again may succeed.
