@@ -249,6 +249,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	// new ones to the other portals.
 	a.log.Info("shutting down: finishing requests in flight")
 	ln.Close()
+	<-errc // Serve has let go of the listener: Shutdown must not close it again
 	srv.SetKeepAlivesEnabled(false)
 	start := time.Now()
 	deadline := start.Add(20 * time.Second)
