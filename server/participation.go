@@ -42,6 +42,13 @@ func (a *App) participationAPI(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	pharmacyID := caller.pharmacyID
+	// The entry is read before the switch, and the answer made from it: a read after a made
+	// switch that failed (the database going away at that instant) would answer 503 for a
+	// change that is there.
+	p, err := a.store.Pharmacy(ctx, pharmacyID)
+	if err != nil {
+		return err
+	}
 	if err := a.store.ChangeParticipation(ctx, pharmacyID, pa, caller.actor(c)); err != nil {
 		return err
 	}
@@ -49,11 +56,10 @@ func (a *App) participationAPI(c echo.Context) error {
 	if err := a.engine.Sync(ctx); err != nil {
 		a.log.Warn("search index sync after a switch", "err", err)
 	}
-	p, err := a.store.Pharmacy(ctx, pharmacyID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, newPharmacyJSON(p, nil, a.now(), a.cfg.ConfirmationMaxAge))
+	now := a.now()
+	pa.ConfirmedAt = &now
+	p.Participation = pa
+	return c.JSON(http.StatusOK, newPharmacyJSON(p, nil, now, a.cfg.ConfirmationMaxAge))
 }
 
 // tokenCaller is pharmacy software authenticated by its API token.
