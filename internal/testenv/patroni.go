@@ -1,7 +1,6 @@
 package testenv
 
 import (
-	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -13,8 +12,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // Cluster is PostgreSQL 15 with failover as deploy/patroni describes it: one etcd and two
@@ -251,16 +248,7 @@ func (c *Cluster) URL(database string) string {
 
 func (c *Cluster) exec(t testing.TB, database, sql string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, c.URL(database))
-	if err != nil {
-		t.Fatalf("connect to the cluster: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, sql); err != nil {
-		t.Fatalf("%s: %v", sql, err)
-	}
+	execAt(t, c.URL(database), sql)
 }
 
 // KillPostgres SIGKILLs the node's postmaster, as a crash would; Patroni notices.

@@ -103,11 +103,17 @@ func (p *Postgres) URL(database string) string {
 // Exec runs statements as the superuser in the named database.
 func (p *Postgres) Exec(t testing.TB, database, sql string) {
 	t.Helper()
+	execAt(t, p.URL(database), sql)
+}
+
+// execAt runs statements on one connection to url.
+func execAt(t testing.TB, url, sql string) {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := pgx.Connect(ctx, p.URL(database))
+	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		t.Fatalf("postgres: connect to %s: %v", database, err)
+		t.Fatalf("postgres: connect: %v", err)
 	}
 	defer conn.Close(ctx)
 	if _, err := conn.Exec(ctx, sql); err != nil {
