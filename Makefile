@@ -87,8 +87,9 @@ fuzz:
 	go test ./data/password -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 	go test ./server/monitor -run '^$$' -fuzz FuzzParseConfig -fuzztime $(FUZZTIME)
 
-## bench: Go benchmarks of search, import time and memory of the shared registry, and the
-## PostgreSQL store against SQLite (import, eight concurrent writers)
+## bench: Go benchmarks of search, import time and memory of the shared registry, the
+## PostgreSQL store against SQLite (import, eight concurrent writers), the launch-day load on
+## one portal, and the tier (nginx in front of three and four portals on PostgreSQL)
 bench: build
 	go test -tags '$(GO_TAGS)' -run '^$$' -bench . -benchtime 3000x ./search/...
 	go test -run '^$$' -bench . -benchtime 2000x ./server/
@@ -97,6 +98,8 @@ bench: build
 	go test -run '^$$' -bench ImportRegistry -benchtime 3x ./data/postgres/
 	go test -run '^$$' -bench Switches -benchtime 4000x ./data/postgres/
 	bash scripts/bench-serve.sh $(BIN) $(SHARED)
+	set -o pipefail; APOPORTAL_REQUIRE_ALL=1 go test -tags 'cluster $(GO_TAGS)' -count=1 -timeout 20m -run '^TestTierBench$$' -v ./server/ \
+		| grep -v '^=== '
 
 clean:
 	rm -rf bin artifacts node_modules $(LEAFLET)

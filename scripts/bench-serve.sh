@@ -52,71 +52,20 @@ command -v wrk >/dev/null 2>&1 || { echo "wrk not installed: no load measurement
 # Every German PLZ once, in a fixed shuffled order: rank k gets weight 1/k (Zipf, s = 1).
 cut -d, -f2 "$shared/geonames_de_postcodes.csv" | tail -n +2 | sort -u | shuf --random-source=<(yes) > "$work/plz.txt"
 plz_count=$(wc -l < "$work/plz.txt")
-report='
-done = function(summary, latency)
-  local e = summary.errors
-  io.write(string.format("WRK %.0f %.2f %.2f %d/%d\n", summary.requests / (summary.duration / 1e6),
-    latency:percentile(50) / 1000, latency:percentile(99) / 1000,
-    e.status, e.connect + e.read + e.write + e.timeout))
-end'
-cat > "$work/zipf.lua" <<LUA
-local plz, cum, total = {}, {}, 0
-for line in io.lines(os.getenv("PLZ_FILE")) do
-  plz[#plz + 1] = line
-  total = total + 1 / #plz
-  cum[#plz] = total
-end
-local prefix = os.getenv("PREFIX")
-setup = function(thread) thread:set("seed", math.random(1e9)) end
-init = function() math.randomseed(seed) end
-request = function()
-  local r, lo, hi = math.random() * total, 1, #cum
-  while lo < hi do
-    local mid = math.floor((lo + hi) / 2)
-    if cum[mid] < r then lo = mid + 1 else hi = mid end
-  end
-  return wrk.format("GET", prefix .. plz[lo])
-end
-$report
-LUA
-cat > "$work/hot.lua" <<LUA
-$report
-LUA
-# Distinct places across Germany: every request a new position (snapped to 0.001° by the
-# portal, so practically never cached), 10 km radius, 20 results.
-cat > "$work/distinct.lua" <<LUA
-setup = function(thread) thread:set("seed", math.random(1e9)) end
-init = function() math.randomseed(seed) end
-request = function()
-  local lat, lon = 47.5 + math.random() * 7, 6.5 + math.random() * 8
-  return wrk.format("GET", string.format("/api/v1/pharmacies?lat=%.4f&lon=%.4f&radius_km=10&limit=20", lat, lon))
-end
-$report
-LUA
-cat > "$work/meili.lua" <<LUA
-setup = function(thread) thread:set("seed", math.random(1e9)) end
-init = function() math.randomseed(seed) end
-request = function()
-  local lat, lon = 47.5 + math.random() * 7, 6.5 + math.random() * 8
-  local body = string.format('{"filter":"_geoRadius(%.4f, %.4f, 10000)","sort":["_geoPoint(%.4f, %.4f):asc"],"limit":20}', lat, lon, lat, lon)
-  return wrk.format("POST", "/indexes/" .. os.getenv("INDEX") .. "/search",
-    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. os.getenv("KEY")}, body)
-end
-$report
-LUA
+wrk_script=$(cd "$(dirname "$0")" && pwd)/bench/wrk.lua
 
 # cache_counts PORT: "hits misses" of the portal's response cache (stale answers count as hits).
 cache_counts() {
   curl -fs "http://127.0.0.1:$1/readyz" | python3 -c 'import json,sys; c=json.load(sys.stdin).get("cache") or {}; print(c.get("hits",0)+c.get("stale",0), c.get("misses",0))'
 }
-# load NAME URL CONNS SECONDS SCRIPT PID [env...]: one row.
+# load NAME URL CONNS SECONDS PID [env...]: one row; env tells scripts/bench/wrk.lua what to ask.
 load() {
-  local name=$1 url=$2 conns=$3 secs=$4 script=$5 p=$6; shift 6
+  local name=$1 url=$2 conns=$3 secs=$4 p=$5; shift 5
   local port=${url##*:}; port=${port%%/*}
   local before after rps p50 p99 errs hits=- rss=-
   [ "$p" != - ] && before=$(cache_counts "$port" 2>/dev/null || echo "0 0")
   read -r _ rps p50 p99 errs < <(env PLZ_FILE="$work/plz.txt" "$@" wrk -t2 -c"$conns" -d"${secs}s" --timeout 5s \
-    -H 'Accept-Encoding: gzip' -s "$work/$script" "$url" | grep '^WRK')
+    -H 'Accept-Encoding: gzip' -s "$wrk_script" "$url" | grep '^WRK')
   if [ "$p" != - ]; then
     after=$(cache_counts "$port" 2>/dev/null || echo "0 0")
     hits=$(python3 -c "b=[int(x) for x in '$before'.split()]; a=[int(x) for x in '$after'.split()]; h=a[0]-b[0]; m=a[1]-b[1]; print(f'{100*h/max(1,h+m):.1f}%' if h+m else '-')")
@@ -139,19 +88,19 @@ echo "Load over loopback, wrk -t2, $(nproc) cores shared by wrk and the server; 
 row "run" "req/s" "p50 ms" "p99 ms" "errors" "hits" "RSS MB"
 echo "(errors: non-2xx answers / socket errors and timeouts; the portal's only non-2xx here is the"
 echo " fast 503 for an answer it cannot compute in time, never for a cached one)"
-load "ceiling: Go server, bytes of (a) from memory" "http://127.0.0.1:$cport$hot" 64 10 hot.lua -
+load "ceiling: Go server, bytes of (a) from memory" "http://127.0.0.1:$cport$hot" 64 10 -
 ceiling=$last_rps
-load "ceiling, 2,000 connections" "http://127.0.0.1:$cport$hot" 2000 10 hot.lua -
+load "ceiling, 2,000 connections" "http://127.0.0.1:$cport$hot" 2000 10 -
 kill "$cpid"
-load "(a) one hot search page" "http://127.0.0.1:$port$hot" 64 10 hot.lua "$pid"
+load "(a) one hot search page" "http://127.0.0.1:$port$hot" 64 10 "$pid"
 hot_rps=$last_rps
-load "(b) warm-up: Zipf mix of search pages" "http://127.0.0.1:$port" 64 20 zipf.lua "$pid" PREFIX="/suche?q="
-load "(b) Zipf mix of search pages, warm" "http://127.0.0.1:$port" 64 15 zipf.lua "$pid" PREFIX="/suche?q="
+load "(b) warm-up: Zipf mix of search pages" "http://127.0.0.1:$port" 64 20 "$pid" PREFIX="/suche?q="
+load "(b) Zipf mix of search pages, warm" "http://127.0.0.1:$port" 64 15 "$pid" PREFIX="/suche?q="
 zipf_rps=$last_rps
-load "(c) distinct uncached API queries, embedded" "http://127.0.0.1:$port" 32 10 distinct.lua "$pid"
+load "(c) distinct uncached API queries, embedded" "http://127.0.0.1:$port" 32 10 "$pid" DISTINCT=1
 distinct_local=$last_rps
-load "(d) JSON API, Zipf mix of PLZ" "http://127.0.0.1:$port" 64 10 zipf.lua "$pid" PREFIX="/api/v1/pharmacies?certificates=true&q="
-load "(e) 2,000 connections, Zipf mix of pages" "http://127.0.0.1:$port" 2000 15 zipf.lua "$pid" PREFIX="/suche?q="
+load "(d) JSON API, Zipf mix of PLZ" "http://127.0.0.1:$port" 64 10 "$pid" PREFIX="/api/v1/pharmacies?certificates=true&q="
+load "(e) 2,000 connections, Zipf mix of pages" "http://127.0.0.1:$port" 2000 15 "$pid" PREFIX="/suche?q="
 
 # (f): the first pharmacy of the registry switches every 100 ms, with five tokens (each
 # may switch twice a second), while (b) runs.
@@ -159,7 +108,7 @@ read -r fid fplz < <(awk -F, 'NR==2 {print $1, $5}' "$shared/pharmacies_de.csv")
 tokens=$(for _ in 1 2 3 4 5 6; do "$bin" account token --db "$work/a.db" "$fid" | sed 's/.*: //'; done | paste -sd,)
 "$work/benchload" switch -base "http://127.0.0.1:$port" -token "$tokens" -pharmacy "$fid" -plz "$fplz" -every 100ms -for 14s > "$work/switch.txt" &
 spid=$!
-load "(f) (b) while a pharmacy switches every 100 ms" "http://127.0.0.1:$port" 64 15 zipf.lua "$pid" PREFIX="/suche?q="
+load "(f) (b) while a pharmacy switches every 100 ms" "http://127.0.0.1:$port" 64 15 "$pid" PREFIX="/suche?q="
 switch_rps=$last_rps
 wait "$spid" || true
 read -r _ n sp50 sp99 smax < "$work/switch.txt" || true
@@ -180,9 +129,9 @@ if [ -x "$meili_bin" ]; then
   for _ in $(seq 400); do
     curl -fs "http://127.0.0.1:$port2/api/v1/pharmacies?lat=50.1&lon=8.6" | grep -q '"engine":"meilisearch"' && break; sleep 0.05
   done
-  load "(c) distinct uncached API queries, via Meili" "http://127.0.0.1:$port2" 32 10 distinct.lua "$served"
+  load "(c) distinct uncached API queries, via Meili" "http://127.0.0.1:$port2" 32 10 "$served" DISTINCT=1
   distinct_meili=$last_rps
-  load "reference: the same queries to Meilisearch" "http://127.0.0.1:$mport" 32 10 meili.lua - KEY="$key" INDEX=pharmacies
+  load "reference: the same queries to Meilisearch" "http://127.0.0.1:$mport" 32 10 - DISTINCT=1 MEILI_KEY="$key" MEILI_INDEX=pharmacies
   meili_direct=$last_rps
 fi
 

@@ -128,7 +128,7 @@ func (a *App) search(ctx context.Context, r search.Request) (search.Response, er
 
 // pharmacyAPI is GET /api/v1/pharmacies/{id}.
 func (a *App) pharmacyAPI(c echo.Context) error {
-	p, err := a.store.Pharmacy(c.Request().Context(), c.Param("id"))
+	p, err := a.publicPharmacy(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return err
 	}

@@ -42,8 +42,10 @@ func TestEdge_CachesAndSurvivesEveryPortalDown(t *testing.T) {
 	const page = "/suche?q=21614"
 	getFrom(t, n, "127.0.0.2", page)
 	res, body := getFrom(t, n, "127.0.0.2", page)
-	if res.StatusCode != http.StatusOK || res.Header.Get("X-Cache-Status") != "HIT" || !strings.Contains(body, `data-testid="pharmacy"`) {
-		t.Fatalf("second ask of a hot page: %d, cache %q\n%s", res.StatusCode, res.Header.Get("X-Cache-Status"), n.ErrorLog())
+	// From the edge's cache: fresh, or stale while it refreshes when a second ended between.
+	if cache := res.Header.Get("X-Cache-Status"); res.StatusCode != http.StatusOK || !strings.Contains(body, `data-testid="pharmacy"`) ||
+		(cache != "HIT" && cache != "STALE" && cache != "UPDATING") {
+		t.Fatalf("second ask of a hot page: %d, cache %q\n%s", res.StatusCode, cache, n.ErrorLog())
 	}
 	getFrom(t, n, "127.0.0.2", "/api/v1/pharmacies?q=21614")
 	stopping := time.Now()

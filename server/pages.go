@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -113,8 +114,22 @@ func pageURL(v url.Values, offset int) string {
 }
 
 // pharmacyPage is GET /apotheke/{id}.
+// publicPharmacy is a pharmacy's entry for citizens: the store's, or while the store does
+// not answer (a failover, a restart) the embedded engine's copy, which follows the store
+// and is what search shows anyway. Reads stay up while writes wait for the store.
+func (a *App) publicPharmacy(ctx context.Context, id string) (data.Pharmacy, error) {
+	ph, err := a.store.Pharmacy(ctx, id)
+	if err == nil || data.ErrorCode(err) != data.EUNAVAILABLE {
+		return ph, err
+	}
+	if indexed, ok := a.engine.Pharmacy(id); ok {
+		return indexed, nil
+	}
+	return ph, err
+}
+
 func (a *App) pharmacyPage(c echo.Context) error {
-	ph, err := a.store.Pharmacy(c.Request().Context(), c.Param("id"))
+	ph, err := a.publicPharmacy(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		if data.ErrorCode(err) == data.ENOTFOUND {
 			return render(c, http.StatusNotFound, views.ProblemPage(views.Problem{Page: a.page("Nicht gefunden", false),

@@ -93,3 +93,30 @@ func TestStatus_PostgresRefusingWritesIsDegraded(t *testing.T) {
 		t.Fatalf("the store is not degraded on /api/v1/status: %s", readAll(t, res.Body))
 	}
 }
+
+// While PostgreSQL does not answer (a failover, a restart), citizens' pages of a pharmacy
+// still answer, from the embedded engine's copy: the page and the API, uncached until then.
+func TestPharmacyPages_AnswerWhileTheStoreIsDown(t *testing.T) {
+	pg := &testenv.Postgres{}
+	t.Cleanup(pg.Stop)
+	cfg := DefaultConfig()
+	cfg.DB = sharedPostgresOn(t, pg)
+	app, _ := openTestApp(t, cfg, nil)
+	base := serveApp(t, app)
+	pg.Halt(t)
+	t.Cleanup(func() { pg.Resume(t) }) // the test's databases are dropped after
+	for _, path := range []string{"/apotheke/" + pharmacyA, "/api/v1/pharmacies/" + pharmacyA} {
+		res, err := http.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := readAll(t, res.Body)
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || !strings.Contains(body, "Neue-Apotheke im Zentrum") {
+			t.Fatalf("%s with the store down: %d\n%s", path, res.StatusCode, body)
+		}
+	}
+	if res, err := http.Get(base + "/apotheke/000000000"); err != nil || res.StatusCode != http.StatusServiceUnavailable {
+		t.Fatalf("an unknown pharmacy with the store down: %v %v (the store alone can say it is not there)", res.StatusCode, err)
+	}
+}

@@ -110,6 +110,10 @@ func TestReplicas_OneProbesAllShowTheSameState(t *testing.T) {
 // follows the store's change sequence and drops the cached answers it touches.
 func TestReplicas_SwitchVisibleOnTheOthers(t *testing.T) {
 	rs := startReplicas(t, sharedPostgres(t), 3, func(*Config) {})
+	switchVisible(t, rs)
+}
+
+func switchVisible(t *testing.T, rs []*replica) {
 	var tokens []string
 	for range 5 {
 		_, tok := token(t, rs[0].app, pharmacyA)

@@ -146,6 +146,7 @@ func (h *handedSocket) start(env ...string) *exec.Cmd {
 	cmd.Env = append(append(os.Environ(), "APOPORTAL_TEST_CHILD=serve", "APOPORTAL_DB="+h.db, "LISTEN_FDS=1",
 		"APOPORTAL_LOG_LEVEL=warn", "APOPORTAL_API_RATE=0"), env...) // one client address here
 	cmd.ExtraFiles = []*os.File{h.file}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // gone with the test, however it ends
 	cmd.Stdout, cmd.Stderr = &lockedWriter{&h.output, &h.mu}, &lockedWriter{&h.output, &h.mu}
 	if err := cmd.Start(); err != nil {
 		h.t.Fatal(err)

@@ -267,7 +267,6 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	return nil
 }
 
-// repeat runs fn now and then every interval until ctx ends.
 // busyConns counts the connections that are new or carry a request.
 type busyConns struct {
 	mu    sync.Mutex
@@ -308,6 +307,7 @@ func holderName(instance string) string {
 	return fmt.Sprintf("%s/%d/%x", instance, os.Getpid(), data.RandomBytes(4))
 }
 
+// repeat runs fn now and then every interval until ctx ends.
 func repeat(ctx context.Context, every time.Duration, fn func(context.Context)) {
 	for {
 		fn(ctx)

@@ -23,9 +23,10 @@ type Nginx struct {
 }
 
 // StartNginx starts nginx in front of the portals at upstreams (host:port each) and stops
-// it when the test ends. Without nginx the test is skipped, or fails under
+// it when the test ends; requests from the unlimited addresses (a benchmark's one) are not
+// held to the limit per client address. Without nginx the test is skipped, or fails under
 // APOPORTAL_REQUIRE_ALL.
-func StartNginx(t testing.TB, upstreams []string) *Nginx {
+func StartNginx(t testing.TB, upstreams []string, unlimited ...string) *Nginx {
 	t.Helper()
 	bin, err := exec.LookPath("nginx")
 	if err != nil {
@@ -49,15 +50,19 @@ func StartNginx(t testing.TB, upstreams []string) *Nginx {
 		}
 	}
 	deploy := filepath.Join(repoRoot(t), "deploy", "nginx")
-	var servers strings.Builder
+	var servers, exempt strings.Builder
 	for _, u := range upstreams {
 		fmt.Fprintf(&servers, "        server %s max_fails=1 fail_timeout=2s;\n", u)
+	}
+	for _, a := range unlimited {
+		fmt.Fprintf(&exempt, "        %s 1;\n", a)
 	}
 	conf := fmt.Sprintf(`daemon off;
 master_process on;
 worker_processes 2;
 pid %[1]s/nginx.pid;
 error_log %[1]s/error.log warn;
+worker_rlimit_nofile 16384;
 events { worker_connections 4096; }
 http {
     access_log off;
@@ -71,13 +76,16 @@ http {
 %[2]s        keepalive 32;
     }
     proxy_cache_path %[1]s/cache levels=1:2 keys_zone=apoportal:16m max_size=512m inactive=24h use_temp_path=off;
+    geo $apoportal_unlimited {
+        default 0;
+%[5]s    }
     include %[3]s/apoportal-http.conf;
     server {
-        listen %[4]s;
+        listen %[4]s reuseport; # one accept queue per worker: connections spread evenly
         include %[3]s/apoportal-proxy.conf;
     }
 }
-`, n.dir, servers.String(), deploy, n.Addr)
+`, n.dir, servers.String(), deploy, n.Addr, exempt.String())
 	path := filepath.Join(n.dir, "nginx.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)

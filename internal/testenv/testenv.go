@@ -69,3 +69,14 @@ func Chromium(t testing.TB) string {
 	missing(t, "chromium not found (apt-get install chromium)")
 	return ""
 }
+
+// Wrk is the path of the wrk load generator (Debian's package), or the test is skipped
+// (failed under APOPORTAL_REQUIRE_ALL).
+func Wrk(t testing.TB) string {
+	t.Helper()
+	p, err := exec.LookPath("wrk")
+	if err != nil {
+		missing(t, "wrk not installed (apt-get install wrk)")
+	}
+	return p
+}

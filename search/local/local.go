@@ -86,6 +86,17 @@ func (e *Engine) Len() int {
 	return len(e.docs)
 }
 
+// Pharmacy is the index's copy of a pharmacy's entry, as of Seq.
+func (e *Engine) Pharmacy(id string) (data.Pharmacy, bool) {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	i, known := e.byID[id]
+	if !known {
+		return data.Pharmacy{}, false
+	}
+	return e.docs[i].p, true
+}
+
 // Seq is the store's change sequence number the index has caught up with.
 func (e *Engine) Seq() int64 {
 	e.mu.RLock()
