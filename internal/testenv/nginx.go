@@ -81,7 +81,7 @@ http {
 %[5]s    }
     include %[3]s/apoportal-http.conf;
     server {
-        listen %[4]s reuseport; # one accept queue per worker: connections spread evenly
+        listen %[4]s;
         include %[3]s/apoportal-proxy.conf;
     }
 }
