@@ -21,6 +21,7 @@ type Store interface {
 	Status
 	Meta
 	Leases
+	Throttles
 	// Ping checks that the store answers a read.
 	Ping(ctx context.Context) error
 	// Refusal says why writes are being refused (read-only, the last write could not be

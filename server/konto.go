@@ -1,8 +1,6 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/http"
@@ -51,27 +49,31 @@ func (a *App) loginPage(c echo.Context) error {
 func (a *App) login(c echo.Context) error {
 	login := strings.TrimSpace(strings.ToLower(c.FormValue("login")))
 	p := views.Login{Page: a.page("Anmelden", false), CSRF: csrfToken(c), Login: login}
-	budgets := []budget{loginBudget(secretKey(login)), addressBudget(c.RealIP())}
+	budgets := []data.Budget{loginBudget(login), addressBudget(c.RealIP())}
 	if nonce := a.devices.nonce(c, login); nonce != "" {
-		budgets = []budget{deviceBudget(nonce)}
+		budgets = []data.Budget{deviceBudget(nonce)}
 	}
-	try, wait := a.throttle.reserve(budgets...)
+	ctx := c.Request().Context()
+	try, wait, err := a.throttle.reserve(ctx, budgets...)
+	if err != nil {
+		return err
+	}
 	if wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		p.Error = waitMessage(wait)
 		return render(c, http.StatusTooManyRequests, views.LoginPage(p))
 	}
-	acc, err := a.store.Authenticate(c.Request().Context(), login, c.FormValue("password"))
+	acc, err := a.store.Authenticate(ctx, login, c.FormValue("password"))
 	if err != nil {
 		if data.ErrorCode(err) != data.EUNAUTHORIZED {
-			try.release()
+			try.release(ctx)
 			return err
 		}
 		p.Error = "Benutzername oder Passwort ist falsch."
 		return render(c, http.StatusUnauthorized, views.LoginPage(p))
 	}
-	try.succeeded()
-	id, err := a.store.CreateSession(c.Request().Context(), acc.ID, c.RealIP(), a.cfg.SessionTTL)
+	try.succeeded(ctx)
+	id, err := a.store.CreateSession(ctx, acc.ID, c.RealIP(), a.cfg.SessionTTL)
 	if err != nil {
 		return err
 	}
@@ -119,36 +121,34 @@ func (a *App) activate(c echo.Context) error {
 		p.Error = "Die beiden Passwörter stimmen nicht überein."
 		return render(c, http.StatusBadRequest, views.ActivatePage(p))
 	}
-	try, wait := a.throttle.reserve(codeBudget(secretKey(code)), addressBudget(c.RealIP()))
+	ctx := c.Request().Context()
+	try, wait, err := a.throttle.reserve(ctx, codeBudget(code), addressBudget(c.RealIP()))
+	if err != nil {
+		return err
+	}
 	if wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		p.Error = waitMessage(wait)
 		return render(c, http.StatusTooManyRequests, views.ActivatePage(p))
 	}
-	_, reset, err := a.store.ActivateAccount(c.Request().Context(), code, pw, data.Actor{Name: "activation", Source: c.RealIP()})
+	_, reset, err := a.store.ActivateAccount(ctx, code, pw, data.Actor{Name: "activation", Source: c.RealIP()})
 	switch {
 	case errors.Is(err, data.ErrActivationCode):
 		p.Error = activationMessage(err)
 		return render(c, http.StatusBadRequest, views.ActivatePage(p))
 	case data.ErrorCode(err) == data.EINVALID: // the code was right, the password is not allowed
-		try.release()
+		try.release(ctx)
 		p.Error = activationMessage(err)
 		return render(c, http.StatusBadRequest, views.ActivatePage(p))
 	case err != nil:
-		try.release()
+		try.release(ctx)
 		return err
 	}
-	try.succeeded()
+	try.succeeded(ctx)
 	if reset {
 		return c.Redirect(http.StatusSeeOther, "/login?aktiviert=neu")
 	}
 	return c.Redirect(http.StatusSeeOther, "/login?aktiviert=1")
-}
-
-// secretKey is how a guessed secret is named in memory: a hash, not the secret.
-func secretKey(s string) string {
-	sum := sha256.Sum256([]byte(s))
-	return hex.EncodeToString(sum[:16])
 }
 
 func activationMessage(err error) string {

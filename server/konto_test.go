@@ -205,7 +205,7 @@ func TestKonto_BruteForceThrottledOwnerGetsIn(t *testing.T) {
 	if res := owner.login("neue@example.org", goodPassword); res.StatusCode != http.StatusTooManyRequests {
 		t.Fatalf("login during the wait: %d", res.StatusCode)
 	}
-	cl.Add(maxThrottleWait)
+	cl.Add(data.MaxThrottleWait)
 	if res := owner.login("neue@example.org", goodPassword); res.Request.URL.Path != "/konto" {
 		t.Fatalf("owner after the wait: %d at %s", res.StatusCode, res.Request.URL)
 	}

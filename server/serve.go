@@ -89,7 +89,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.
 	if refusal := store.Refusal(); refusal != nil {
 		log.Warn("serving reads only", "db", storeName(cfg.DB), "reason", refusal)
 	}
-	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: newThrottle(now), pending: newPendingImports()}
+	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: &throttle{store: store, now: now, log: log}, pending: newPendingImports()}
 	if app.devices, err = openDeviceCookies(ctx, cfg, store, log, now); err != nil {
 		store.Close()
 		return nil, err
@@ -219,6 +219,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go repeat(bg, time.Hour, func(ctx context.Context) {
 		if a.duties.Held() {
 			a.status.Prune(ctx)
+		}
+	})
+	go repeat(bg, throttleMemory/10, func(ctx context.Context) {
+		if a.duties.Held() {
+			a.throttle.forget(ctx)
 		}
 	})
 	go repeat(bg, 10*time.Second, a.status.RecountReports) // reports age out of the window

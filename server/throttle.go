@@ -1,8 +1,11 @@
 package main
 
 import (
-	"sync"
+	"context"
+	"log/slog"
 	"time"
+
+	"github.com/apoportal/apoportal/data"
 )
 
 // throttle slows down guessing of passwords and activation codes. Each attempt draws on
@@ -10,28 +13,13 @@ import (
 // comes from (a client address). A budget allows a few free failures; after them each
 // further attempt must wait twice as long as the last, up to 15 minutes. Nobody is locked
 // out for good, and an attempt is reserved before the password is verified, so a burst of
-// concurrent guesses gets no more tries than one guess after another. Counts live in
-// memory and fade after an hour without failures.
+// concurrent guesses gets no more tries than one guess after another. The counts are the
+// store's (data.Throttles), so every portal process on it draws on the same budgets; they
+// fade after an hour without failures.
 type throttle struct {
-	mu     sync.Mutex
-	counts map[string]failures
-	pruned time.Time
-	now    func() time.Time
-}
-
-type failures struct {
-	n     int
-	until time.Time // no attempt before this
-	last  time.Time
-}
-
-// budget is one count an attempt draws on.
-type budget struct {
-	key  string
-	free int
-	// clearOnSuccess: a success forgets the failures (those of the login that got in);
-	// otherwise it only gives back its own reservation (an address shared with others).
-	clearOnSuccess bool
+	store data.Throttles
+	now   func() time.Time
+	log   *slog.Logger
 }
 
 const (
@@ -39,91 +27,57 @@ const (
 	freeCodeFailures   = 3
 	freeDeviceFailures = 5
 	freeIPFailures     = 20
-	maxThrottleWait    = 15 * time.Minute
 	throttleMemory     = time.Hour
 )
 
-func loginBudget(login string) budget { return budget{"login:" + login, freeLoginFailures, true} }
-func codeBudget(code string) budget   { return budget{"code:" + code, freeCodeFailures, true} }
-func addressBudget(ip string) budget  { return budget{"ip:" + clientKey(ip), freeIPFailures, false} }
-func deviceBudget(nonce string) budget {
-	return budget{"device:" + nonce, freeDeviceFailures, true}
+func loginBudget(login string) data.Budget {
+	return data.NewBudget("login", login, freeLoginFailures, true)
 }
-
-func newThrottle(now func() time.Time) *throttle {
-	return &throttle{counts: map[string]failures{}, now: now}
+func codeBudget(code string) data.Budget { return data.NewBudget("code", code, freeCodeFailures, true) }
+func addressBudget(ip string) data.Budget {
+	return data.NewBudget("ip", clientKey(ip), freeIPFailures, false)
+}
+func deviceBudget(nonce string) data.Budget {
+	return data.NewBudget("device", nonce, freeDeviceFailures, true)
 }
 
 // attempt is a reserved try: it counts as failed unless succeeded or released.
 type attempt struct {
 	t       *throttle
-	budgets []budget
+	budgets []data.Budget
 }
 
 // reserve takes one attempt from every budget at once, or from none: when any budget must
 // still wait, it returns how long, and nothing is counted.
-func (t *throttle) reserve(budgets ...budget) (attempt, time.Duration) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	now := t.now()
-	t.prune(now)
-	var wait time.Duration
-	for _, b := range budgets {
-		wait = max(wait, t.counts[b.key].until.Sub(now))
+func (t *throttle) reserve(ctx context.Context, budgets ...data.Budget) (attempt, time.Duration, error) {
+	wait, err := t.store.ReserveAttempt(ctx, budgets, t.now())
+	if err != nil || wait > 0 {
+		return attempt{}, wait, err
 	}
-	if wait > 0 {
-		return attempt{}, wait
-	}
-	for _, b := range budgets {
-		f := t.counts[b.key]
-		f.n++
-		f.last = now
-		if f.n >= b.free {
-			f.until = now.Add(min(maxThrottleWait, time.Second<<min(f.n-b.free, 20)))
-		}
-		t.counts[b.key] = f
-	}
-	return attempt{t: t, budgets: budgets}, 0
+	return attempt{t: t, budgets: budgets}, 0, nil
 }
 
 // succeeded settles an attempt that got in.
-func (a attempt) succeeded() { a.settle(true) }
+func (a attempt) succeeded(ctx context.Context) { a.settle(ctx, true) }
 
 // release settles an attempt that guessed nothing (the store failed, the form was
 // incomplete): it counts as no attempt at all.
-func (a attempt) release() { a.settle(false) }
+func (a attempt) release(ctx context.Context) { a.settle(ctx, false) }
 
-func (a attempt) settle(success bool) {
+func (a attempt) settle(ctx context.Context, success bool) {
 	if a.t == nil {
 		return
 	}
-	a.t.mu.Lock()
-	defer a.t.mu.Unlock()
-	for _, b := range a.budgets {
-		f, ok := a.t.counts[b.key]
-		switch {
-		case !ok:
-		case success && b.clearOnSuccess:
-			delete(a.t.counts, b.key)
-		default:
-			f.n = max(0, f.n-1)
-			if f.n < b.free {
-				f.until = time.Time{}
-			}
-			a.t.counts[b.key] = f
-		}
+	// A store that fails here keeps the attempt counted: it errs on the side of the owner's
+	// budget, never the guesser's.
+	if err := a.t.store.SettleAttempt(context.WithoutCancel(ctx), a.budgets, success); err != nil {
+		a.t.log.Warn("settle a throttled attempt", "err", err)
 	}
 }
 
-// prune forgets counts without a failure for throttleMemory, at most every few minutes.
-func (t *throttle) prune(now time.Time) {
-	if now.Sub(t.pruned) < throttleMemory/10 {
-		return
-	}
-	t.pruned = now
-	for k, f := range t.counts {
-		if now.Sub(f.last) > throttleMemory {
-			delete(t.counts, k)
-		}
+// forget drops the counts without a failure for throttleMemory.
+func (t *throttle) forget(ctx context.Context) {
+	if err := t.store.ForgetThrottles(ctx, t.now().Add(-throttleMemory)); err != nil {
+		t.log.Warn("forget old throttle counts", "err", err)
 	}
 }

@@ -46,6 +46,7 @@ var scenarios = []struct {
 	{"Reports_CountPharmaciesOnce", reportsCountPharmaciesOnce},
 	{"Leases_OneHolderAtATime", leaseOneHolder},
 	{"TargetStatuses_LastRecordedState", targetStatuses},
+	{"Throttles_CountAcrossCallers", throttlesCountAcrossCallers},
 }
 
 // Run runs every scenario of the contract against the engine open opens.

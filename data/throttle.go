@@ -1,0 +1,71 @@
+package data
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+)
+
+// Throttles count failed guesses (of passwords, activation codes) in the store, so every
+// portal process on it draws on the same budgets: N portals behind a proxy allow no more
+// guesses than one.
+type Throttles interface {
+	// ReserveAttempt takes one attempt from every budget at once, or from none: when any
+	// budget must still wait, it returns how long, and nothing is counted. Concurrent
+	// reservations on one budget are counted one after another.
+	ReserveAttempt(ctx context.Context, budgets []Budget, now time.Time) (wait time.Duration, err error)
+	// SettleAttempt settles a reserved attempt: a success forgets the failures of the budgets
+	// that clear on success; otherwise (and for the others) the reservation is given back.
+	SettleAttempt(ctx context.Context, budgets []Budget, success bool) error
+	// ForgetThrottles drops the counts without a failure since before.
+	ForgetThrottles(ctx context.Context, before time.Time) error
+}
+
+// Budget is one count an attempt draws on: a few free failures, then each further attempt
+// waits twice as long as the last, up to MaxThrottleWait.
+type Budget struct {
+	Key  string // a hash of what is counted (NewBudget): no login or address in the store
+	Free int
+	// ClearOnSuccess: a success forgets the failures (those of the login that got in);
+	// otherwise it only gives back its own reservation (an address shared with others).
+	ClearOnSuccess bool
+}
+
+// MaxThrottleWait bounds the wait a budget imposes: nobody is locked out for good.
+const MaxThrottleWait = 15 * time.Minute
+
+// NewBudget names the budget of what (a login, a code, an address) of a kind by a hash.
+func NewBudget(kind, what string, free int, clearOnSuccess bool) Budget {
+	sum := sha256.Sum256([]byte(kind + "\x00" + what))
+	return Budget{Key: kind + ":" + hex.EncodeToString(sum[:16]), Free: free, ClearOnSuccess: clearOnSuccess}
+}
+
+// Failures is a budget's count as stored.
+type Failures struct {
+	N     int
+	Until time.Time // no attempt before this
+	Last  time.Time
+}
+
+// Reserved is f with one more attempt at now.
+func (f Failures) Reserved(b Budget, now time.Time) Failures {
+	f.N++
+	f.Last = now
+	if f.N >= b.Free {
+		f.Until = now.Add(min(MaxThrottleWait, time.Second<<min(f.N-b.Free, 20)))
+	}
+	return f
+}
+
+// Settled is f once a reserved attempt is settled; forget says to drop the count.
+func (f Failures) Settled(b Budget, success bool) (settled Failures, forget bool) {
+	if success && b.ClearOnSuccess {
+		return Failures{}, true
+	}
+	f.N = max(0, f.N-1)
+	if f.N < b.Free {
+		f.Until = time.Time{}
+	}
+	return f, false
+}
