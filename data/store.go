@@ -22,6 +22,7 @@ type Store interface {
 	Meta
 	Leases
 	Throttles
+	ImportPreviews
 	// Ping checks that the store answers a read.
 	Ping(ctx context.Context) error
 	// Refusal says why writes are being refused (read-only, the last write could not be

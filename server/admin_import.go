@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -10,20 +12,18 @@ import (
 	"github.com/apoportal/apoportal/data/importer"
 	"github.com/apoportal/apoportal/views"
 	"github.com/labstack/echo/v4"
-	"github.com/patrickmn/go-cache"
 )
 
 // pendingFor is how long a previewed upload waits for the operator's go.
 const pendingFor = 15 * time.Minute
 
-// pendingImport is an uploaded, validated file waiting for the operator's go.
-type pendingImport struct {
-	kind, file string
-	pharmacies []data.Pharmacy
-	operator   int64
+// readImport reads an uploaded file of a kind ("osm": Overpass JSON, else the registry CSV).
+func readImport(kind string, body []byte) ([]data.Pharmacy, error) {
+	if kind == "osm" {
+		return importer.ReadOverpass(bytes.NewReader(body))
+	}
+	return importer.ReadRegistry(bytes.NewReader(body))
 }
-
-func newPendingImports() *cache.Cache { return cache.New(pendingFor, time.Minute) }
 
 // adminImportPage is GET /admin/import.
 func (a *App) adminImportPage(c echo.Context) error {
@@ -53,11 +53,11 @@ func (a *App) adminImportPreview(c echo.Context) error {
 		return err
 	}
 	defer f.Close()
-	read := importer.ReadRegistry
-	if p.Kind == "osm" {
-		read = importer.ReadOverpass
+	body, err := io.ReadAll(f)
+	if err != nil {
+		return err
 	}
-	ps, err := read(f)
+	ps, err := readImport(p.Kind, body)
 	if err != nil {
 		if data.ErrorCode(err) != data.EINVALID {
 			return err
@@ -69,8 +69,12 @@ func (a *App) adminImportPreview(c echo.Context) error {
 		return err
 	}
 	diff := importer.Diff(stored, ps)
+	// The file waits in the store: the go may reach another portal process.
 	id := randomID()
-	a.pending.SetDefault(id, pendingImport{kind: p.Kind, file: fh.Filename, pharmacies: ps, operator: op.ID})
+	if err := a.store.SaveImportPreview(c.Request().Context(), data.ImportPreview{ID: id, OperatorID: op.ID, Kind: p.Kind,
+		File: fh.Filename, Body: body, Expires: a.now().Add(pendingFor)}, a.now()); err != nil {
+		return err
+	}
 	pv := &views.ImportPreview{ID: id, New: len(diff.New), Changed: len(diff.Changed), Unchanged: diff.Unchanged}
 	for _, n := range diff.New[:min(5, len(diff.New))] {
 		pv.Samples = append(pv.Samples, fmt.Sprintf("neu: %s, %s (%s)", n.Name, n.Address(), n.ID))
@@ -92,14 +96,19 @@ func (a *App) adminImportApply(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	v, ok := a.pending.Get(c.Param("id"))
-	pi, isImport := v.(pendingImport)
-	if !ok || !isImport || pi.operator != op.ID {
+	pi, err := a.store.TakeImportPreview(c.Request().Context(), c.Param("id"), op.ID, a.now())
+	if data.ErrorCode(err) == data.ENOTFOUND {
 		return render(c, http.StatusNotFound, views.AdminImportPage(views.AdminImport{Page: a.page("Register importieren", false),
 			CSRF: csrfToken(c), Error: "Diese Vorschau ist abgelaufen. Bitte laden Sie die Datei erneut hoch."}))
 	}
-	a.pending.Delete(c.Param("id"))
-	sum, err := a.store.ImportPharmacies(c.Request().Context(), pi.pharmacies, a.actor(c, op), pi.kind+" "+pi.file)
+	if err != nil {
+		return err
+	}
+	ps, err := readImport(pi.Kind, pi.Body) // read without error at the preview: the same bytes, the same reader
+	if err != nil {
+		return fmt.Errorf("read the previewed file %s again: %w", pi.File, err)
+	}
+	sum, err := a.store.ImportPharmacies(c.Request().Context(), ps, a.actor(c, op), pi.Kind+" "+pi.File)
 	if err != nil {
 		return err
 	}
@@ -107,5 +116,5 @@ func (a *App) adminImportApply(c echo.Context) error {
 		a.log.Warn("search index sync after an import", "err", err)
 	}
 	return render(c, http.StatusOK, views.AdminImportPage(views.AdminImport{Page: a.page("Register importieren", false),
-		CSRF: csrfToken(c), Notice: fmt.Sprintf("%s übernommen: %d neu, %d aktualisiert.", pi.file, sum.Inserted, sum.Updated)}))
+		CSRF: csrfToken(c), Notice: fmt.Sprintf("%s übernommen: %d neu, %d aktualisiert.", pi.File, sum.Inserted, sum.Updated)}))
 }

@@ -85,3 +85,29 @@ func TestAdminImport_PreviewThenApply(t *testing.T) {
 		t.Fatalf("pharmacy account at /admin/import: %d", res.StatusCode)
 	}
 }
+
+// Behind nginx an operator's go may reach another portal than the preview did: the
+// previewed file waits in the store, not in the portal that read it.
+func TestAdminImport_PreviewOnOnePortalAppliedOnAnother(t *testing.T) {
+	rs := startReplicas(t, sharedPostgres(t), 2, func(c *Config) { c.CookieSecure = false })
+	addOperator(t, rs[0].app)
+	ops := newBrowserless(t, rs[0].base)
+	if res := ops.login("ops@example.org", operatorPassword); res.Request.URL.Path != "/admin" {
+		t.Fatalf("operator login ended at %s", res.Request.URL)
+	}
+	const file = "id,name,street,housenumber,postcode,city,state,lat,lon,phone,email,website,opening_hours,issues_certificates,services\n" +
+		"399999999,Test-Apotheke,Hauptstraße,1,01069,Dresden,Sachsen,51.04,13.74,,,,Mo-Fr 08:00-18:00,true,\n"
+	res, d := ops.upload("registry", "register.csv", file)
+	if res.StatusCode != http.StatusOK || d.Find("[data-testid=preview]").Length() != 1 {
+		t.Fatalf("preview on portal 1: %d %s", res.StatusCode, d.Find("[data-testid=error]").Text())
+	}
+	action := d.Find("[data-testid=preview] form").AttrOr("action", "")
+	ops.base = rs[1].base // the same browser (cookies are per host, not port), the other portal
+	res, d = ops.submit("/admin/import", action, map[string][]string{}, true)
+	if res.StatusCode != http.StatusOK || !strings.Contains(d.Find("[data-testid=notice]").Text(), "1 neu") {
+		t.Fatalf("go on portal 2: %d %q %q", res.StatusCode, d.Find("[data-testid=notice]").Text(), d.Find("[data-testid=error]").Text())
+	}
+	if p, err := rs[1].app.store.Pharmacy(context.Background(), "399999999"); err != nil || p.Name != "Test-Apotheke" {
+		t.Fatalf("after the go on portal 2: %+v %v", p, err)
+	}
+}

@@ -22,7 +22,6 @@ import (
 	"github.com/apoportal/apoportal/server/pagecache"
 	"github.com/apoportal/apoportal/server/status"
 	"github.com/apoportal/apoportal/static"
-	"github.com/patrickmn/go-cache"
 )
 
 // App is the running portal: configuration, store, search and assets. Handlers are its
@@ -41,7 +40,6 @@ type App struct {
 	gazetteerVersion string
 	throttle         *throttle
 	devices          deviceCookies
-	pending          *cache.Cache           // previewed registry uploads, by random id
 	monitor          *monitor.Monitor       // the national service (when configured) and the portal's parts
 	status           *status.Service        // the status page's rules: history, incidents, reports, banner
 	duties           *lease.Keeper          // the lease on work done once across processes: probing, pruning
@@ -89,7 +87,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.
 	if refusal := store.Refusal(); refusal != nil {
 		log.Warn("serving reads only", "db", storeName(cfg.DB), "reason", refusal)
 	}
-	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: &throttle{store: store, now: now, log: log}, pending: newPendingImports()}
+	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: &throttle{store: store, now: now, log: log}}
 	if app.devices, err = openDeviceCookies(ctx, cfg, store, log, now); err != nil {
 		store.Close()
 		return nil, err

@@ -47,6 +47,7 @@ var scenarios = []struct {
 	{"Leases_OneHolderAtATime", leaseOneHolder},
 	{"TargetStatuses_LastRecordedState", targetStatuses},
 	{"Throttles_CountAcrossCallers", throttlesCountAcrossCallers},
+	{"ImportPreviews_TakenOnce", importPreviewTakenOnce},
 }
 
 // Run runs every scenario of the contract against the engine open opens.
