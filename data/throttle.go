@@ -69,3 +69,58 @@ func (f Failures) Settled(b Budget, success bool) (settled Failures, forget bool
 	}
 	return f, false
 }
+
+// ThrottleRows is how an engine reads and writes budgets' counts inside one transaction.
+type ThrottleRows struct {
+	Read   func(key string) (f Failures, found bool, err error) // for Reserve, locks the row
+	Save   func(key string, f Failures) error
+	Forget func(key string) error
+}
+
+// Reserve is ReserveAttempt's rule over an engine's rows: every budget's count is read;
+// when one must still wait, nothing is written and the longest wait returned; otherwise
+// each gets one attempt more.
+func (r ThrottleRows) Reserve(budgets []Budget, now time.Time) (time.Duration, error) {
+	var wait time.Duration
+	counts := make([]Failures, len(budgets))
+	for i, b := range budgets {
+		f, _, err := r.Read(b.Key)
+		if err != nil {
+			return 0, err
+		}
+		counts[i] = f
+		wait = max(wait, f.Until.Sub(now))
+	}
+	if wait > 0 {
+		return wait, nil
+	}
+	for i, b := range budgets {
+		if err := r.Save(b.Key, counts[i].Reserved(b, now)); err != nil {
+			return 0, err
+		}
+	}
+	return 0, nil
+}
+
+// Settle is SettleAttempt's rule over an engine's rows; a count forgotten meanwhile stays so.
+func (r ThrottleRows) Settle(budgets []Budget, success bool) error {
+	for _, b := range budgets {
+		f, found, err := r.Read(b.Key)
+		if err != nil {
+			return err
+		}
+		if !found {
+			continue
+		}
+		settled, forget := f.Settled(b, success)
+		if forget {
+			err = r.Forget(b.Key)
+		} else {
+			err = r.Save(b.Key, settled)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -12,32 +12,21 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// ReserveAttempt implements data.Throttles. Each budget's row is locked (created first if
+// ReserveAttempt implements data.Throttles. Each budget's row is locked (made first if
 // new) for the transaction, in the order of the keys, so portals reserving at once on one
 // budget count one after another and never deadlock.
 func (db *DB) ReserveAttempt(ctx context.Context, budgets []data.Budget, now time.Time) (time.Duration, error) {
 	budgets = byKey(budgets)
 	var wait time.Duration
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		wait = 0
-		counts := make([]data.Failures, len(budgets))
-		for i, b := range budgets {
-			f, err := lockFailures(ctx, tx, b.Key, now)
-			if err != nil {
-				return err
-			}
-			counts[i] = f
-			wait = max(wait, f.Until.Sub(now))
-		}
-		if wait > 0 {
-			return nil
-		}
-		for i, b := range budgets {
-			if err := saveFailures(ctx, tx, b.Key, counts[i].Reserved(b, now)); err != nil {
+		for _, b := range budgets {
+			if _, err := tx.Exec(ctx, "INSERT INTO throttles (key, n, last) VALUES ($1, 0, $2) ON CONFLICT (key) DO NOTHING", b.Key, now); err != nil {
 				return err
 			}
 		}
-		return nil
+		var err error
+		wait, err = throttleRows(ctx, tx).Reserve(budgets, now)
+		return err
 	})
 	if err != nil {
 		return 0, fmt.Errorf("reserve attempt: %w", err)
@@ -48,33 +37,7 @@ func (db *DB) ReserveAttempt(ctx context.Context, budgets []data.Budget, now tim
 // SettleAttempt implements data.Throttles.
 func (db *DB) SettleAttempt(ctx context.Context, budgets []data.Budget, success bool) error {
 	budgets = byKey(budgets)
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		for _, b := range budgets {
-			var f data.Failures
-			var until *time.Time
-			err := tx.QueryRow(ctx, "SELECT n, until, last FROM throttles WHERE key = $1 FOR UPDATE", b.Key).Scan(&f.N, &until, &f.Last)
-			if errors.Is(err, pgx.ErrNoRows) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if until != nil {
-				f.Until = *until
-			}
-			settled, forget := f.Settled(b, success)
-			if forget {
-				_, err = tx.Exec(ctx, "DELETE FROM throttles WHERE key = $1", b.Key)
-			} else {
-				err = saveFailures(ctx, tx, b.Key, settled)
-			}
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
+	if err := db.inTx(ctx, func(tx pgx.Tx) error { return throttleRows(ctx, tx).Settle(budgets, success) }); err != nil {
 		return fmt.Errorf("settle attempt: %w", err)
 	}
 	return nil
@@ -93,27 +56,32 @@ func byKey(budgets []data.Budget) []data.Budget {
 	return slices.SortedFunc(slices.Values(budgets), func(a, b data.Budget) int { return strings.Compare(a.Key, b.Key) })
 }
 
-// lockFailures reads a budget's count and locks its row, made with no failures if new.
-func lockFailures(ctx context.Context, tx pgx.Tx, key string, now time.Time) (data.Failures, error) {
-	if _, err := tx.Exec(ctx, "INSERT INTO throttles (key, n, last) VALUES ($1, 0, $2) ON CONFLICT (key) DO NOTHING", key, now); err != nil {
-		return data.Failures{}, err
+func throttleRows(ctx context.Context, tx pgx.Tx) data.ThrottleRows {
+	return data.ThrottleRows{
+		Read: func(key string) (data.Failures, bool, error) {
+			var f data.Failures
+			var until *time.Time
+			err := tx.QueryRow(ctx, "SELECT n, until, last FROM throttles WHERE key = $1 FOR UPDATE", key).Scan(&f.N, &until, &f.Last)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return f, false, nil
+			}
+			if until != nil {
+				f.Until = *until
+			}
+			return f, err == nil, err
+		},
+		Save: func(key string, f data.Failures) error {
+			var until *time.Time
+			if !f.Until.IsZero() {
+				until = &f.Until
+			}
+			_, err := tx.Exec(ctx, `INSERT INTO throttles (key, n, until, last) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (key) DO UPDATE SET n = excluded.n, until = excluded.until, last = excluded.last`, key, f.N, until, f.Last)
+			return err
+		},
+		Forget: func(key string) error {
+			_, err := tx.Exec(ctx, "DELETE FROM throttles WHERE key = $1", key)
+			return err
+		},
 	}
-	var f data.Failures
-	var until *time.Time
-	if err := tx.QueryRow(ctx, "SELECT n, until, last FROM throttles WHERE key = $1 FOR UPDATE", key).Scan(&f.N, &until, &f.Last); err != nil {
-		return f, err
-	}
-	if until != nil {
-		f.Until = *until
-	}
-	return f, nil
-}
-
-func saveFailures(ctx context.Context, tx pgx.Tx, key string, f data.Failures) error {
-	var until *time.Time
-	if !f.Until.IsZero() {
-		until = &f.Until
-	}
-	_, err := tx.Exec(ctx, "UPDATE throttles SET n = $2, until = $3, last = $4 WHERE key = $1", key, f.N, until, f.Last)
-	return err
 }
