@@ -2,8 +2,6 @@ package data
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"time"
 )
 
@@ -25,7 +23,7 @@ type Throttles interface {
 // Budget is one count an attempt draws on: a few free failures, then each further attempt
 // waits twice as long as the last, up to MaxThrottleWait.
 type Budget struct {
-	Key  string // a hash of what is counted (NewBudget): no login or address in the store
+	Key  string // names what is counted; the server keys it by a secret (no login or address in the store)
 	Free int
 	// ClearOnSuccess: a success forgets the failures (those of the login that got in);
 	// otherwise it only gives back its own reservation (an address shared with others).
@@ -34,12 +32,6 @@ type Budget struct {
 
 // MaxThrottleWait bounds the wait a budget imposes: nobody is locked out for good.
 const MaxThrottleWait = 15 * time.Minute
-
-// NewBudget names the budget of what (a login, a code, an address) of a kind by a hash.
-func NewBudget(kind, what string, free int, clearOnSuccess bool) Budget {
-	sum := sha256.Sum256([]byte(kind + "\x00" + what))
-	return Budget{Key: kind + ":" + hex.EncodeToString(sum[:16]), Free: free, ClearOnSuccess: clearOnSuccess}
-}
 
 // Failures is a budget's count as stored.
 type Failures struct {

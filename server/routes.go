@@ -79,7 +79,7 @@ func (a *App) Handler() *echo.Echo {
 	account(http.MethodGet, "/login", a.loginPage)
 	account(http.MethodPost, "/login", a.login, ipRateLimit(1, 10)) // besides the throttle of failed logins
 	account(http.MethodGet, "/aktivieren", a.activatePage)
-	account(http.MethodPost, "/aktivieren", a.activate)
+	account(http.MethodPost, "/aktivieren", a.activate, ipRateLimit(1, 10)) // besides the throttle of failed codes
 	account(http.MethodPost, "/logout", a.logout, a.requireAccount)
 	account(http.MethodGet, "/konto", a.dashboard, a.requireAccount)
 	account(http.MethodPost, "/konto/teilnahme", a.changeParticipation, a.requireAccount)

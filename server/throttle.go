@@ -2,7 +2,12 @@ package main
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
 	"log/slog"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
@@ -15,11 +20,20 @@ import (
 // out for good, and an attempt is reserved before the password is verified, so a burst of
 // concurrent guesses gets no more tries than one guess after another. The counts are the
 // store's (data.Throttles), so every portal process on it draws on the same budgets; they
-// fade after an hour without failures.
+// fade after an hour without failures. The store knows a budget by an HMAC of what it
+// counts under a secret of its own: no login, code or address is in the table, nor can one
+// be found by trying them.
 type throttle struct {
-	store data.Throttles
+	store throttleStore
 	now   func() time.Time
 	log   *slog.Logger
+	key   atomic.Pointer[[]byte] // the store's secret for budget names, read on first use
+}
+
+// throttleStore is what the throttle needs of the store.
+type throttleStore interface {
+	data.Throttles
+	Secret(ctx context.Context, name string) ([]byte, error)
 }
 
 const (
@@ -30,15 +44,18 @@ const (
 	throttleMemory     = time.Hour
 )
 
+// A budget's Key is "kind:what" until reserve names it for the store.
 func loginBudget(login string) data.Budget {
-	return data.NewBudget("login", login, freeLoginFailures, true)
+	return data.Budget{Key: "login:" + login, Free: freeLoginFailures, ClearOnSuccess: true}
 }
-func codeBudget(code string) data.Budget { return data.NewBudget("code", code, freeCodeFailures, true) }
+func codeBudget(code string) data.Budget {
+	return data.Budget{Key: "code:" + code, Free: freeCodeFailures, ClearOnSuccess: true}
+}
 func addressBudget(ip string) data.Budget {
-	return data.NewBudget("ip", clientKey(ip), freeIPFailures, false)
+	return data.Budget{Key: "ip:" + clientKey(ip), Free: freeIPFailures}
 }
 func deviceBudget(nonce string) data.Budget {
-	return data.NewBudget("device", nonce, freeDeviceFailures, true)
+	return data.Budget{Key: "device:" + nonce, Free: freeDeviceFailures, ClearOnSuccess: true}
 }
 
 // attempt is a reserved try: it counts as failed unless succeeded or released.
@@ -50,11 +67,37 @@ type attempt struct {
 // reserve takes one attempt from every budget at once, or from none: when any budget must
 // still wait, it returns how long, and nothing is counted.
 func (t *throttle) reserve(ctx context.Context, budgets ...data.Budget) (attempt, time.Duration, error) {
+	budgets, err := t.named(ctx, budgets)
+	if err != nil {
+		return attempt{}, 0, err
+	}
 	wait, err := t.store.ReserveAttempt(ctx, budgets, t.now())
 	if err != nil || wait > 0 {
 		return attempt{}, wait, err
 	}
 	return attempt{t: t, budgets: budgets}, 0, nil
+}
+
+// named is budgets as the store knows them: "kind:" and the HMAC of "kind:what".
+func (t *throttle) named(ctx context.Context, budgets []data.Budget) ([]data.Budget, error) {
+	key := t.key.Load()
+	if key == nil {
+		secret, err := t.store.Secret(ctx, "throttle")
+		if err != nil {
+			return nil, err
+		}
+		key = &secret
+		t.key.Store(key)
+	}
+	out := make([]data.Budget, len(budgets))
+	for i, b := range budgets {
+		kind, _, _ := strings.Cut(b.Key, ":")
+		mac := hmac.New(sha256.New, *key)
+		mac.Write([]byte(b.Key))
+		b.Key = kind + ":" + hex.EncodeToString(mac.Sum(nil)[:16])
+		out[i] = b
+	}
+	return out, nil
 }
 
 // succeeded settles an attempt that got in.

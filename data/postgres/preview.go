@@ -13,7 +13,7 @@ import (
 // SaveImportPreview implements data.ImportPreviews.
 func (db *DB) SaveImportPreview(ctx context.Context, p data.ImportPreview, now time.Time) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "DELETE FROM import_previews WHERE expires_at <= $1", now); err != nil {
+		if _, err := tx.Exec(ctx, "DELETE FROM import_previews WHERE expires_at <= $1 OR operator_id = $2", now, p.OperatorID); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, "INSERT INTO import_previews (id, operator_id, kind, file, body, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",

@@ -25,14 +25,19 @@ func (db *DB) ReserveAttempt(ctx context.Context, budgets []data.Budget, now tim
 			}
 		}
 		var err error
-		wait, err = throttleRows(ctx, tx).Reserve(budgets, now)
+		if wait, err = throttleRows(ctx, tx).Reserve(budgets, now); err == nil && wait > 0 {
+			return errMustWait // nothing is kept of an attempt that must wait, not even new rows
+		}
 		return err
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, errMustWait) {
 		return 0, fmt.Errorf("reserve attempt: %w", err)
 	}
 	return wait, nil
 }
+
+// errMustWait rolls back a reservation that must wait.
+var errMustWait = errors.New("the attempt must wait")
 
 // SettleAttempt implements data.Throttles.
 func (db *DB) SettleAttempt(ctx context.Context, budgets []data.Budget, success bool) error {

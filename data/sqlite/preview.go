@@ -13,7 +13,7 @@ import (
 // SaveImportPreview implements data.ImportPreviews.
 func (db *DB) SaveImportPreview(ctx context.Context, p data.ImportPreview, now time.Time) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM import_previews WHERE expires_at <= ?", formatTime(now)); err != nil {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM import_previews WHERE expires_at <= ? OR operator_id = ?", formatTime(now), p.OperatorID); err != nil {
 			return err
 		}
 		_, err := tx.ExecContext(ctx, "INSERT INTO import_previews (id, operator_id, kind, file, body, expires_at) VALUES (?, ?, ?, ?, ?, ?)",

@@ -11,9 +11,22 @@ import (
 )
 
 // ReserveAttempt implements data.Throttles, in one write transaction (SQLite's writers
-// take turns, so concurrent reservations count one after another).
+// take turns, so concurrent reservations count one after another). An attempt that must
+// wait is told so from a read first, without taking the writers' turn.
 func (db *DB) ReserveAttempt(ctx context.Context, budgets []data.Budget, now time.Time) (time.Duration, error) {
 	var wait time.Duration
+	if err := db.readTx(ctx, func(tx *sql.Tx) (err error) {
+		for _, b := range budgets {
+			f, _, err := throttleRows(ctx, tx).Read(b.Key)
+			if err != nil {
+				return err
+			}
+			wait = max(wait, f.Until.Sub(now))
+		}
+		return nil
+	}); err != nil || wait > 0 {
+		return wait, err
+	}
 	err := db.inTx(ctx, func(tx *sql.Tx) (err error) {
 		wait, err = throttleRows(ctx, tx).Reserve(budgets, now)
 		return err
@@ -30,6 +43,16 @@ func (db *DB) SettleAttempt(ctx context.Context, budgets []data.Budget, success 
 		return fmt.Errorf("settle attempt: %w", err)
 	}
 	return nil
+}
+
+// readTx runs fn in a read-only transaction on the readers' pool.
+func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
 }
 
 // ForgetThrottles implements data.Throttles.

@@ -10,7 +10,7 @@ import (
 )
 
 // An import preview is kept until its go, for its operator only, once, and not past its
-// expiry; saving another drops the expired ones.
+// expiry; saving another drops the expired ones and the operator's earlier one.
 func importPreviewTakenOnce(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t, nil)
@@ -43,5 +43,19 @@ func importPreviewTakenOnce(t *testing.T, open Open) {
 	}
 	if _, err := db.TakeImportPreview(ctx, "p2", 7, now); data.ErrorCode(err) != data.ENOTFOUND {
 		t.Fatalf("an expired preview was kept past the next save: %v", err)
+	}
+	if err := db.SaveImportPreview(ctx, data.ImportPreview{ID: "q1", OperatorID: 8, Kind: "osm", File: "c.json", Body: []byte("{}"),
+		Expires: now.Add(time.Hour)}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.SaveImportPreview(ctx, data.ImportPreview{ID: "p4", OperatorID: 7, Kind: "osm", File: "d.json", Body: []byte("{}"),
+		Expires: now.Add(time.Hour)}, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.TakeImportPreview(ctx, "p3", 7, now); data.ErrorCode(err) != data.ENOTFOUND {
+		t.Fatalf("the operator's earlier preview was kept beside the new one: %v", err)
+	}
+	if _, err := db.TakeImportPreview(ctx, "q1", 8, now); err != nil {
+		t.Fatalf("another operator's preview was dropped: %v", err)
 	}
 }

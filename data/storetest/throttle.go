@@ -18,8 +18,8 @@ func throttlesCountAcrossCallers(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t, nil)
 	now := time.Date(2021, 6, 14, 9, 0, 0, 0, time.UTC)
-	login := data.NewBudget("login", "apotheke@example.org", 3, true)
-	addr := data.NewBudget("ip", "192.0.2.1", 20, false)
+	login := data.Budget{Key: "login:1f3a", Free: 3, ClearOnSuccess: true}
+	addr := data.Budget{Key: "ip:9c0d", Free: 20}
 	var granted atomic.Int32
 	var wg sync.WaitGroup
 	for range 20 {
@@ -44,7 +44,7 @@ func throttlesCountAcrossCallers(t *testing.T, open Open) {
 	}
 	// The refused ones counted on neither budget: another login from the address has its
 	// attempts, and the address 17 more before its own wait.
-	other := data.NewBudget("login", "andere@example.org", 3, true)
+	other := data.Budget{Key: "login:77e2", Free: 3, ClearOnSuccess: true}
 	for i := range 3 {
 		if wait, err := db.ReserveAttempt(ctx, []data.Budget{other, addr}, now); err != nil || wait != 0 {
 			t.Fatalf("another login's attempt %d: wait %s, %v", i+1, wait, err)
