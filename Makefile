@@ -87,12 +87,16 @@ fuzz:
 	go test ./data/password -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 	go test ./server/monitor -run '^$$' -fuzz FuzzParseConfig -fuzztime $(FUZZTIME)
 
-## bench: Go benchmarks of search, import time and memory of the shared registry, the
+## bench: Go benchmarks of search, import time and memory of the shared registry, a cache
+## hit through the real handler (allocations, and a CPU profile kept in artifacts/), the
 ## PostgreSQL store against SQLite (import, eight concurrent writers), the launch-day load on
 ## one portal, and the tier (nginx in front of three and four portals on PostgreSQL)
 bench: build
 	go test -tags '$(GO_TAGS)' -run '^$$' -bench . -benchtime 3000x ./search/...
-	go test -run '^$$' -bench . -benchtime 2000x ./server/
+	go test -run '^$$' -bench StatusPage -benchtime 2000x ./server/
+	mkdir -p artifacts
+	go test -run '^$$' -bench CacheHit -benchtime 1000000x -cpuprofile artifacts/hit.cpu.pprof -o artifacts/server.test ./server/
+	go tool pprof -top -nodecount 25 artifacts/server.test artifacts/hit.cpu.pprof | tail -n +5
 	go test -run '^$$' -bench . -benchtime 50x ./data/password/
 	go test -run '^$$' -bench . -benchtime 1x ./data/sqlite/
 	go test -run '^$$' -bench ImportRegistry -benchtime 3x ./data/postgres/

@@ -475,7 +475,7 @@ func TestAttack_CSRFOnEveryForm(t *testing.T) {
 	ops.login("ops@example.org", operatorPassword)
 	before, _ := app.store.AuditLog(context.Background(), "", 1)
 	forms := 0
-	for _, r := range app.Handler().Routes() {
+	for _, r := range app.Router().Routes() {
 		if r.Method != http.MethodPost || strings.HasPrefix(r.Path, "/api/") {
 			continue
 		}
@@ -537,7 +537,7 @@ func TestAttack_NoPharmacyReachesAnother(t *testing.T) {
 	// Every operator form, posted by a pharmacy with its valid CSRF token: 403.
 	_, page := pharmacy.get("/konto")
 	csrf := page.Find("input[name=_csrf]").First().AttrOr("value", "")
-	for _, r := range app.Handler().Routes() {
+	for _, r := range app.Router().Routes() {
 		if r.Method != http.MethodPost || !strings.HasPrefix(r.Path, "/admin") {
 			continue
 		}
@@ -655,7 +655,7 @@ func TestAttack_OversizedBodies(t *testing.T) {
 	ops := from(t, base, "127.0.0.33")
 	ops.login("ops@example.org", operatorPassword)
 	before, _ := app.store.AuditLog(context.Background(), "", 1)
-	for _, r := range app.Handler().Routes() {
+	for _, r := range app.Router().Routes() {
 		if r.Method != http.MethodPost {
 			continue
 		}

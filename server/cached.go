@@ -17,6 +17,7 @@ import (
 	"github.com/apoportal/apoportal/search"
 	"github.com/apoportal/apoportal/search/local"
 	"github.com/apoportal/apoportal/server/pagecache"
+	"github.com/apoportal/apoportal/views"
 	"github.com/labstack/echo/v4"
 )
 
@@ -144,6 +145,9 @@ func (a *App) cached(key answerKey) echo.MiddlewareFunc {
 			}
 			req := c.Request()
 			k := req.URL.Path + "?" + query
+			if req.URL.RawPath == "" {
+				a.keys.remember(req.URL.Path, req.URL.RawQuery, k) // the hit path's next time
+			}
 			if !strings.HasPrefix(req.URL.Path, "/api/") {
 				k += "#" + a.bannerKey() // every page shows the banner; its state is part of the answer
 			}
@@ -189,12 +193,12 @@ func (a *App) compute(ctx context.Context, c echo.Context, next echo.HandlerFunc
 
 // writeAnswer sends a cached answer, or 304 when the client has it.
 func (a *App) writeAnswer(c echo.Context, ans *pagecache.Answer, outcome pagecache.Outcome) error {
-	h := c.Response().Header()
-	h.Set("X-Cache", string(outcome))
-	h.Set("Age", strconv.Itoa(int(max(0, a.now().Sub(ans.At).Seconds()))))
-	h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
 	if outcome == pagecache.StaleOnError {
 		// Computing failed: the last good answer, marked, and kept by nobody as fresh.
+		h := c.Response().Header()
+		h.Set("X-Cache", string(outcome))
+		h.Set("Age", strconv.Itoa(int(max(0, a.now().Sub(ans.At).Seconds()))))
+		h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
 		h.Set(echo.HeaderCacheControl, "no-cache")
 		body, err := a.markStale(ans)
 		if err != nil {
@@ -202,26 +206,45 @@ func (a *App) writeAnswer(c echo.Context, ans *pagecache.Answer, outcome pagecac
 		}
 		return c.Blob(ans.Status, ans.ContentType, body)
 	}
-	h.Set(echo.HeaderCacheControl, publicCacheControl)
-	h.Set("CDN-Cache-Control", cdnCacheControl)
+	_, _, err := a.sendAnswer(c.Response(), c.Request(), ans, outcome)
+	return err
+}
+
+// sendAnswer writes a cached answer as it is (the router's path and the hit path alike):
+// 304 when the client has it, else gzip when accepted, else the identity bytes. The header
+// values are the answer's own, made once. It returns the status and the bytes written.
+func (a *App) sendAnswer(w http.ResponseWriter, r *http.Request, ans *pagecache.Answer, outcome pagecache.Outcome) (int, int64, error) {
+	now := a.now()
+	h := w.Header()
+	h["X-Cache"] = outcomeValues[outcome]
+	h["Age"] = ageValue(int(now.Sub(ans.At).Seconds()))
+	h["Vary"] = varyValue
+	h["Cache-Control"] = publicCacheValue
+	h["Cdn-Cache-Control"] = cdnCacheValue
 	// nginx counts max-age in whole seconds from the second it stores in, so max-age=1 keeps
 	// an answer fresh for up to 2 s. Fresh until the end of this second instead (nginx reads
 	// "@" as that second, and keeps the stale serving of Cache-Control): a switch shows
 	// through the edge within a second of reaching a portal. nginx passes X-Accel-* on to no one.
-	h.Set("X-Accel-Expires", "@"+strconv.FormatInt(a.now().Unix(), 10))
-	h.Set("ETag", ans.ETag)
-	if etagMatches(c.Request().Header.Get("If-None-Match"), ans.ETag) {
-		return c.NoContent(http.StatusNotModified)
+	h["X-Accel-Expires"] = a.accelExpires(now)
+	h["Etag"] = ans.ETagValue
+	if etagMatches(r.Header.Get("If-None-Match"), ans.ETag) {
+		w.WriteHeader(http.StatusNotModified)
+		return http.StatusNotModified, 0, nil
 	}
-	if acceptsGzip(c.Request().Header.Get(echo.HeaderAcceptEncoding)) {
-		h.Set(echo.HeaderContentEncoding, "gzip")
-		return c.Blob(ans.Status, ans.ContentType, ans.Gzip)
+	body, length := ans.Gzip, ans.GzipLength
+	if acceptsGzip(r.Header.Get(echo.HeaderAcceptEncoding)) {
+		h["Content-Encoding"] = gzipValue
+	} else {
+		var err error
+		if body, length, err = a.answers.Identity(ans); err != nil {
+			return 0, 0, err
+		}
 	}
-	body, err := ans.Identity()
-	if err != nil {
-		return err
-	}
-	return c.Blob(ans.Status, ans.ContentType, body)
+	h["Content-Type"] = ans.ContentTypeValue
+	h["Content-Length"] = length
+	w.WriteHeader(ans.Status)
+	n, err := w.Write(body)
+	return ans.Status, int64(n), err
 }
 
 // staleMarker is where pages say that they show an older answer (see views.layout).
@@ -240,13 +263,26 @@ func (a *App) markStale(ans *pagecache.Answer) ([]byte, error) {
 	return bytes.Replace(body, staleMarker, []byte(notice), 1), nil
 }
 
-// bannerKey is the state of the banner every page shows.
+// bannerKey is the state of the banner every page shows, as part of the pages' cache keys:
+// made once per state, so a request's key costs no allocation.
 func (a *App) bannerKey() string {
-	b := a.status.Banner()
-	if b == nil {
-		return "-"
+	b, ok := a.status.BannerState()
+	if m := a.banner.Load(); m != nil && m.ok == ok && m.state == b {
+		return m.key
 	}
-	return fmt.Sprintf("%s|%t|%s|%d", b.State, b.Reported, b.Maintenance, b.Until.Unix())
+	key := "-"
+	if ok {
+		key = fmt.Sprintf("%s|%t|%s|%d", b.State, b.Reported, b.Maintenance, b.Until.Unix())
+	}
+	a.banner.Store(&bannerMemo{state: b, ok: ok, key: key})
+	return key
+}
+
+// bannerMemo is the last banner state and its key.
+type bannerMemo struct {
+	state views.Banner
+	ok    bool
+	key   string
 }
 
 func etagMatches(header, etag string) bool {

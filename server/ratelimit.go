@@ -15,7 +15,7 @@ import (
 // tokenRateLimit limits writes per authenticated API token (its id, however the header
 // was spelled): 2 per second, bursts of 20. It runs after requireToken.
 func tokenRateLimit() echo.MiddlewareFunc {
-	return rateLimit(2, 20, func(c echo.Context) (string, error) {
+	return rateLimit(memoryStore(2, 20), func(c echo.Context) (string, error) {
 		t, err := tokenCallerOf(c)
 		return "token:" + strconv.FormatInt(t.tokenID, 10), err
 	}, "too many requests for this token; retry in a second")
@@ -23,15 +23,26 @@ func tokenRateLimit() echo.MiddlewareFunc {
 
 // ipRateLimit limits requests per client address (echo's IPExtractor decides which).
 func ipRateLimit(perSecond float64, burst int) echo.MiddlewareFunc {
-	return rateLimit(perSecond, burst, func(c echo.Context) (string, error) { return clientKey(c.RealIP()), nil },
+	return ipRateLimitOn(memoryStore(perSecond, burst))
+}
+
+// ipRateLimitOn is ipRateLimit counting in store.
+func ipRateLimitOn(store middleware.RateLimiterStore) echo.MiddlewareFunc {
+	return rateLimit(store, func(c echo.Context) (string, error) { return clientKey(c.RealIP()), nil },
 		"too many requests from this address; retry in a second")
 }
 
-// rateLimit answers 429 with Retry-After beyond perSecond (bursts of burst) per identity.
-func rateLimit(perSecond float64, burst int, identify func(echo.Context) (string, error), message string) echo.MiddlewareFunc {
+// memoryStore counts perSecond (bursts of burst) per identity, forgetting identities idle
+// for three minutes.
+func memoryStore(perSecond float64, burst int) middleware.RateLimiterStore {
+	return middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+		Rate: rate.Limit(perSecond), Burst: burst, ExpiresIn: 3 * time.Minute})
+}
+
+// rateLimit answers 429 with Retry-After beyond what store allows per identity.
+func rateLimit(store middleware.RateLimiterStore, identify func(echo.Context) (string, error), message string) echo.MiddlewareFunc {
 	return middleware.RateLimiterWithConfig(middleware.RateLimiterConfig{
-		Store: middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(perSecond), Burst: burst, ExpiresIn: 3 * time.Minute}),
+		Store:               store,
 		IdentifierExtractor: identify,
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			c.Response().Header().Set("Retry-After", "1")

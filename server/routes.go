@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -11,8 +12,8 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 )
 
-// Handler is the portal's HTTP interface.
-func (a *App) Handler() *echo.Echo {
+// Router is the portal's routes and their middleware (Handler puts the hit path in front).
+func (a *App) Router() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = a.handleError
@@ -25,14 +26,7 @@ func (a *App) Handler() *echo.Echo {
 			return err
 		},
 	}))
-	e.Use(middleware.SecureWithConfig(middleware.SecureConfig{
-		XSSProtection:         "0",
-		ContentTypeNosniff:    "nosniff",
-		XFrameOptions:         "DENY",
-		HSTSMaxAge:            31536000,
-		ContentSecurityPolicy: a.contentSecurityPolicy(),
-		ReferrerPolicy:        "strict-origin-when-cross-origin",
-	}))
+	e.Use(middleware.SecureWithConfig(a.secureConfig()))
 	// Bodies are small everywhere but the registry upload, which has its own limit.
 	e.Use(middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{Limit: "1M",
 		Skipper: func(c echo.Context) bool { return c.Request().URL.Path == "/admin/import" }}))
@@ -49,8 +43,8 @@ func (a *App) Handler() *echo.Echo {
 	get("/suche", a.resultsPage, a.cached(searchQuery))
 	get("/apotheke/:id", a.pharmacyPage, a.cached(noQuery))
 	searchLimit := []echo.MiddlewareFunc{a.cached(searchQuery)}
-	if a.cfg.APIRate > 0 {
-		searchLimit = append([]echo.MiddlewareFunc{ipRateLimit(float64(a.cfg.APIRate), 3*a.cfg.APIRate)}, searchLimit...)
+	if a.searchLimit != nil { // one count with the hit path's
+		searchLimit = append([]echo.MiddlewareFunc{ipRateLimitOn(a.searchLimit)}, searchLimit...)
 	}
 	get("/api/v1/pharmacies", a.searchAPI, searchLimit...)
 	get("/api/v1/pharmacies/:id", a.pharmacyAPI, a.cached(noQuery))
@@ -107,6 +101,30 @@ func (a *App) Handler() *echo.Echo {
 	admin(http.MethodPost, "/status/wartung/:id/absagen", a.adminCancelMaintenance)
 	get("/favicon.ico", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/static/favicon.svg") })
 	return e
+}
+
+// secureConfig is the security headers every answer carries.
+func (a *App) secureConfig() middleware.SecureConfig {
+	return middleware.SecureConfig{
+		XSSProtection:         "0",
+		ContentTypeNosniff:    "nosniff",
+		XFrameOptions:         "DENY",
+		HSTSMaxAge:            31536000,
+		ContentSecurityPolicy: a.contentSecurityPolicy(),
+		ReferrerPolicy:        "strict-origin-when-cross-origin",
+	}
+}
+
+// securityHeaders are cfg's headers as echo's Secure middleware sets them: those of every
+// answer, and HSTS for answers over HTTPS.
+func securityHeaders(cfg middleware.SecureConfig) (http.Header, []string) {
+	h := http.Header{}
+	h.Set(echo.HeaderXXSSProtection, cfg.XSSProtection)
+	h.Set(echo.HeaderXContentTypeOptions, cfg.ContentTypeNosniff)
+	h.Set(echo.HeaderXFrameOptions, cfg.XFrameOptions)
+	h.Set(echo.HeaderContentSecurityPolicy, cfg.ContentSecurityPolicy)
+	h.Set(echo.HeaderReferrerPolicy, cfg.ReferrerPolicy)
+	return h, []string{fmt.Sprintf("max-age=%d; includeSubdomains", cfg.HSTSMaxAge)}
 }
 
 // clientAddress is whom limits and the audit log take a request to come from: the peer's

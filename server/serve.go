@@ -10,6 +10,7 @@ import (
 	"os"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
@@ -22,6 +23,8 @@ import (
 	"github.com/apoportal/apoportal/server/pagecache"
 	"github.com/apoportal/apoportal/server/status"
 	"github.com/apoportal/apoportal/static"
+	"github.com/labstack/echo/v4/middleware"
+	"golang.org/x/time/rate"
 )
 
 // App is the running portal: configuration, store, search and assets. Handlers are its
@@ -39,6 +42,11 @@ type App struct {
 	// gazetteerVersion is that of the gazetteer the searcher holds; reloadGazetteer follows imports.
 	gazetteerVersion string
 	throttle         *throttle
+	access           *accessLog
+	banner           atomic.Pointer[bannerMemo] // the banner's last state and cache key
+	keys             *answerKeys                // cache keys of requests seen, for the hit path
+	accelSecond      atomic.Pointer[secondValue] // X-Accel-Expires of the current second
+	searchLimit      middleware.RateLimiterStore // the search API's limit per address; nil without
 	devices          deviceCookies
 	monitor          *monitor.Monitor       // the national service (when configured) and the portal's parts
 	status           *status.Service        // the status page's rules: history, incidents, reports, banner
@@ -87,7 +95,12 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.
 	if refusal := store.Refusal(); refusal != nil {
 		log.Warn("serving reads only", "db", storeName(cfg.DB), "reason", refusal)
 	}
-	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: &throttle{store: store, now: now, log: log}}
+	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: &throttle{store: store, now: now, log: log},
+		access: newAccessLog(log), keys: newAnswerKeys()}
+	if cfg.APIRate > 0 {
+		app.searchLimit = middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
+			Rate: rate.Limit(cfg.APIRate), Burst: 3 * cfg.APIRate, ExpiresIn: 3 * time.Minute})
+	}
 	if app.devices, err = openDeviceCookies(ctx, cfg, store, log, now); err != nil {
 		store.Close()
 		return nil, err
@@ -193,8 +206,11 @@ func (a *App) fillDemo(ctx context.Context) error {
 	return nil
 }
 
-// Close releases the store.
-func (a *App) Close() error { return a.store.Close() }
+// Close writes out the access log and releases the store.
+func (a *App) Close() error {
+	a.access.stop()
+	return a.store.Close()
+}
 
 // Serve answers HTTP on ln until ctx ends, then lets requests in flight finish.
 func (a *App) Serve(ctx context.Context, ln net.Listener) error {

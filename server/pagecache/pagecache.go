@@ -20,6 +20,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -39,12 +40,29 @@ type Answer struct {
 	ETag        string   // weak validator of the identity bytes
 	Deps        []string // generation keys the answer depends on
 	At          time.Time
-	version     uint64 // sum of the generations of Deps when computed
-	valid       bool   // false when a dependency moved while it was computed
+	// Header values, made once when stored, so a hit sets them as they are: Content-Type,
+	// ETag, and the length of Gzip.
+	ContentTypeValue, ETagValue, GzipLength []string
+	version                                 uint64 // sum of the generations of Deps when computed
+	valid                                   bool   // false when a dependency moved while it was computed
+	key                                     string // under which it is stored
+	identity                                atomic.Pointer[identityCopy]
+}
+
+// identityCopy is an answer's uncompressed bytes, kept for clients without gzip.
+type identityCopy struct {
+	body   []byte
+	length []string // Content-Length
 }
 
 // Size is the memory an answer holds.
-func (a *Answer) Size() int64 { return int64(len(a.Body) + len(a.Gzip) + 256) }
+func (a *Answer) Size() int64 {
+	n := int64(len(a.Body) + len(a.Gzip) + 256)
+	if id := a.identity.Load(); id != nil {
+		n += int64(len(id.body))
+	}
+	return n
+}
 
 // Identity returns the uncompressed bytes.
 func (a *Answer) Identity() ([]byte, error) {
@@ -111,6 +129,37 @@ type Compute func(context.Context) (*Answer, error)
 // redirect); Get returns it with the answer.
 var ErrNotCacheable = errors.New("answer not cacheable")
 
+// Fresh returns the answer for key when one is cached, current and fresh (a hit, counted
+// as Get counts it), without computing anything.
+func (c *Cache) Fresh(key string) (*Answer, bool) {
+	cached := c.lookup(key)
+	if cached == nil || !c.current(cached) || c.now().Sub(cached.At) >= c.cfg.Fresh {
+		return nil, false
+	}
+	c.stats.hits.Add(1)
+	return cached, true
+}
+
+// Identity returns an answer's uncompressed bytes and their Content-Length. They are kept
+// beside the compressed ones, within the memory bound, once a client without gzip asked
+// for them; beyond the bound they are decompressed for each such request.
+func (c *Cache) Identity(a *Answer) ([]byte, []string, error) {
+	if id := a.identity.Load(); id != nil {
+		return id.body, id.length, nil
+	}
+	body, err := a.Identity()
+	if err != nil {
+		return nil, nil, err
+	}
+	id := &identityCopy{body: body, length: []string{strconv.Itoa(len(body))}}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.owned[a.key] == a && c.bytes+int64(len(body)) <= c.cfg.MaxBytes*9/10 && a.identity.CompareAndSwap(nil, id) {
+		c.bytes += int64(len(body))
+	}
+	return body, id.length, nil
+}
+
 // Get returns the answer for key: cached, computed once for all concurrent callers, or
 // the last good one when computing fails.
 func (c *Cache) Get(ctx context.Context, key string, compute Compute) (*Answer, Outcome, error) {
@@ -172,6 +221,8 @@ func (c *Cache) compute(key string, fn Compute) (*Answer, error) {
 		return nil, err
 	}
 	a.Body = nil
+	a.ContentTypeValue, a.ETagValue, a.GzipLength = []string{a.ContentType}, []string{a.ETag}, []string{strconv.Itoa(len(a.Gzip))}
+	a.key = key
 	c.store(key, a)
 	return a, nil
 }

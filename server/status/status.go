@@ -194,8 +194,18 @@ func (s *Service) National() (monitor.Status, bool) {
 // memory and the last known record, so a page never waits for the store. Nil when there is
 // nothing to say.
 func (s *Service) Banner() *views.Banner {
+	b, ok := s.BannerState()
+	if !ok {
+		return nil
+	}
+	return &b
+}
+
+// BannerState is Banner as a value (no allocation, for the cache key of every page); false
+// when there is nothing to say.
+func (s *Service) BannerState() (views.Banner, bool) {
 	st, monitored := s.National()
-	b := &views.Banner{State: string(st.State), Reported: s.reporting.Load() >= int64(s.threshold)}
+	b := views.Banner{State: string(st.State), Reported: s.reporting.Load() >= int64(s.threshold)}
 	if r, ok := s.record.peek(); ok {
 		for _, m := range r.Maintenances {
 			if m.Target == National && m.State(s.now()) == data.MaintenanceInProgress {
@@ -204,7 +214,7 @@ func (s *Service) Banner() *views.Banner {
 		}
 	}
 	if !monitored && !b.Reported && b.Maintenance == "" {
-		return nil
+		return views.Banner{}, false
 	}
-	return b
+	return b, true
 }

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// accessLog writes one line per request without holding a request up: a request hands its
+// line to a buffer and goes on; one goroutine writes the lines. When the buffer is full
+// (more requests than the log can write) the line is not written, and counted: every ten
+// seconds with dropped lines a summary says how many requests there were by status class,
+// so the counts stay exact while the detail is sampled by what the log keeps up with. It
+// logs the path, not the query: what citizens search for is theirs.
+type accessLog struct {
+	log     *slog.Logger
+	lines   chan accessLine
+	start   sync.Once
+	done    chan struct{} // closed by stop
+	stopped sync.Once
+	dropped atomic.Int64
+	counts  [6]atomic.Int64 // requests by status class (index status/100), since the last summary
+}
+
+// accessLine is one request, as logged.
+type accessLine struct {
+	method, path, ip string
+	status           int
+	bytes            int64
+	took             time.Duration
+}
+
+func newAccessLog(log *slog.Logger) *accessLog {
+	return &accessLog{log: log, lines: make(chan accessLine, 4096), done: make(chan struct{})}
+}
+
+// stop ends the writer once it has written what is buffered.
+func (l *accessLog) stop() { l.stopped.Do(func() { close(l.done) }) }
+
+// record logs a request; it never blocks.
+func (l *accessLog) record(line accessLine) {
+	l.counts[min(max(line.status/100, 0), 5)].Add(1)
+	level := slog.LevelInfo
+	if line.status >= 500 {
+		level = slog.LevelError
+	}
+	if !l.log.Enabled(context.Background(), level) {
+		return
+	}
+	l.start.Do(func() { go l.write() })
+	select {
+	case l.lines <- line:
+	default:
+		l.dropped.Add(1)
+	}
+}
+
+// write writes the lines as they come, and the summary every ten seconds when lines were
+// dropped, until stop.
+func (l *accessLog) write() {
+	summary := time.NewTicker(10 * time.Second)
+	defer summary.Stop()
+	for {
+		select {
+		case line := <-l.lines:
+			l.writeLine(line)
+		case <-summary.C:
+			l.summarise()
+		case <-l.done:
+			for {
+				select {
+				case line := <-l.lines:
+					l.writeLine(line)
+				default:
+					l.summarise()
+					return
+				}
+			}
+		}
+	}
+}
+
+func (l *accessLog) writeLine(line accessLine) {
+	level := slog.LevelInfo
+	if line.status >= 500 {
+		level = slog.LevelError
+	}
+	l.log.LogAttrs(context.Background(), level, "request", slog.String("method", line.method), slog.String("path", line.path),
+		slog.Int("status", line.status), slog.Int64("bytes", line.bytes), slog.Duration("took", line.took.Round(time.Microsecond)),
+		slog.String("ip", line.ip))
+}
+
+// summarise logs the requests of the last period by status class, when some of their
+// lines were not written.
+func (l *accessLog) summarise() {
+	dropped := l.dropped.Swap(0)
+	var byClass [6]int64
+	for i := range l.counts {
+		byClass[i] = l.counts[i].Swap(0)
+	}
+	if dropped == 0 {
+		return
+	}
+	l.log.Warn("requests (lines not written: more requests than the log keeps up with)", "unwritten", dropped,
+		"2xx", byClass[2], "3xx", byClass[3], "4xx", byClass[4], "5xx", byClass[5], "other", byClass[0]+byClass[1])
+}
