@@ -33,8 +33,8 @@ type hitPath struct {
 	router        http.Handler
 	clientAddress echo.IPExtractor
 	scheme        echo.SchemeExtractor // echo's own, as the Secure middleware asks it
-	security      http.Header // the security headers every answer carries (HSTS apart)
-	hsts          []string    // Strict-Transport-Security, over HTTPS
+	security      http.Header          // the security headers every answer carries (HSTS apart)
+	hsts          []string             // Strict-Transport-Security, over HTTPS
 }
 
 func (h *hitPath) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -167,12 +167,12 @@ func (m *answerKeys) remember(path, rawQuery, base string) {
 
 // Header values a hit sets as they are (each slice is full: nothing appends into it).
 var (
-	gzipValue         = []string{"gzip"}
-	varyValue         = []string{echo.HeaderAcceptEncoding}
-	publicCacheValue  = []string{publicCacheControl}
-	cdnCacheValue     = []string{cdnCacheControl}
-	outcomeValues     = map[pagecache.Outcome][]string{pagecache.Hit: {"hit"}, pagecache.Miss: {"miss"}, pagecache.Stale: {"stale"}, pagecache.StaleOnError: {"stale-on-error"}}
-	ageValues         = agesUpTo(3600)
+	gzipValue        = []string{"gzip"}
+	varyValue        = []string{echo.HeaderAcceptEncoding}
+	publicCacheValue = []string{publicCacheControl}
+	cdnCacheValue    = []string{cdnCacheControl}
+	outcomeValues    = map[pagecache.Outcome][]string{pagecache.Hit: {"hit"}, pagecache.Miss: {"miss"}, pagecache.Stale: {"stale"}, pagecache.StaleOnError: {"stale-on-error"}}
+	ageValues        = agesUpTo(3600)
 )
 
 // agesUpTo is the Age header's value for each second up to n.

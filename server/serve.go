@@ -43,8 +43,8 @@ type App struct {
 	gazetteerVersion string
 	throttle         *throttle
 	access           *accessLog
-	banner           atomic.Pointer[bannerMemo] // the banner's last state and cache key
-	keys             *answerKeys                // cache keys of requests seen, for the hit path
+	banner           atomic.Pointer[bannerMemo]  // the banner's last state and cache key
+	keys             *answerKeys                 // cache keys of requests seen, for the hit path
 	accelSecond      atomic.Pointer[secondValue] // X-Accel-Expires of the current second
 	searchLimit      middleware.RateLimiterStore // the search API's limit per address; nil without
 	devices          deviceCookies
