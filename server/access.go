@@ -9,11 +9,11 @@ import (
 )
 
 // accessLog writes one line per request without holding a request up: a request hands its
-// line to a buffer and goes on; one goroutine writes the lines. When the buffer is full
-// (more requests than the log can write) the line is not written, and counted: every ten
-// seconds with dropped lines a summary says how many requests there were by status class,
-// so the counts stay exact while the detail is sampled by what the log keeps up with. It
-// logs the path, not the query: what citizens search for is theirs.
+// line to a buffer and goes on; one goroutine writes the lines. Under load the detail is
+// sampled: beyond maxLinesPerSecond (errors excepted), or when the buffer is full (more
+// requests than the log can write), a line is not written but counted, and every ten
+// seconds with such lines a summary says how many requests there were by status class, so
+// the counts stay exact. It logs the path, not the query: what citizens search for is theirs.
 type accessLog struct {
 	log     *slog.Logger
 	lines   chan accessLine
@@ -22,7 +22,13 @@ type accessLog struct {
 	stopped sync.Once
 	dropped atomic.Int64
 	counts  [6]atomic.Int64 // requests by status class (index status/100), since the last summary
+	second  atomic.Int64    // the second lines are being counted in
+	inSec   atomic.Int64    // lines of that second
 }
+
+// maxLinesPerSecond is the detail a busy portal logs: a launch day's 40,000 requests a
+// second would be 6 MB of log a second, and cost the CPU the answers need.
+const maxLinesPerSecond = 1000
 
 // accessLine is one request, as logged.
 type accessLine struct {
@@ -47,6 +53,13 @@ func (l *accessLog) record(line accessLine) {
 		level = slog.LevelError
 	}
 	if !l.log.Enabled(context.Background(), level) {
+		return
+	}
+	if sec := time.Now().Unix(); l.second.Swap(sec) != sec {
+		l.inSec.Store(0)
+	}
+	if l.inSec.Add(1) > maxLinesPerSecond && line.status < 500 {
+		l.dropped.Add(1)
 		return
 	}
 	l.start.Do(func() { go l.write() })
@@ -103,6 +116,6 @@ func (l *accessLog) summarise() {
 	if dropped == 0 {
 		return
 	}
-	l.log.Warn("requests (lines not written: more requests than the log keeps up with)", "unwritten", dropped,
+	l.log.Warn("requests (lines not written: beyond the lines a second the log keeps, or than it keeps up with)", "unwritten", dropped,
 		"2xx", byClass[2], "3xx", byClass[3], "4xx", byClass[4], "5xx", byClass[5], "other", byClass[0]+byClass[1])
 }
