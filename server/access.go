@@ -35,6 +35,7 @@ type accessLine struct {
 	method, path, ip string
 	status           int
 	bytes            int64
+	at               time.Time // when it came
 	took             time.Duration
 }
 
@@ -55,7 +56,7 @@ func (l *accessLog) record(line accessLine) {
 	if !l.log.Enabled(context.Background(), level) {
 		return
 	}
-	if sec := time.Now().Unix(); l.second.Swap(sec) != sec {
+	if sec := line.at.Unix(); l.second.Swap(sec) != sec {
 		l.inSec.Store(0)
 	}
 	if l.inSec.Add(1) > maxLinesPerSecond && line.status < 500 {

@@ -34,7 +34,7 @@ func TestAccessLog_NeverBlocksAndCountsExactly(t *testing.T) {
 		if i%10 == 0 {
 			status = 404
 		}
-		l.record(accessLine{method: "GET", path: "/suche", ip: "192.0.2.1", status: status, bytes: 100, took: time.Millisecond})
+		l.record(accessLine{method: "GET", path: "/suche", ip: "192.0.2.1", status: status, bytes: 100, at: time.Now(), took: time.Millisecond})
 	}
 	if took := time.Since(start); took > 5*time.Second {
 		t.Fatalf("recording 20,000 requests with a stuck log took %s", took)
@@ -59,7 +59,7 @@ func TestAccessLog_NeverBlocksAndCountsExactly(t *testing.T) {
 
 func TestAccessLog_QuietAboveInfo(t *testing.T) {
 	l := newAccessLog(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError})))
-	l.record(accessLine{status: 200})
+	l.record(accessLine{status: 200, at: time.Now()})
 	if len(l.lines) != 0 {
 		t.Fatal("a 200 was queued for a log at level error")
 	}

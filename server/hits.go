@@ -56,7 +56,7 @@ func (h *hitPath) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusInternalServerError // the client went away, or an answer would not decompress
 	}
 	h.app.access.record(accessLine{method: r.Method, path: r.URL.Path, ip: h.clientAddress(r), status: status, bytes: n,
-		took: time.Since(start)})
+		at: start, took: time.Since(start)})
 }
 
 // hit finds the fresh cached answer of a public GET or HEAD, when there is one and the

@@ -24,7 +24,7 @@ func (a *App) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		res := c.Response()
 		a.access.record(accessLine{method: c.Request().Method, path: c.Request().URL.Path, ip: c.RealIP(),
-			status: res.Status, bytes: res.Size, took: time.Since(start)})
+			status: res.Status, bytes: res.Size, at: start, took: time.Since(start)})
 		return nil
 	}
 }
