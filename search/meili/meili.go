@@ -7,6 +7,7 @@ package meili
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -211,17 +212,20 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Page, error
 	} else {
 		req.Offset, req.Limit = int64(q.Offset), int64(q.Limit)
 	}
-	res, err := (*sp).Index(e.cfg.Index).SearchWithContext(ctx, q.Text, req)
+	// The raw answer, decoded once into our documents: the client's own response type
+	// decodes every hit into a map of raw fields and DecodeInto encodes and decodes each
+	// again, by reflection.
+	raw, err := (*sp).Index(e.cfg.Index).SearchRawWithContext(ctx, q.Text, req)
 	if err != nil {
 		return search.Page{}, describe("search", err)
 	}
-	var docs []document
-	if err := res.Hits.DecodeInto(&docs); err != nil {
+	var res searchAnswer
+	if err := json.Unmarshal(*raw, &res); err != nil {
 		return search.Page{}, fmt.Errorf("decode meilisearch hits: %w", err)
 	}
 	page := search.Page{Total: int(res.EstimatedTotalHits), Engine: Name}
 	var hits []search.Hit
-	for _, d := range docs {
+	for _, d := range res.Hits {
 		p := d.pharmacy()
 		if q.OpenNow {
 			if open, known, _ := p.OpenNow(q.Now); !open || !known {
@@ -241,6 +245,12 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Page, error
 	}
 	page.Hits = hits
 	return page, nil
+}
+
+// searchAnswer is what we read of Meilisearch's answer to a search.
+type searchAnswer struct {
+	Hits               []document `json:"hits"`
+	EstimatedTotalHits int64      `json:"estimatedTotalHits"`
 }
 
 // describe turns a client error into one that names the operation and Meilisearch's error
