@@ -145,10 +145,11 @@ func (a *App) cached(key answerKey) echo.MiddlewareFunc {
 			}
 			req := c.Request()
 			k := req.URL.Path + "?" + query
+			page := !strings.HasPrefix(req.URL.Path, "/api/")
 			if req.URL.RawPath == "" {
-				a.keys.remember(req.URL.Path, req.URL.RawQuery, k) // the hit path's next time
+				a.keys.remember(req.URL.Path, req.URL.RawQuery, k, page) // the hit path's next time
 			}
-			if !strings.HasPrefix(req.URL.Path, "/api/") {
+			if page {
 				k += "#" + a.bannerKey() // every page shows the banner; its state is part of the answer
 			}
 			ans, outcome, err := a.answers.Get(req.Context(), k, func(ctx context.Context) (*pagecache.Answer, error) {

@@ -3,7 +3,6 @@ package main
 import (
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -65,16 +64,12 @@ func (h *hitPath) hit(r *http.Request) (*pagecache.Answer, bool) {
 	if (r.Method != http.MethodGet && r.Method != http.MethodHead) || r.URL.RawPath != "" {
 		return nil, false
 	}
-	page, cached := cachedRoute(r.URL.Path)
-	if !cached {
-		return nil, false
-	}
 	k, known := h.app.keys.lookup(r.URL.Path, r.URL.RawQuery)
 	if !known {
-		return nil, false // the router names it the first time
+		return nil, false // not a cached route, or the router has not named it yet
 	}
 	key := k.base
-	if page {
+	if k.page {
 		key = k.withBanner(h.app.bannerKey())
 	}
 	ans, fresh := h.app.answers.Fresh(key)
@@ -89,26 +84,9 @@ func (h *hitPath) hit(r *http.Request) (*pagecache.Answer, bool) {
 	return ans, true
 }
 
-// cachedRoute reports whether the router serves path from the response cache, and
-// whether it is a page (whose answer holds the banner) or an API answer.
-func cachedRoute(path string) (page, cached bool) {
-	switch {
-	case path == "/", path == "/suche":
-		return true, true
-	case path == "/api/v1/pharmacies":
-		return false, true
-	case strings.HasPrefix(path, "/apotheke/"):
-		return true, oneSegment(path[len("/apotheke/"):])
-	case strings.HasPrefix(path, "/api/v1/pharmacies/"):
-		return false, oneSegment(path[len("/api/v1/pharmacies/"):])
-	}
-	return false, false
-}
-
-func oneSegment(s string) bool { return s != "" && !strings.Contains(s, "/") }
-
-// answerKeys remembers the cache key the router made of each path and query it saw, so a
-// hit costs no parsing of the query: a bounded memo, cleared when full.
+// answerKeys remembers the cache key the router's cached middleware made of each path and
+// query it saw, so a hit costs no parsing of the query, and only what that middleware
+// serves is known here: a bounded memo, cleared when full.
 type answerKeys struct {
 	mu   sync.RWMutex
 	keys map[string]map[string]*rememberedKey // path → raw query → key
@@ -124,6 +102,7 @@ func newAnswerKeys() *answerKeys { return &answerKeys{keys: map[string]map[strin
 // key with the banner's state, remembered for the last state it was made for.
 type rememberedKey struct {
 	base   string
+	page   bool // its answer shows the banner
 	banner atomic.Pointer[bannerKeyed]
 }
 
@@ -146,8 +125,8 @@ func (m *answerKeys) lookup(path, rawQuery string) (*rememberedKey, bool) {
 	return k, ok
 }
 
-// remember notes the key the router made for path and rawQuery.
-func (m *answerKeys) remember(path, rawQuery, base string) {
+// remember notes the key the router made for path and rawQuery, and whether it is a page's.
+func (m *answerKeys) remember(path, rawQuery, base string, page bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.n >= maxAnswerKeys {
@@ -160,7 +139,7 @@ func (m *answerKeys) remember(path, rawQuery, base string) {
 		m.keys[path] = byQuery
 	}
 	if _, known := byQuery[rawQuery]; !known {
-		byQuery[rawQuery] = &rememberedKey{base: base}
+		byQuery[rawQuery] = &rememberedKey{base: base, page: page}
 		m.n++
 	}
 }

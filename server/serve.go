@@ -24,7 +24,6 @@ import (
 	"github.com/apoportal/apoportal/server/status"
 	"github.com/apoportal/apoportal/static"
 	"github.com/labstack/echo/v4/middleware"
-	"golang.org/x/time/rate"
 )
 
 // App is the running portal: configuration, store, search and assets. Handlers are its
@@ -98,8 +97,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.
 	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: &throttle{store: store, now: now, log: log},
 		access: newAccessLog(log), keys: newAnswerKeys()}
 	if cfg.APIRate > 0 {
-		app.searchLimit = middleware.NewRateLimiterMemoryStoreWithConfig(middleware.RateLimiterMemoryStoreConfig{
-			Rate: rate.Limit(cfg.APIRate), Burst: 3 * cfg.APIRate, ExpiresIn: 3 * time.Minute})
+		app.searchLimit = memoryStore(float64(cfg.APIRate), 3*cfg.APIRate)
 	}
 	if app.devices, err = openDeviceCookies(ctx, cfg, store, log, now); err != nil {
 		store.Close()
