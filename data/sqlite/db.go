@@ -250,6 +250,16 @@ func unavailable(err error) error {
 	return err
 }
 
+// readTx runs fn in a read-only transaction on the readers' pool.
+func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return fmt.Errorf("read: %w", err)
+	}
+	defer tx.Rollback()
+	return fn(tx)
+}
+
 func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func parseTime(s sql.NullString) (*time.Time, error) {

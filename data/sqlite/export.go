@@ -18,17 +18,14 @@ var exportTables = []string{"pharmacies", "participations", "postcodes", "meta",
 // RFC 3339, switches 0 or 1) or nil for NULL; the gazetteer's order is its column pos. It
 // reads in one read transaction: one snapshot, while the portal may go on writing.
 func (db *DB) Export(ctx context.Context, row func(table string, columns []string, values []any) error) error {
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("export: %w", err)
-	}
-	defer tx.Rollback()
-	for _, table := range exportTables {
-		if err := exportTable(ctx, tx, table, row); err != nil {
-			return fmt.Errorf("export %s: %w", table, err)
+	return db.readTx(ctx, func(tx *sql.Tx) error {
+		for _, table := range exportTables {
+			if err := exportTable(ctx, tx, table, row); err != nil {
+				return fmt.Errorf("export %s: %w", table, err)
+			}
 		}
-	}
-	return nil
+		return nil
+	})
 }
 
 func exportTable(ctx context.Context, tx *sql.Tx, table string, row func(table string, columns []string, values []any) error) error {

@@ -45,16 +45,6 @@ func (db *DB) SettleAttempt(ctx context.Context, budgets []data.Budget, success 
 	return nil
 }
 
-// readTx runs fn in a read-only transaction on the readers' pool.
-func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := db.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return fmt.Errorf("read: %w", err)
-	}
-	defer tx.Rollback()
-	return fn(tx)
-}
-
 // ForgetThrottles implements data.Throttles.
 func (db *DB) ForgetThrottles(ctx context.Context, before time.Time) error {
 	return db.inTx(ctx, func(tx *sql.Tx) error {
