@@ -285,16 +285,9 @@ func switchesSeen(t *testing.T, db, base string, views map[string]string) (strin
 	ok := true
 	for i := 0; i < 20; i++ {
 		on := i%2 == 1
-		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/participation", strings.NewReader(fmt.Sprintf(`{"participating": %t}`, on)))
-		req.Header.Set("Authorization", "Bearer "+tokens[i%len(tokens)])
 		start := time.Now()
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("switch %d: %d", i, res.StatusCode)
+		if status := switchParticipation(t, base, tokens[i%len(tokens)], on); status != http.StatusOK {
+			t.Fatalf("switch %d: %d", i, status)
 		}
 		var (
 			wg sync.WaitGroup

@@ -119,35 +119,21 @@ func switchVisible(t *testing.T, rs []*replica) {
 		_, tok := token(t, rs[0].app, pharmacyA)
 		tokens = append(tokens, tok)
 	}
-	listed := func(base string) bool {
-		res, err := http.Get(base + "/api/v1/pharmacies?q=01069&certificates=true&limit=100")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		return strings.Contains(readAll(t, res.Body), `"id":"`+pharmacyA+`"`)
-	}
 	var took []time.Duration
 	for i := 0; i < 40; i++ {
 		on := i%2 == 1
-		req, _ := http.NewRequest(http.MethodPost, rs[0].base+"/api/v1/participation", strings.NewReader(fmt.Sprintf(`{"participating": %t}`, on)))
-		req.Header.Set("Authorization", "Bearer "+tokens[i%len(tokens)])
 		start := time.Now()
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		if res.StatusCode == http.StatusTooManyRequests {
+		status := switchParticipation(t, rs[0].base, tokens[i%len(tokens)], on)
+		if status == http.StatusTooManyRequests {
 			time.Sleep(500 * time.Millisecond)
 			i--
 			continue
 		}
-		if res.StatusCode != http.StatusOK {
-			t.Fatalf("switch %d: %d", i, res.StatusCode)
+		if status != http.StatusOK {
+			t.Fatalf("switch %d: %d", i, status)
 		}
 		for _, r := range rs[1:] {
-			for listed(r.base) != on {
+			for issuing(t, r.base, pharmacyA) != on {
 				if time.Since(start) > 2*time.Second {
 					t.Fatalf("switch %d through portal 1 not visible on %s after 2 s", i, r.app.cfg.Instance)
 				}
@@ -159,4 +145,18 @@ func switchVisible(t *testing.T, rs []*replica) {
 	slices.Sort(took)
 	t.Logf("switch through portal 1 → visible on portals 2 and 3, %d switches: p50 %s, p99 %s", len(took),
 		took[len(took)/2].Round(time.Millisecond), took[len(took)*99/100].Round(time.Millisecond))
+}
+
+// switchParticipation switches pharmacy software's participation through the API at base
+// with token and returns the answer's status.
+func switchParticipation(t *testing.T, base, token string, on bool) int {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/participation", strings.NewReader(fmt.Sprintf(`{"participating": %t}`, on)))
+	req.Header.Set("Authorization", "Bearer "+token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	return res.StatusCode
 }

@@ -59,7 +59,7 @@ func TestTierBench(t *testing.T) {
 	}
 	const hot = "/suche?q=10115"
 	body := filepath.Join(dir, "hot.gz")
-	writeAnswer(t, portals[0].base+hot, body)
+	saveAnswer(t, portals[0].base+hot, body)
 	ceilingAddr := freeAddr(t)
 	ceiling := exec.Command(benchload, "ceiling", "-addr", ceilingAddr, "-body", body, "-encoding", "gzip")
 	ceiling.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
@@ -200,8 +200,8 @@ func writePLZ(t *testing.T, path string, pcs []data.Postcode) int {
 	return len(plz)
 }
 
-// writeAnswer saves the gzip bytes of url's answer, as a browser receives them.
-func writeAnswer(t *testing.T, url, path string) {
+// saveAnswer saves the gzip bytes of url's answer, as a browser receives them.
+func saveAnswer(t *testing.T, url, path string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	req.Header.Set("Accept-Encoding", "gzip")
