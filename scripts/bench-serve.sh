@@ -4,9 +4,11 @@
 # and drives it with wrk over loopback. Prints one table: (a) one hot search page with gzip
 # and (a') without, (b) a Zipf mix over every German PLZ after warm-up, (c) distinct uncached
 # queries, (d) the JSON API, (e) 2,000 connections, (f) (b) while a pharmacy switches every
-# 100 ms; with references from the same run: a minimal Go server writing the bytes of (a),
-# gzip and identity, from memory (the ceilings), and (c)'s queries sent straight to
-# Meilisearch (where the npm package is installed). Then the ratios against the targets.
+# 100 ms; with references from the same run: a minimal Go server writing the portal's own
+# answers from memory, captured from it (the ceilings: the hot page gzip and identity, and
+# each PLZ's page for the Zipf mix; one row also without the portal's headers), and (c)'s
+# queries sent straight to Meilisearch (where the npm package is installed). Then the ratios
+# against the targets.
 # Every row is driven the same way: one wrk thread (so the server is not starved of the
 # second core), the same connections, the same script (scripts/bench/wrk.lua), ceilings too.
 # Usage: scripts/bench-serve.sh BIN SHARED_DATA_DIR
@@ -60,10 +62,11 @@ wrk_script=$(cd "$(dirname "$0")" && pwd)/bench/wrk.lua
 cache_counts() {
   curl -fs "http://127.0.0.1:$1/readyz" | python3 -c 'import json,sys; c=json.load(sys.stdin).get("cache") or {}; print(c.get("hits",0)+c.get("stale",0), c.get("misses",0))'
 }
-# load NAME URL CONNS SECONDS PID [env...]: one row; env tells scripts/bench/wrk.lua what to
-# ask; $encoding (gzip, or empty for none) is what the client accepts.
+# measure NAME URL CONNS SECONDS PID [env...]: one run; its table row is in $last_row. env
+# tells scripts/bench/wrk.lua what to ask; $encoding (gzip, or empty for none) is what the
+# client accepts.
 encoding=gzip
-load() {
+measure() {
   local name=$1 url=$2 conns=$3 secs=$4 p=$5; shift 5
   local port=${url##*:}; port=${port%%/*}
   local before after rps p50 p99 errs hits=- rss=-
@@ -77,51 +80,74 @@ load() {
     hits=$(python3 -c "b=[int(x) for x in '$before'.split()]; a=[int(x) for x in '$after'.split()]; h=a[0]-b[0]; m=a[1]-b[1]; print(f'{100*h/max(1,h+m):.1f}%' if h+m else '-')")
     rss=$(rss_mb "$p")
   fi
-  row "$name" "$rps" "$p50" "$p99" "$errs" "$hits" "$rss"
+  last_row=$(row "$name" "$rps" "$p50" "$p99" "$errs" "$hits" "$rss")
   last_rps=$rps last_p99=$p99 last_errs=$errs
 }
+# load NAME URL CONNS SECONDS PID [env...]: one run, printed.
+load() { measure "$@"; echo "$last_row"; }
+# pair REF_NAME REF_URL NAME URL CONNS PID [env...]: the portal (PID) and its reference,
+# in turns of 5 s, three times each, so both see the same moments of this shared machine;
+# prints and keeps ($ceiling_rps, $portal_rps) the median run of each. The reference alone
+# also gets the env in the array ref_env.
+ref_env=()
+pair() {
+  local cname=$1 curl=$2 pname=$3 purl=$4 conns=$5 ppid=$6; shift 6
+  local c=() p=()
+  for _ in 1 2 3; do
+    measure "$cname" "$curl" "$conns" 5 - "$@" "${ref_env[@]}"; c+=("$last_rps|$last_row")
+    measure "$pname" "$purl" "$conns" 5 "$ppid" "$@"; p+=("$last_rps|$last_row")
+  done
+  local cm pm
+  cm=$(printf '%s\n' "${c[@]}" | sort -t'|' -k1,1n | sed -n 2p)
+  pm=$(printf '%s\n' "${p[@]}" | sort -t'|' -k1,1n | sed -n 2p)
+  echo "${cm#*|}"
+  echo "${pm#*|}"
+  ceiling_rps=${cm%%|*} portal_rps=${pm%%|*}
+}
 
+# The ceilings answer with the portal's own answers, captured from it (the second ask of
+# each, a cache hit): the same status, headers and body for every path, from memory.
 hot=/suche?q=10115
-curl -fs -H 'Accept-Encoding: gzip' "http://127.0.0.1:$port$hot" -o "$work/hot.gz"
-curl -fs "http://127.0.0.1:$port$hot" -o "$work/hot.html"
+"$work/benchload" capture -base "http://127.0.0.1:$port" -prefix "/suche?q=" -paths "$work/plz.txt" -encoding gzip -out "$work/pages.gz.answers"
+"$work/benchload" capture -base "http://127.0.0.1:$port" -prefix "$hot" -out "$work/hot.answers"
 cport=$(free_port)
-"$work/benchload" ceiling -addr "127.0.0.1:$cport" -body "$work/hot.gz" -encoding gzip &
+"$work/benchload" ceiling -addr "127.0.0.1:$cport" -answers "$work/pages.gz.answers" &
 cpid=$!
 iport=$(free_port)
-"$work/benchload" ceiling -addr "127.0.0.1:$iport" -body "$work/hot.html" &
+"$work/benchload" ceiling -addr "127.0.0.1:$iport" -answers "$work/hot.answers" &
 ipid=$!
-pids+=("$cpid" "$ipid")
-for p in "$cport" "$iport"; do
-  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$p/" -o /dev/null && break; sleep 0.05; done
+bport=$(free_port)
+"$work/benchload" ceiling -addr "127.0.0.1:$bport" -answers "$work/pages.gz.answers" -bare &
+bpid=$!
+pids+=("$cpid" "$ipid" "$bpid")
+for p in "$cport" "$iport" "$bport"; do
+  for _ in $(seq 100); do curl -fs "http://127.0.0.1:$p$hot" -o /dev/null && break; sleep 0.05; done
 done
 
 echo
 echo "Load over loopback, wrk -t1, $(nproc) cores shared by wrk and the server; $plz_count PLZ; answers gzip unless said."
 row "run" "req/s" "p50 ms" "p99 ms" "errors" "hits" "RSS MB"
 echo "(errors: non-2xx answers / socket errors and timeouts; the portal's only non-2xx here is the"
-echo " fast 503 for an answer it cannot compute in time, never for a cached one)"
-load "ceiling: Go server, bytes of (a) from memory" "http://127.0.0.1:$cport$hot" 64 10 -
-ceiling=$last_rps
-load "ceiling: the same, Zipf mix of paths" "http://127.0.0.1:$cport" 64 10 - PREFIX="/suche?q="
-ceiling_zipf=$last_rps
-load "ceiling: the same, 2,000 connections" "http://127.0.0.1:$cport" 2000 10 - PREFIX="/suche?q="
+echo " fast 503 for an answer it cannot compute in time, never for a cached one;"
+echo " (a), (a'), (b) and (c) via Meilisearch run in turns with their references, three runs"
+echo " of 5 s each, the median shown)"
+pair "ceiling: Go server, the answer of (a)" "http://127.0.0.1:$cport$hot" "(a) one hot search page" "http://127.0.0.1:$port$hot" 64 "$pid"
+ceiling=$ceiling_rps hot_rps=$portal_rps
+load "ceiling, bare: its body, type and length only" "http://127.0.0.1:$bport$hot" 64 5 -
 encoding=""
-load "ceiling: identity bytes of (a), no gzip" "http://127.0.0.1:$iport$hot" 64 10 -
-ceiling_identity=$last_rps
-kill "$cpid" "$ipid"
-encoding=gzip
-load "(a) one hot search page" "http://127.0.0.1:$port$hot" 64 10 "$pid"
-hot_rps=$last_rps
-encoding=""
-load "(a') the same without gzip" "http://127.0.0.1:$port$hot" 64 10 "$pid"
-hot_identity=$last_rps
+pair "ceiling: the answer of (a') (identity)" "http://127.0.0.1:$iport$hot" "(a') the same without gzip" "http://127.0.0.1:$port$hot" 64 "$pid"
+ceiling_identity=$ceiling_rps hot_identity=$portal_rps
 encoding=gzip
 load "(b) warm-up: Zipf mix of search pages" "http://127.0.0.1:$port" 64 20 "$pid" PREFIX="/suche?q="
-load "(b) Zipf mix of search pages, warm" "http://127.0.0.1:$port" 64 15 "$pid" PREFIX="/suche?q="
-zipf_rps=$last_rps
+pair "ceiling: each page's answer, Zipf mix" "http://127.0.0.1:$cport" "(b) Zipf mix of search pages, warm" "http://127.0.0.1:$port" 64 "$pid" PREFIX="/suche?q="
+ceiling_zipf=$ceiling_rps zipf_rps=$portal_rps
+load "ceiling: the same, 2,000 connections" "http://127.0.0.1:$cport" 2000 10 - PREFIX="/suche?q="
+kill "$cpid" "$ipid" "$bpid"
 load "(c) distinct uncached API queries, embedded" "http://127.0.0.1:$port" 32 10 "$pid" DISTINCT=1
 distinct_local=$last_rps
 load "(d) JSON API, Zipf mix of PLZ" "http://127.0.0.1:$port" 64 10 "$pid" PREFIX="/api/v1/pharmacies?certificates=true&q="
+# (c) and (d) filled the cache with other answers: (e) warms up the pages again, as (b) does.
+load "(e) warm-up: 2,000 connections, Zipf mix" "http://127.0.0.1:$port" 2000 10 "$pid" PREFIX="/suche?q="
 load "(e) 2,000 connections, Zipf mix of pages" "http://127.0.0.1:$port" 2000 15 "$pid" PREFIX="/suche?q="
 many_errs=$last_errs many_p99=$last_p99 many_rss=$(rss_mb "$pid")
 
@@ -152,10 +178,10 @@ if [ -x "$meili_bin" ]; then
   for _ in $(seq 400); do
     curl -fs "http://127.0.0.1:$port2/api/v1/pharmacies?lat=50.1&lon=8.6" | grep -q '"engine":"meilisearch"' && break; sleep 0.05
   done
-  load "(c) distinct uncached API queries, via Meili" "http://127.0.0.1:$port2" 32 10 "$served" DISTINCT=1
-  distinct_meili=$last_rps
-  load "reference: the same queries to Meilisearch" "http://127.0.0.1:$mport" 32 10 - DISTINCT=1 MEILI_KEY="$key" MEILI_INDEX=pharmacies
-  meili_direct=$last_rps
+  ref_env=(MEILI_KEY="$key" MEILI_INDEX=pharmacies) # the same queries, as Meilisearch takes them
+  pair "reference: the same queries to Meilisearch" "http://127.0.0.1:$mport" \
+    "(c) distinct uncached API queries, via Meili" "http://127.0.0.1:$port2" 32 "$served" DISTINCT=1
+  meili_direct=$ceiling_rps distinct_meili=$portal_rps
 fi
 
 ratio() { python3 -c "print(f'{$1/$2:.2f}')" 2>/dev/null || echo "?"; }
