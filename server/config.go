@@ -72,7 +72,7 @@ func DefaultConfig() Config {
 		ProbeInterval:   30 * time.Second,
 		ReportThreshold: 5,
 		CacheMB:         48,
-		MemoryMB:        272,
+		MemoryMB:        224,
 		CacheFresh:      time.Minute,
 		ComputeLimit:    16,
 		APIRate:         20,

@@ -17,9 +17,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"io"
+	"math"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -47,6 +50,15 @@ type Answer struct {
 	valid                                   bool   // false when a dependency moved while it was computed
 	key                                     string // under which it is stored
 	identity                                atomic.Pointer[identityCopy]
+	used                                    atomic.Int64 // when last served (Unix ns, to 100 ms)
+}
+
+// touch records that a was served at now. A popular answer is written once per 100 ms, not
+// on every hit, so hits on two cores do not fight over its cache line.
+func (a *Answer) touch(now time.Time) {
+	if t := now.UnixNano(); t-a.used.Load() > int64(100*time.Millisecond) {
+		a.used.Store(t)
+	}
 }
 
 // identityCopy is an answer's uncompressed bytes, kept for clients without gzip.
@@ -64,7 +76,8 @@ func (a *Answer) Size() int64 {
 	return n
 }
 
-// Identity returns the uncompressed bytes.
+// Identity returns the uncompressed bytes, in a slice of exactly their length (the gzip
+// trailer says it), so a copy kept in the cache holds no spare capacity.
 func (a *Answer) Identity() ([]byte, error) {
 	if a.Body != nil {
 		return a.Body, nil
@@ -73,7 +86,19 @@ func (a *Answer) Identity() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cached answer: %w", err)
 	}
-	return io.ReadAll(r)
+	size := int(binary.LittleEndian.Uint32(a.Gzip[len(a.Gzip)-4:])) // gzip's ISIZE
+	if size > 64<<20 {
+		return io.ReadAll(r)
+	}
+	body := make([]byte, size)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return nil, fmt.Errorf("cached answer: %w", err)
+	}
+	// Reading on to the end makes the reader check the length and checksum.
+	if n, err := r.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+		return nil, fmt.Errorf("cached answer: longer than its gzip trailer says (%v)", err)
+	}
+	return body, nil
 }
 
 // Outcome says how an answer was served.
@@ -108,8 +133,9 @@ type Cache struct {
 	// seen are the keys missed once while the cache was nearly full: only a key asked for
 	// again may push other answers out, so a scan of one-off queries cannot flush the
 	// popular ones (a "doorkeeper", as in TinyLFU).
-	seen  map[string]struct{}
-	stats struct{ hits, misses, stale, failedStale, refused, evicted atomic.Int64 }
+	seen     map[uint64]struct{} // as hashes: a one-off key costs 8 bytes
+	seenSeed maphash.Seed
+	stats    struct{ hits, misses, stale, failedStale, refused, evicted atomic.Int64 }
 }
 
 // New returns a cache; now is the clock (nil: time.Now).
@@ -117,7 +143,7 @@ func New(cfg Config, gens *Generations, now func() time.Time) *Cache {
 	if now == nil {
 		now = time.Now
 	}
-	c := &Cache{cfg: cfg, now: now, gens: gens, items: gocache.New(cfg.Keep, time.Minute), owned: map[string]*Answer{}, seen: map[string]struct{}{}}
+	c := &Cache{cfg: cfg, now: now, gens: gens, items: gocache.New(cfg.Keep, time.Minute), owned: map[string]*Answer{}, seen: map[uint64]struct{}{}, seenSeed: maphash.MakeSeed()}
 	c.items.OnEvicted(c.evicted)
 	return c
 }
@@ -133,9 +159,14 @@ var ErrNotCacheable = errors.New("answer not cacheable")
 // as Get counts it), without computing anything.
 func (c *Cache) Fresh(key string) (*Answer, bool) {
 	cached := c.lookup(key)
-	if cached == nil || !c.current(cached) || c.now().Sub(cached.At) >= c.cfg.Fresh {
+	if cached == nil || !c.current(cached) {
 		return nil, false
 	}
+	now := c.now()
+	if now.Sub(cached.At) >= c.cfg.Fresh {
+		return nil, false
+	}
+	cached.touch(now)
 	c.stats.hits.Add(1)
 	return cached, true
 }
@@ -165,7 +196,9 @@ func (c *Cache) Identity(a *Answer) ([]byte, []string, error) {
 func (c *Cache) Get(ctx context.Context, key string, compute Compute) (*Answer, Outcome, error) {
 	cached := c.lookup(key)
 	if cached != nil && c.current(cached) {
-		if c.now().Sub(cached.At) < c.cfg.Fresh {
+		now := c.now()
+		cached.touch(now)
+		if now.Sub(cached.At) < c.cfg.Fresh {
 			c.stats.hits.Add(1)
 			return cached, Hit, nil
 		}
@@ -211,6 +244,7 @@ func (c *Cache) compute(key string, fn Compute) (*Answer, error) {
 		return a, err
 	}
 	a.At = c.now()
+	a.used.Store(a.At.UnixNano())
 	a.version = c.gens.Version(a.Deps)
 	a.valid = c.gens.Total() == before
 	if a.ETag == "" {
@@ -227,22 +261,28 @@ func (c *Cache) compute(key string, fn Compute) (*Answer, error) {
 	return a, nil
 }
 
-// gzipWriters are reused: a new writer allocates about 800 KB of compressor state.
-var gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+// gzipWriters are reused: a new writer allocates about 800 KB of compressor state; and
+// so are the buffers it writes to. What is kept is a copy of exactly the compressed
+// length: the cache counts len, and memory holds cap.
+var (
+	gzipWriters = sync.Pool{New: func() any { return gzip.NewWriter(nil) }}
+	gzipBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+)
 
 func gzipped(body []byte) ([]byte, error) {
-	var buf bytes.Buffer
-	buf.Grow(len(body) / 4)
+	buf := gzipBuffers.Get().(*bytes.Buffer)
+	defer gzipBuffers.Put(buf)
+	buf.Reset()
 	w := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(w)
-	w.Reset(&buf)
+	w.Reset(buf)
 	if _, err := w.Write(body); err != nil {
 		return nil, err
 	}
 	if err := w.Close(); err != nil {
 		return nil, err
 	}
-	return buf.Bytes(), nil
+	return bytes.Clone(buf.Bytes()), nil
 }
 
 func (c *Cache) lookup(key string) *Answer {
@@ -263,16 +303,17 @@ func (c *Cache) current(a *Answer) bool {
 func (c *Cache) store(key string, a *Answer) {
 	c.mu.Lock()
 	if c.bytes+a.Size() > c.cfg.MaxBytes*9/10 {
-		if _, again := c.seen[key]; !again {
+		h := maphash.String(c.seenSeed, key)
+		if _, again := c.seen[h]; !again {
 			if len(c.seen) >= 100_000 {
 				clear(c.seen)
 			}
-			c.seen[key] = struct{}{}
+			c.seen[h] = struct{}{}
 			c.mu.Unlock()
 			c.stats.refused.Add(1)
 			return
 		}
-		delete(c.seen, key)
+		delete(c.seen, h)
 	}
 	full := c.bytes+a.Size() > c.cfg.MaxBytes
 	c.mu.Unlock()
@@ -295,22 +336,35 @@ func (c *Cache) store(key string, a *Answer) {
 }
 
 // makeRoom deletes what has aged out and then, while the cache is still above 90 % of its
-// bound, answers picked at random: under a skewed load random eviction keeps nearly as
-// many hits as least-recently-used, without a list to update on every hit.
+// bound, the least recently served of five answers drawn at random (as Redis evicts): what
+// was asked for once goes first and popular answers stay, without a list to update on
+// every hit.
 func (c *Cache) makeRoom() {
 	c.items.DeleteExpired() // calls evicted
 	c.mu.Lock()
-	var victims []string
+	victims := map[string]bool{}
 	var freed int64
-	for key, a := range c.owned { // map order is random
-		if c.bytes-freed <= c.cfg.MaxBytes*9/10 {
+	for c.bytes-freed > c.cfg.MaxBytes*9/10 {
+		pick, oldest, drawn := "", int64(math.MaxInt64), 0
+		for key, a := range c.owned { // each range starts at a random place
+			if victims[key] {
+				continue
+			}
+			if used := a.used.Load(); used < oldest {
+				pick, oldest = key, used
+			}
+			if drawn++; drawn == 5 {
+				break
+			}
+		}
+		if pick == "" {
 			break
 		}
-		victims = append(victims, key)
-		freed += a.Size()
+		victims[pick] = true
+		freed += c.owned[pick].Size()
 	}
 	c.mu.Unlock()
-	for _, key := range victims {
+	for key := range victims {
 		c.items.Delete(key) // calls evicted
 	}
 	c.stats.evicted.Add(int64(len(victims)))

@@ -232,3 +232,44 @@ func TestStore_OneOffAnswersDoNotFlushPopularOnes(t *testing.T) {
 		t.Fatalf("over the bound: %+v", s)
 	}
 }
+
+// A full cache makes room by dropping what was served longest ago: answers admitted one
+// after another (each asked for twice) push out each other, not the ones served all along.
+func TestStore_FullCacheKeepsWhatIsServed(t *testing.T) {
+	cl := &clock{}
+	c := New(Config{Fresh: time.Hour, Keep: 2 * time.Hour, MaxBytes: 20_000, Timeout: 5 * time.Second}, NewGenerations(), cl.now)
+	var n atomic.Int32
+	answer := func(i int) Compute {
+		return func(ctx context.Context) (*Answer, error) {
+			return page(&n, fmt.Sprint(i, strings.Repeat("z", 500), i*i*i))(ctx)
+		}
+	}
+	ask := func(key string, i int) Outcome {
+		_, out, err := c.Get(context.Background(), key, answer(i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	for i := range 20 { // the popular set: about 6 KB of 20 KB
+		ask(fmt.Sprint("popular", i), i)
+	}
+	lost := 0
+	for i := range 500 {
+		cl.add(200 * time.Millisecond)
+		for range 2 {
+			ask(fmt.Sprint("other", i), 1000+i)
+		}
+		for j := range 20 {
+			if ask(fmt.Sprint("popular", j), j) != Hit {
+				lost++
+			}
+		}
+	}
+	if s := c.Stats(); s.Evicted < 100 || s.Bytes > 20_000 {
+		t.Fatalf("the cache did not fill and make room: %+v", s)
+	}
+	if lost > 100 { // random eviction: about 500; five drawn, about 40
+		t.Fatalf("%d of 10,000 asks for the popular answers missed while others came and went", lost)
+	}
+}
