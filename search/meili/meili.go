@@ -75,7 +75,19 @@ func client(url, key string) meilisearch.ServiceManager {
 	// client waits out a delayed ACK: 45 ms per search instead of 2-3 ms on loopback.
 	transport.DisableCompression = true
 	return meilisearch.New(url, meilisearch.WithAPIKey(key), meilisearch.DisableRetries(),
-		meilisearch.WithCustomClient(&http.Client{Timeout: 30 * time.Second, Transport: transport}))
+		meilisearch.WithCustomClient(&http.Client{Timeout: 30 * time.Second, Transport: transport}),
+		meilisearch.WithCustomJsonUnmarshaler(unmarshal))
+}
+
+// unmarshal is encoding/json's, except that a raw answer (the search's) is taken as it
+// came: Search decodes it once into our documents, and that checks it. (encoding/json
+// would scan it whole first to validate it, then again to copy it.)
+func unmarshal(data []byte, v any) error {
+	if raw, ok := v.(*json.RawMessage); ok {
+		*raw = append((*raw)[:0], data...)
+		return nil
+	}
+	return json.Unmarshal(data, v)
 }
 
 // Name implements search.Engine.
@@ -212,16 +224,16 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Page, error
 	} else {
 		req.Offset, req.Limit = int64(q.Offset), int64(q.Limit)
 	}
-	// The raw answer, decoded once into our documents: the client's own response type
-	// decodes every hit into a map of raw fields and DecodeInto encodes and decodes each
-	// again, by reflection.
+	// The raw answer, decoded once into our documents (decodeAnswer): the client's own
+	// response type decodes every hit into a map of raw fields and DecodeInto encodes and
+	// decodes each again, by reflection.
 	raw, err := (*sp).Index(e.cfg.Index).SearchRawWithContext(ctx, q.Text, req)
 	if err != nil {
 		return search.Page{}, describe("search", err)
 	}
-	var res searchAnswer
-	if err := json.Unmarshal(*raw, &res); err != nil {
-		return search.Page{}, fmt.Errorf("decode meilisearch hits: %w", err)
+	res, err := decodeAnswer(*raw)
+	if err != nil {
+		return search.Page{}, err
 	}
 	page := search.Page{Total: int(res.EstimatedTotalHits), Engine: Name}
 	var hits []search.Hit
@@ -245,12 +257,6 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Page, error
 	}
 	page.Hits = hits
 	return page, nil
-}
-
-// searchAnswer is what we read of Meilisearch's answer to a search.
-type searchAnswer struct {
-	Hits               []document `json:"hits"`
-	EstimatedTotalHits int64      `json:"estimatedTotalHits"`
 }
 
 // describe turns a client error into one that names the operation and Meilisearch's error
