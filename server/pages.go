@@ -32,9 +32,9 @@ func (a *App) homePage(c echo.Context) error {
 // resultsPage is GET /suche: the results list, working without JavaScript.
 func (a *App) resultsPage(c echo.Context) error {
 	values := c.QueryParams()
-	form := formOf(values)
-	p := views.Results{Page: a.page("Suche", true), Form: form, TileURL: a.cfg.TileURL}
 	r, err := parseSearch(values)
+	form := formOf(values, r)
+	p := views.Results{Page: a.page("Suche", true), Form: form, TileURL: a.cfg.TileURL}
 	if err != nil {
 		if data.ErrorCode(err) != data.EINVALID {
 			return err
@@ -83,14 +83,17 @@ func searchError(err error) string {
 	return fmt.Sprintf("Die Suche enthält einen ungültigen Wert (%s).", data.ErrorMessage(err))
 }
 
-func formOf(v url.Values) views.SearchForm {
-	f := views.SearchForm{Q: v.Get("q"), Lat: v.Get("lat"), Lon: v.Get("lon"), RadiusKm: search.DefaultRadiusKm,
-		Certificates: v.Get("certificates") == "true", OpenNow: v.Get("open_now") == "true", Services: map[data.Service]bool{}}
-	if r, err := strconv.Atoi(v.Get("radius_km")); err == nil {
-		f.RadiusKm = r
+// formOf is the search form as the search was understood: the parsed request's values (the
+// same parse as the search and its cache key), the text fields as they were typed. After a
+// parse error, what was parsed before it, and the defaults for the rest.
+func formOf(v url.Values, r search.Request) views.SearchForm {
+	f := views.SearchForm{Q: v.Get("q"), Lat: v.Get("lat"), Lon: v.Get("lon"), RadiusKm: r.RadiusKm,
+		Certificates: r.Certificates, OpenNow: r.OpenNow, Services: map[data.Service]bool{}}
+	if f.RadiusKm < search.MinRadiusKm || f.RadiusKm > search.MaxRadiusKm {
+		f.RadiusKm = search.DefaultRadiusKm
 	}
-	for _, s := range v["service"] {
-		f.Services[data.Service(s)] = true
+	for _, s := range r.Services {
+		f.Services[s] = true
 	}
 	return f
 }

@@ -124,6 +124,28 @@ func TestResultsPage_EmptyAndBadSearches(t *testing.T) {
 	}
 }
 
+// The form shows the search as it was searched: one parse for the form, the search and the
+// cache key (7.5 km was shown as 10 km and searched as 7.5).
+func TestResultsPage_FormShowsWhatWasSearched(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), func() time.Time { return launch })
+	h := app.Handler()
+	d := doc(t, get(t, h, "/suche?q=21614&radius_km=7.5&certificates=true&service=botendienst&service=botendienst").Body.String())
+	if got := d.Find("select[name=radius_km] option[selected]"); got.Length() != 1 || got.AttrOr("value", "") != "7.5" || got.Text() != "7,5 km" {
+		t.Errorf("radius 7.5 shown as %q (%q)", got.AttrOr("value", ""), got.Text())
+	}
+	if d.Find("input[name=certificates][checked]").Length() != 1 || d.Find("input[name=service][value=botendienst][checked]").Length() != 1 {
+		t.Error("the filters searched are not checked")
+	}
+	d = doc(t, get(t, h, "/suche?q=21614&radius_km=20").Body.String())
+	if got := d.Find("select[name=radius_km] option"); got.Length() != 6 || d.Find("option[selected]").AttrOr("value", "") != "20" {
+		t.Errorf("radius 20: %d options, selected %q", got.Length(), d.Find("option[selected]").AttrOr("value", ""))
+	}
+	d = doc(t, get(t, h, "/suche?q=21614&radius_km=500").Body.String())
+	if got := d.Find("option[selected]").AttrOr("value", ""); got != "10" {
+		t.Errorf("an invalid radius shows %q, not the default", got)
+	}
+}
+
 func TestPages_EscapeWhatCitizensType(t *testing.T) {
 	app, _ := testApp(t, sharedDBCopy(t), nil)
 	h := app.Handler()

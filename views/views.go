@@ -5,6 +5,7 @@ package views
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ type Page struct {
 type SearchForm struct {
 	Q            string
 	Lat, Lon     string
-	RadiusKm     int
+	RadiusKm     float64
 	Certificates bool
 	OpenNow      bool
 	Services     map[data.Service]bool
@@ -194,7 +195,21 @@ func (c Card) week() []Link {
 	return out
 }
 
-func radiusOptions() []int { return []int{1, 2, 5, 10, 20, 50} }
+// radiusOptions are the form's choices of radius, and the searched one when it is not among
+// them (a link may ask for 7.5 km), in order.
+func radiusOptions(searched float64) []float64 {
+	options := []float64{1, 2, 5, 10, 20, 50}
+	if !slices.Contains(options, searched) {
+		options = append(options, searched)
+		slices.Sort(options)
+	}
+	return options
+}
+
+// radiusValue is a radius as a parameter (7.5), radiusText as German text (7,5).
+func radiusValue(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) }
+
+func radiusText(r float64) string { return strings.Replace(radiusValue(r), ".", ",", 1) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
