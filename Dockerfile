@@ -16,7 +16,10 @@ COPY --from=assets /src/node_modules/leaflet/dist/images static/vendor/leaflet/i
 RUN CGO_ENABLED=1 go build -trimpath -ldflags="-s -w" -o /out/apoportal ./server
 
 FROM debian:bookworm-slim
-RUN useradd --system --uid 10001 --create-home --home-dir /var/lib/apoportal apoportal
+# CA certificates: the national service and Meilisearch may be https; without them every
+# probe fails and the status page shows a false outage (TestProbe_OverTLSTrustsTheSystemsCertificates).
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --create-home --home-dir /var/lib/apoportal apoportal
 COPY --from=build /out/apoportal /usr/local/bin/apoportal
 USER apoportal
 WORKDIR /var/lib/apoportal

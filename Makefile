@@ -5,7 +5,7 @@ GO_TAGS :=
 SHARED ?= ../shared/data
 LEAFLET := static/vendor/leaflet
 
-.PHONY: build run test bench chaos cluster cluster-chaos generate assets check lint fuzz tools clean
+.PHONY: deps build run test bench chaos cluster cluster-chaos generate assets check lint fuzz tools clean
 
 build: assets
 	CGO_ENABLED=1 go build -tags '$(GO_TAGS)' -o $(BIN) ./server
@@ -31,6 +31,10 @@ $(LEAFLET)/leaflet.js: package.json package-lock.json
 	cp node_modules/leaflet/dist/leaflet.js node_modules/leaflet/dist/leaflet.css $(LEAFLET)/
 	cp -r node_modules/leaflet/dist/images $(LEAFLET)/
 
+## deps: install what the tests need from Debian when it is missing (scripts/test-deps.sh)
+deps:
+	bash scripts/test-deps.sh
+
 ## generate: regenerate templ components
 generate:
 	go tool templ generate
@@ -47,7 +51,7 @@ check:
 
 ## test: every test, with the race detector, against real SQLite, real HTTP and headless
 ## Chromium, then the fuzz targets and the fault suite
-test: assets check
+test: deps assets check
 	APOPORTAL_REQUIRE_ALL=1 APOPORTAL_ARTIFACTS=$(CURDIR)/artifacts go test -race -tags '$(GO_TAGS)' -count=1 -timeout 20m ./...
 	$(MAKE) fuzz FUZZTIME=50000x
 	$(MAKE) chaos

@@ -158,8 +158,9 @@ func (h *handedSocket) start(env ...string) *exec.Cmd {
 // waitUp waits until a process answers on the socket.
 func (h *handedSocket) waitUp(t *testing.T) {
 	t.Helper()
+	client := &http.Client{Timeout: 2 * time.Second} // a process that exited leaves the socket listening
 	for i := 0; ; i++ {
-		if res, err := http.Get(h.base + "/healthz"); err == nil && res.StatusCode == http.StatusOK {
+		if res, err := client.Get(h.base + "/healthz"); err == nil && res.StatusCode == http.StatusOK {
 			res.Body.Close()
 			return
 		}
