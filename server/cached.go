@@ -273,7 +273,7 @@ func (a *App) bannerKey() string {
 	}
 	key := "-"
 	if ok {
-		key = fmt.Sprintf("%s|%t|%s|%d", b.State, b.Reported, b.Maintenance, b.Until.Unix())
+		key = fmt.Sprintf("%s|%t|%t|%s|%d", b.State, b.Monitored, b.Reported, b.Maintenance, b.Until.Unix())
 	}
 	a.banner.Store(&bannerMemo{state: b, ok: ok, key: key})
 	return key

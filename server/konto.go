@@ -33,7 +33,7 @@ func (a *App) actor(c echo.Context, acc data.Account) data.Actor {
 
 // loginPage is GET /login.
 func (a *App) loginPage(c echo.Context) error {
-	p := views.Login{Page: a.page("Anmelden", false), CSRF: csrfToken(c)}
+	p := views.Login{Page: a.page("Anmelden", false).In(views.SectionPharmacies), CSRF: csrfToken(c)}
 	switch c.QueryParam("aktiviert") {
 	case "1":
 		p.Notice = "Ihr Zugang ist aktiviert. Bitte melden Sie sich an."
@@ -48,7 +48,7 @@ func (a *App) loginPage(c echo.Context) error {
 // budgets, or, from a browser that logged in to this login before, on its device cookie's.
 func (a *App) login(c echo.Context) error {
 	login := strings.TrimSpace(strings.ToLower(c.FormValue("login")))
-	p := views.Login{Page: a.page("Anmelden", false), CSRF: csrfToken(c), Login: login}
+	p := views.Login{Page: a.page("Anmelden", false).In(views.SectionPharmacies), CSRF: csrfToken(c), Login: login}
 	budgets := []data.Budget{loginBudget(login), addressBudget(c.RealIP())}
 	if nonce := a.devices.nonce(c, login); nonce != "" {
 		budgets = []data.Budget{deviceBudget(nonce)}
@@ -105,7 +105,7 @@ func (a *App) logout(c echo.Context) error {
 
 // activatePage is GET /aktivieren.
 func (a *App) activatePage(c echo.Context) error {
-	return render(c, http.StatusOK, views.ActivatePage(views.Activate{Page: a.page("Zugang aktivieren", false),
+	return render(c, http.StatusOK, views.ActivatePage(views.Activate{Page: a.page("Zugang aktivieren", false).In(views.SectionPharmacies),
 		CSRF: csrfToken(c), Code: c.QueryParam("code")}))
 }
 
@@ -115,7 +115,7 @@ func (a *App) activatePage(c echo.Context) error {
 // account had.
 func (a *App) activate(c echo.Context) error {
 	code := data.NormalizeActivationCode(c.FormValue("code"))
-	p := views.Activate{Page: a.page("Zugang aktivieren", false), CSRF: csrfToken(c), Code: c.FormValue("code")}
+	p := views.Activate{Page: a.page("Zugang aktivieren", false).In(views.SectionPharmacies), CSRF: csrfToken(c), Code: c.FormValue("code")}
 	pw := c.FormValue("password")
 	if pw != c.FormValue("password2") {
 		p.Error = "Die beiden Passwörter stimmen nicht überein."
@@ -190,7 +190,7 @@ func (a *App) renderDashboard(c echo.Context, status int, notice, errMsg, newTok
 	if err != nil {
 		return err
 	}
-	p := views.Dashboard{Page: a.page("Mein Konto", false), CSRF: csrfToken(c), Login: acc.Login,
+	p := views.Dashboard{Page: a.page("Mein Konto", false).In(views.SectionPharmacies), CSRF: csrfToken(c), Login: acc.Login,
 		Card: views.Card{Pharmacy: ph, Now: a.now(), MaxAge: a.cfg.ConfirmationMaxAge}, Notice: notice, Error: errMsg, NewToken: newToken}
 	for _, t := range tokens {
 		if t.RevokedAt == nil {

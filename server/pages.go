@@ -23,7 +23,7 @@ func (a *App) page(title string, withMap bool) views.Page {
 
 // homePage is GET /: the search form, filtering for pharmacies that issue certificates.
 func (a *App) homePage(c echo.Context) error {
-	p := views.Home{Page: a.page("Apotheken mit Impfzertifikat finden", false),
+	p := views.Home{Page: a.page("Apotheken mit Impfzertifikat finden", false).In(views.SectionFind),
 		Form: views.SearchForm{RadiusKm: search.DefaultRadiusKm, Certificates: true}}
 	p.Description = "Finden Sie die nächste Apotheke, die digitale Impfzertifikate ausstellt."
 	return render(c, http.StatusOK, views.HomePage(p))
@@ -34,7 +34,7 @@ func (a *App) resultsPage(c echo.Context) error {
 	values := c.QueryParams()
 	r, err := parseSearch(values)
 	form := formOf(values, r)
-	p := views.Results{Page: a.page("Suche", true), Form: form, TileURL: a.cfg.TileURL}
+	p := views.Results{Page: a.page("Suche", true).In(views.SectionFind), Form: form, TileURL: a.cfg.TileURL}
 	if err != nil {
 		if data.ErrorCode(err) != data.EINVALID {
 			return err
@@ -142,7 +142,7 @@ func (a *App) pharmacyPage(c echo.Context) error {
 		return err
 	}
 	dependsOn(c, pagecache.Pharmacy(ph.ID))
-	p := views.Detail{Page: a.page(ph.Name+", "+ph.City, true), TileURL: a.cfg.TileURL,
+	p := views.Detail{Page: a.page(ph.Name+", "+ph.City, true).In(views.SectionFind), TileURL: a.cfg.TileURL,
 		Card: views.Card{Pharmacy: ph, Now: a.now(), MaxAge: a.cfg.ConfirmationMaxAge}}
 	p.Description = ph.Name + ", " + ph.Address()
 	return render(c, http.StatusOK, views.PharmacyPage(p))

@@ -215,3 +215,64 @@ func TestStaticAssets_HashedAndImmutable(t *testing.T) {
 		t.Errorf("missing asset: %d", rec.Code)
 	}
 }
+
+// The home page always says in one line what is known of the national service, linked to
+// /status, and never claims what the monitor does not know.
+func TestHomePage_NationalServiceInOneLine(t *testing.T) {
+	line := func(t *testing.T, body string) (state, text string) {
+		t.Helper()
+		l := doc(t, body).Find("[data-testid=national-line]")
+		if l.Length() != 1 || l.Find(`a[href="/status"]`).Length() != 1 {
+			t.Fatalf("%d national lines (or no link to /status)", l.Length())
+		}
+		return l.AttrOr("data-state", ""), l.Text()
+	}
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	if state, text := line(t, get(t, app.Handler(), "/").Body.String()); state != "unmonitored" || !strings.Contains(text, "nicht überwacht") {
+		t.Errorf("without a monitor: %s %q", state, text)
+	}
+	national := newFakeNational(t)
+	_, base := monitoredApp(t, sharedDBCopy, national.srv.URL)
+	home := func() string {
+		res, err := http.Get(base + "/")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		return readAll(t, res.Body)
+	}
+	waitState(t, base, "operational")
+	if state, text := line(t, home()); state != "operational" || !strings.Contains(text, "in Betrieb") {
+		t.Errorf("while up: %s %q", state, text)
+	}
+	national.setDown(true)
+	waitState(t, base, "down")
+	if state, text := line(t, home()); state != "down" || !strings.Contains(text, "gestört") {
+		t.Errorf("while down: %s %q", state, text)
+	}
+}
+
+// Every public page has the site's navigation, the current section marked; the footer
+// leads to the status, its feed and the APIs.
+func TestPages_NavigationOnEveryPage(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	h := app.Handler()
+	for path, current := range map[string]string{"/": "/", "/suche?q=21614": "/", "/apotheke/" + pharmacyA: "/",
+		"/status": "/status", "/login": "/login", "/aktivieren": "/login", "/nirgendwo": ""} {
+		d := doc(t, get(t, h, path).Body.String())
+		nav := d.Find("nav[data-testid=site-nav]")
+		var hrefs []string
+		nav.Find("a").Each(func(_ int, a *goquery.Selection) { hrefs = append(hrefs, a.AttrOr("href", "")) })
+		if strings.Join(hrefs, " ") != "/ /status /login" || nav.AttrOr("aria-label", "") == "" {
+			t.Errorf("%s: navigation %v", path, hrefs)
+		}
+		if got := nav.Find(`a[aria-current="page"]`).AttrOr("href", ""); got != current {
+			t.Errorf("%s: current section %q, want %q", path, got, current)
+		}
+		for _, href := range []string{"/status", "/status/feed.atom", "/api/v1/status"} {
+			if d.Find(`[data-testid=footer-links] a[href="`+href+`"]`).Length() != 1 {
+				t.Errorf("%s: footer lacks %s", path, href)
+			}
+		}
+	}
+}

@@ -27,6 +27,47 @@ type Page struct {
 	Demo        bool // the database holds the generated demo registry
 	Map         bool // the page shows a map
 	Banner      *Banner
+	Section     Section // where the page is in the site's navigation; none for operators' pages
+}
+
+// Section is a part of the public site, as its navigation names it.
+type Section string
+
+// The navigation's sections.
+const (
+	SectionFind       Section = "finden"
+	SectionStatus     Section = "status"
+	SectionPharmacies Section = "apotheken"
+)
+
+// In is p as a page of section s.
+func (p Page) In(s Section) Page {
+	p.Section = s
+	return p
+}
+
+// navLink is one entry of the site's navigation.
+type navLink struct {
+	Section     Section
+	Label, Href string
+}
+
+// nationalLineState is what the home page's line says of the national service:
+// maintenance, operational, degraded, down, unknown, or unmonitored.
+func nationalLineState(b *Banner) string {
+	switch {
+	case b == nil || !b.Monitored && b.Maintenance == "":
+		return "unmonitored"
+	case b.Maintenance != "":
+		return "maintenance"
+	case b.State == "operational" || b.State == "degraded" || b.State == "down":
+		return b.State
+	}
+	return "unknown"
+}
+
+func siteNav() []navLink {
+	return []navLink{{SectionFind, "Apotheke finden", "/"}, {SectionStatus, "Status", "/status"}, {SectionPharmacies, "Für Apotheken", "/login"}}
 }
 
 // SearchForm is the state of the search form.

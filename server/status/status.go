@@ -205,7 +205,7 @@ func (s *Service) Banner() *views.Banner {
 // when there is nothing to say.
 func (s *Service) BannerState() (views.Banner, bool) {
 	st, monitored := s.National()
-	b := views.Banner{State: string(st.State), Reported: s.reporting.Load() >= int64(s.threshold)}
+	b := views.Banner{State: string(st.State), Monitored: monitored, Reported: s.reporting.Load() >= int64(s.threshold)}
 	if r, ok := s.record.peek(); ok {
 		for _, m := range r.Maintenances {
 			if m.Target == National && m.State(s.now()) == data.MaintenanceInProgress {
