@@ -30,10 +30,16 @@ type Span struct{ Start, End int }
 // syntax that pharmacies use: "24/7"; rules separated by ";" with an optional weekday
 // selector (Mo-Fr, Mo,We, Sa, Su, ranges wrapping the week like Fr-Mo) followed by time
 // ranges (08:00-13:00,14:30-18:30, 22:00-02:00 across midnight) or "off"/"closed". A later
-// rule replaces earlier ones for the days it names, as in OSM. Rules only for public
-// holidays (PH) are ignored: we do not know holidays.
+// rule replaces earlier ones for the days it names, as in OSM. PH names public holidays
+// ("PH off", "PH 10:00-12:00", "Mo-Fr,PH 08:00-12:00"): on a holiday the PH rule holds
+// unless a later rule names that weekday (OSM's order: the last rule that matches a day
+// wins); without a PH rule a holiday has its weekday's hours. Which days are holidays is
+// the caller's (OpenAt's isHoliday: HolidaysIn the pharmacy's Bundesland).
 type OpeningHours struct {
-	days [7][]Span // Monday first
+	days        [7][]Span // Monday first
+	dayRule     [7]int    // which rule (1-based) set each weekday; 0: none
+	holiday     []Span    // the PH rule's spans
+	holidayRule int       // which rule (1-based) is the last naming PH; 0: none
 }
 
 var weekdays = map[string]int{"mo": 0, "tu": 1, "we": 2, "th": 3, "fr": 4, "sa": 5, "su": 6}
@@ -51,36 +57,34 @@ func ParseOpeningHours(s string) (OpeningHours, error) {
 	if len(s) > 500 {
 		return oh, fmt.Errorf("opening hours longer than 500 characters")
 	}
-	for _, rule := range strings.Split(s, ";") {
+	for i, rule := range strings.Split(s, ";") {
 		rule = strings.TrimSpace(rule)
 		if rule == "" {
 			continue
 		}
-		if err := oh.applyRule(rule); err != nil {
+		if err := oh.applyRule(rule, i+1); err != nil {
 			return OpeningHours{}, fmt.Errorf("rule %q: %w", rule, err)
 		}
 	}
 	return oh, nil
 }
 
-func (oh *OpeningHours) applyRule(rule string) error {
+// applyRule applies the n-th rule (1-based).
+func (oh *OpeningHours) applyRule(rule string, n int) error {
 	if rule == "24/7" {
 		for d := range oh.days {
-			oh.days[d] = []Span{{0, 1440}}
+			oh.days[d], oh.dayRule[d] = []Span{{0, 1440}}, n
 		}
 		return nil
 	}
 	days := [7]bool{true, true, true, true, true, true, true}
+	holidays := false
 	times := rule
 	if first, rest, _ := strings.Cut(rule, " "); isDaySelector(first) {
-		var holidaysOnly bool
 		var err error
-		days, holidaysOnly, err = parseDays(first)
+		days, holidays, err = parseDays(first)
 		if err != nil {
 			return err
-		}
-		if holidaysOnly {
-			return nil
 		}
 		times = strings.TrimSpace(rest)
 	}
@@ -97,8 +101,11 @@ func (oh *OpeningHours) applyRule(rule string) error {
 	}
 	for d, on := range days {
 		if on {
-			oh.days[d] = spans
+			oh.days[d], oh.dayRule[d] = spans, n
 		}
+	}
+	if holidays {
+		oh.holiday, oh.holidayRule = spans, n
 	}
 	return nil
 }
@@ -115,11 +122,11 @@ func isDaySelector(s string) bool {
 	return s != "off" && s != "closed"
 }
 
-// parseDays parses "Mo-Fr,Su"; holidaysOnly is true when it names nothing but PH.
-func parseDays(sel string) (days [7]bool, holidaysOnly bool, err error) {
-	named := false
+// parseDays parses "Mo-Fr,Su,PH"; holidays is true when it names PH.
+func parseDays(sel string) (days [7]bool, holidays bool, err error) {
 	for _, part := range strings.Split(sel, ",") {
 		if strings.EqualFold(part, "PH") {
+			holidays = true
 			continue
 		}
 		from, to, isRange := strings.Cut(part, "-")
@@ -139,9 +146,8 @@ func parseDays(sel string) (days [7]bool, holidaysOnly bool, err error) {
 				break
 			}
 		}
-		named = true
 	}
-	return days, !named, nil
+	return days, holidays, nil
 }
 
 func parseSpans(s string) ([]Span, error) {
@@ -183,21 +189,33 @@ func parseClock(s string) (int, error) {
 	return hh*60 + mm, nil
 }
 
+// spansOn are the openings of the calendar day starting at midnight (weekday wd, 0 = Monday).
+func (oh OpeningHours) spansOn(midnight time.Time, wd int, isHoliday func(time.Time) bool) []Span {
+	if oh.holidayRule > oh.dayRule[wd] && isHoliday(midnight) {
+		return oh.holiday
+	}
+	return oh.days[wd]
+}
+
 // OpenAt reports whether the pharmacy is open at t, and if so until when (in Berlin time):
 // the end of the opening that contains t, followed across midnight into the next days
-// where they continue it ("24/7" is open a week ahead).
-func (oh OpeningHours) OpenAt(t time.Time) (open bool, until time.Time) {
+// where they continue it ("24/7" is open a week ahead). isHoliday says which days are
+// public holidays where the pharmacy is.
+func (oh OpeningHours) OpenAt(t time.Time, isHoliday func(time.Time) bool) (open bool, until time.Time) {
 	t = t.In(berlin)
 	day := (int(t.Weekday()) + 6) % 7
 	minute := t.Hour()*60 + t.Minute()
 	midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, berlin)
+	on := func(d int) []Span { // d days after t's day
+		return oh.spansOn(time.Date(t.Year(), t.Month(), t.Day()+d, 0, 0, 0, 0, berlin), ((day+d)%7+7)%7, isHoliday)
+	}
 	end := -1
-	for _, s := range oh.days[day] {
+	for _, s := range on(0) {
 		if s.Start <= minute && minute < s.End {
 			end = s.End
 		}
 	}
-	for _, s := range oh.days[(day+6)%7] {
+	for _, s := range on(-1) {
 		if s.End > 1440 && minute+1440 < s.End {
 			end = max(end, s.End-1440)
 		}
@@ -209,7 +227,7 @@ func (oh OpeningHours) OpenAt(t time.Time) (open bool, until time.Time) {
 	for d := 1; d <= 7 && end >= 1440*d; d++ {
 		next := end - 1440*d
 		extended := false
-		for _, s := range oh.days[(day+d)%7] {
+		for _, s := range on(d) {
 			if s.Start <= next && s.End+1440*d > end {
 				end, extended = s.End+1440*d, true
 			}
@@ -223,6 +241,13 @@ func (oh OpeningHours) OpenAt(t time.Time) (open bool, until time.Time) {
 
 // Day returns the spans of weekday d (0 = Monday).
 func (oh OpeningHours) Day(d int) []Span { return oh.days[d] }
+
+// Holidays returns the spans of public holidays, and whether a PH rule says them.
+func (oh OpeningHours) Holidays() ([]Span, bool) { return oh.holiday, oh.holidayRule > 0 }
+
+// OnHoliday reports whether the PH rule holds on a holiday that falls on weekday d (a
+// later rule naming d overrides it).
+func (oh OpeningHours) OnHoliday(d int) bool { return oh.holidayRule > oh.dayRule[d] }
 
 // FormatSpan writes a span as "08:00–18:30".
 func FormatSpan(s Span) string {

@@ -51,7 +51,7 @@ func TestOpeningHours_OpenAt(t *testing.T) {
 			t.Fatalf("%q: %v", tt.hours, err)
 		}
 		at := berlinTime(t, tt.at)
-		open, until := oh.OpenAt(at.UTC())
+		open, until := oh.OpenAt(at.UTC(), noHolidays)
 		if open != tt.open {
 			t.Errorf("%q at %s: open = %v, want %v", tt.hours, tt.at, open, tt.open)
 		}
@@ -74,9 +74,65 @@ func TestParseOpeningHours_RejectsWhatItCannotRead(t *testing.T) {
 	}
 }
 
+func noHolidays(time.Time) bool { return false }
+
+// everyThirdDay is a calendar with many holidays, for the fuzz target.
+func everyThirdDay(t time.Time) bool { return t.YearDay()%3 == 0 }
+
+// Public holidays of the pharmacy's Land, with OSM's order of rules: a PH rule holds on a
+// holiday unless a later rule names its weekday; without one a holiday is a weekday.
+func TestOpenAt_PublicHolidays(t *testing.T) {
+	const hours = "Mo-Fr 08:00-18:00; Sa 09:00-13:00; PH off"
+	for _, tt := range []struct {
+		hours, state, at string
+		open             bool
+		until            string
+	}{
+		{hours, "Hamburg", "2027-01-01 10:00", false, ""},                          // Neujahr, a Friday
+		{hours, "Hamburg", "2027-01-04 10:00", true, "18:00"},                      // the Monday after
+		{hours, "Bayern", "2027-03-26 10:00", false, ""},                           // Karfreitag
+		{hours, "Berlin", "2027-05-17 10:00", false, ""},                           // Pfingstmontag
+		{hours, "Bayern", "2027-05-27 10:00", false, ""},                           // Fronleichnam in Bayern
+		{hours, "Niedersachsen", "2027-05-27 10:00", true, "18:00"},                // not in Niedersachsen
+		{hours, "Niedersachsen", "2026-10-31 10:00", false, ""},                    // Reformationstag, a Saturday
+		{hours, "Bayern", "2026-10-31 10:00", true, "13:00"},                       // not in Bayern
+		{hours, "Sachsen", "2026-11-18 10:00", false, ""},                          // Buß- und Bettag in Sachsen
+		{hours, "Berlin", "2026-11-18 10:00", true, "18:00"},                       // not in Berlin
+		{hours, "Berlin", "2027-03-08 10:00", false, ""},                           // Frauentag in Berlin
+		{hours, "Mecklenburg-Vorpommern", "2027-03-08 10:00", false, ""},           // and, since 2023, here
+		{hours, "Hessen", "2027-03-08 10:00", true, "18:00"},                       // not in Hessen
+		{hours, "", "2027-05-17 10:00", false, ""},                                 // an unknown Land: the nine of all
+		{"Mo-Fr 08:00-18:00", "Berlin", "2027-05-17 10:00", true, "18:00"},         // no PH rule: a Monday
+		{"PH off; Mo-Fr 08:00-18:00", "Berlin", "2027-05-17 10:00", true, "18:00"}, // a later rule wins
+		{"Mo-Fr 08:00-18:00; PH 10:00-12:00", "Berlin", "2027-05-17 11:00", true, "12:00"},
+		{"Mo-Fr 08:00-18:00; PH 10:00-12:00", "Berlin", "2027-05-17 14:00", false, ""},
+		{"Mo-Fr,PH 09:00-13:00", "Berlin", "2027-05-17 10:00", true, "13:00"},
+		{"Su,PH 09:00-13:00", "Berlin", "2027-05-18 10:00", false, ""},           // the Tuesday after
+		{"24/7; PH off", "Berlin", "2027-05-16 10:00", true, "2027-05-17 00:00"}, // open until the holiday begins
+		{"Sa 20:00-02:00; PH off", "Berlin", "2027-05-16 01:00", true, "02:00"},  // Saturday's night, before it
+	} {
+		oh, err := ParseOpeningHours(tt.hours)
+		if err != nil {
+			t.Fatalf("%q: %v", tt.hours, err)
+		}
+		open, until := oh.OpenAt(berlinTime(t, tt.at), HolidaysIn(tt.state))
+		got := until.Format("15:04")
+		if len(tt.until) > 5 {
+			got = until.Format("2006-01-02 15:04")
+		}
+		if open != tt.open || open && got != tt.until {
+			t.Errorf("%q in %q at %s: open %v until %s, want %v %s", tt.hours, tt.state, tt.at, open, got, tt.open, tt.until)
+		}
+	}
+	if name, ok := PublicHoliday("Sachsen", berlinTime(t, "2026-11-18 23:30")); !ok || name != "Buß- und Bettag" {
+		t.Errorf("Buß- und Bettag: %q %v", name, ok)
+	}
+}
+
 func FuzzParseOpeningHours(f *testing.F) {
 	for _, s := range []string{"Mo-Fr 08:00-18:30; Sa 08:30-13:00", "24/7", "Mo,Tu,Th,Fr 08:00-18:00; We 08:00-13:00",
-		"Sa 20:00-02:00", "Su,PH off", "Fr-Mo 10:00-12:00,14:00-16:00", "off"} {
+		"Sa 20:00-02:00", "Su,PH off", "Fr-Mo 10:00-12:00,14:00-16:00", "off", "Mo-Fr 08:00-18:00; PH off",
+		"PH 10:00-12:00; Mo-Fr 08:00-18:00", "24/7; PH 20:00-02:00", "Mo-Fr,PH 09:00-13:00; Sa off"} {
 		f.Add(s)
 	}
 	at := time.Date(2021, 6, 14, 9, 0, 0, 0, time.UTC)
@@ -93,7 +149,7 @@ func FuzzParseOpeningHours(f *testing.F) {
 			}
 		}
 		for h := 0; h < 24*7; h++ {
-			if open, until := oh.OpenAt(at.Add(time.Duration(h) * time.Hour)); open && !until.After(at.Add(time.Duration(h)*time.Hour)) {
+			if open, until := oh.OpenAt(at.Add(time.Duration(h)*time.Hour), everyThirdDay); open && !until.After(at.Add(time.Duration(h)*time.Hour)) {
 				t.Fatalf("%q: open at +%dh until %v, not after", s, h, until)
 			}
 		}

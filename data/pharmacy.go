@@ -178,6 +178,6 @@ func (p *Pharmacy) OpenNow(now time.Time) (open, known bool, until time.Time) {
 	if err != nil {
 		return false, false, time.Time{}
 	}
-	open, until = oh.OpenAt(now)
+	open, until = oh.OpenAt(now, HolidaysIn(p.State))
 	return open, true, until
 }

@@ -236,7 +236,7 @@ func TestSearch_Filters(t *testing.T) {
 	for _, h := range resp.Hits {
 		p := h.Pharmacy
 		oh, err := data.ParseOpeningHours(p.OpeningHours)
-		open, _ := oh.OpenAt(launch)
+		open, _ := oh.OpenAt(launch, data.HolidaysIn(p.State))
 		if !p.Participation.Issuing(launch, 0) || !p.Offers(data.ServiceRapidTest) || err != nil || !open {
 			t.Fatalf("filtered hit %+v", p)
 		}

@@ -215,7 +215,8 @@ func phoneURL(phone string) string {
 	return "tel:" + b.String()
 }
 
-// week lists the opening hours day by day, or nil when they cannot be read.
+// week lists the opening hours day by day, and on public holidays when a PH rule says
+// them, or nil when they cannot be read.
 func (c Card) week() []Link {
 	oh, err := data.ParseOpeningHours(c.Pharmacy.OpeningHours)
 	if err != nil {
@@ -223,17 +224,48 @@ func (c Card) week() []Link {
 	}
 	out := make([]Link, 7)
 	for d := range out {
-		var spans []string
-		for _, s := range oh.Day(d) {
-			spans = append(spans, data.FormatSpan(s))
-		}
-		text := strings.Join(spans, ", ")
-		if text == "" {
-			text = "geschlossen"
-		}
-		out[d] = Link{Label: data.DayNames[d], URL: text}
+		out[d] = Link{Label: data.DayNames[d], URL: spansText(oh.Day(d))}
+	}
+	if spans, ok := oh.Holidays(); ok {
+		out = append(out, Link{Label: "Feiertage", URL: spansText(spans)})
 	}
 	return out
+}
+
+// holidaysAhead are the public holidays of the pharmacy's Land in the seven days from now,
+// each with its opening hours that day ("Pfingstmontag, Mo 17.05.").
+func (c Card) holidaysAhead() []Link {
+	oh, err := data.ParseOpeningHours(c.Pharmacy.OpeningHours)
+	if err != nil {
+		return nil
+	}
+	now := c.Now.In(data.Berlin())
+	var out []Link
+	for i := range 7 {
+		day := time.Date(now.Year(), now.Month(), now.Day()+i, 12, 0, 0, 0, data.Berlin())
+		name, ok := data.PublicHoliday(c.Pharmacy.State, day)
+		if !ok {
+			continue
+		}
+		wd := (int(day.Weekday()) + 6) % 7
+		spans := oh.Day(wd)
+		if oh.OnHoliday(wd) {
+			spans, _ = oh.Holidays()
+		}
+		out = append(out, Link{Label: name + ", " + data.DayNames[wd] + " " + day.Format("02.01."), URL: spansText(spans)})
+	}
+	return out
+}
+
+func spansText(spans []data.Span) string {
+	if len(spans) == 0 {
+		return "geschlossen"
+	}
+	texts := make([]string, len(spans))
+	for i, s := range spans {
+		texts[i] = data.FormatSpan(s)
+	}
+	return strings.Join(texts, ", ")
 }
 
 // radiusOptions are the form's choices of radius, and the searched one when it is not among

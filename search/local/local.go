@@ -280,7 +280,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Page, error
 			if d.hours == nil {
 				return false
 			}
-			if open, _ := d.hours.OpenAt(q.Now); !open {
+			if open, _ := d.hours.OpenAt(q.Now, data.HolidaysIn(d.p.State)); !open {
 				return false
 			}
 		}
