@@ -29,6 +29,18 @@ func (a *App) homePage(c echo.Context) error {
 	return render(c, http.StatusOK, views.HomePage(p))
 }
 
+// helpPage is GET /hilfe: how a citizen gets a certificate.
+func (a *App) helpPage(c echo.Context) error {
+	p := a.page("So bekommen Sie Ihr Zertifikat", false)
+	p.Description = "Was Sie in die Apotheke mitbringen, wie lange es dauert und was bei einer Störung geschieht."
+	return render(c, http.StatusOK, views.HelpPage(p))
+}
+
+// easyLanguagePage is GET /leichte-sprache: the portal in Leichte Sprache.
+func (a *App) easyLanguagePage(c echo.Context) error {
+	return render(c, http.StatusOK, views.EasyLanguagePage(a.page("Leichte Sprache", false)))
+}
+
 // resultsPage is GET /suche: the results list, working without JavaScript.
 func (a *App) resultsPage(c echo.Context) error {
 	values := c.QueryParams()

@@ -247,8 +247,12 @@ func TestHomePage_NationalServiceInOneLine(t *testing.T) {
 	}
 	national.setDown(true)
 	waitState(t, base, "down")
-	if state, text := line(t, home()); state != "down" || !strings.Contains(text, "gestört") {
+	body := home()
+	if state, text := line(t, body); state != "down" || !strings.Contains(text, "gestört") {
 		t.Errorf("while down: %s %q", state, text)
+	}
+	if doc(t, body).Find(`[data-testid=national-banner] a[href="/hilfe#stoerung"]`).Length() != 1 {
+		t.Error("the banner of an outage does not lead to the help")
 	}
 }
 
@@ -258,7 +262,7 @@ func TestPages_NavigationOnEveryPage(t *testing.T) {
 	app, _ := testApp(t, sharedDBCopy(t), nil)
 	h := app.Handler()
 	for path, current := range map[string]string{"/": "/", "/suche?q=21614": "/", "/apotheke/" + pharmacyA: "/",
-		"/status": "/status", "/login": "/login", "/aktivieren": "/login", "/nirgendwo": ""} {
+		"/status": "/status", "/login": "/login", "/aktivieren": "/login", "/hilfe": "", "/leichte-sprache": "", "/nirgendwo": ""} {
 		d := doc(t, get(t, h, path).Body.String())
 		nav := d.Find("nav[data-testid=site-nav]")
 		var hrefs []string
@@ -273,6 +277,34 @@ func TestPages_NavigationOnEveryPage(t *testing.T) {
 			if d.Find(`[data-testid=footer-links] a[href="`+href+`"]`).Length() != 1 {
 				t.Errorf("%s: footer lacks %s", path, href)
 			}
+		}
+	}
+}
+
+// Citizens find the help: from the home page, results, the detail page and the banner of
+// an outage; the Leichte Sprache page from the home page.
+func TestPages_HelpForCitizens(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), func() time.Time { return launch })
+	h := app.Handler()
+	d := doc(t, get(t, h, "/hilfe").Body.String())
+	for _, want := range []string{"Impfausweis", "Impfbescheinigung", "Ausweis", "zehn Minuten", "CovPass", "Corona-Warn-App"} {
+		if !strings.Contains(d.Find("main").Text(), want) {
+			t.Errorf("/hilfe does not say %q", want)
+		}
+	}
+	if d.Find("#stoerung").Length() != 1 || !strings.Contains(d.Find("#stoerung").Text(), "später") {
+		t.Error("/hilfe does not say what happens when the national server is down")
+	}
+	if rec := get(t, h, "/leichte-sprache"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "Leichter Sprache") {
+		t.Errorf("/leichte-sprache: %d", rec.Code)
+	}
+	home := doc(t, get(t, h, "/").Body.String())
+	if home.Find(`main a[href="/hilfe"]`).Length() == 0 || home.Find(`main a[href="/leichte-sprache"]`).Length() == 0 {
+		t.Error("the home page does not lead to the help and the Leichte Sprache page")
+	}
+	for _, path := range []string{"/suche?q=21614", "/apotheke/" + pharmacyA} {
+		if doc(t, get(t, h, path).Body.String()).Find(`[data-testid=help-link][href="/hilfe"]`).Length() != 1 {
+			t.Errorf("%s does not lead to the help", path)
 		}
 	}
 }

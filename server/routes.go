@@ -42,6 +42,8 @@ func (a *App) Router() *echo.Echo {
 	get("/", a.homePage, a.cached(noQuery))
 	get("/suche", a.resultsPage, a.cached(searchQuery))
 	get("/apotheke/:id", a.pharmacyPage, a.cached(noQuery))
+	get("/hilfe", a.helpPage, a.cached(noQuery))
+	get("/leichte-sprache", a.easyLanguagePage, a.cached(noQuery))
 	searchLimit := []echo.MiddlewareFunc{a.cached(searchQuery)}
 	if a.searchLimit != nil { // one count with the hit path's
 		searchLimit = append([]echo.MiddlewareFunc{ipRateLimitOn(a.searchLimit)}, searchLimit...)

@@ -72,12 +72,12 @@ func banner(b *Banner) templ.Component {
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, ". Apotheken nehmen Ihre Daten auf und stellen das Zertifikat später aus. <a href=\"/status\">Zum Status</a></div>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 3, ". Apotheken nehmen Ihre Daten auf und stellen das Zertifikat später aus. <a href=\"/hilfe#stoerung\">Was das für Sie heißt</a> · <a href=\"/status\">Zum Status</a></div>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
 			} else if b.State == "down" {
-				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<div class=\"banner down\" role=\"alert\" data-testid=\"national-banner\" data-state=\"down\"><strong>Der zentrale Ausstellungsserver ist gestört.</strong> Apotheken nehmen Ihre Daten auf und stellen das Zertifikat später aus. <a href=\"/status\">Zum Status</a></div>")
+				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 4, "<div class=\"banner down\" role=\"alert\" data-testid=\"national-banner\" data-state=\"down\"><strong>Der zentrale Ausstellungsserver ist gestört.</strong> Apotheken nehmen Ihre Daten auf und stellen das Zertifikat später aus. <a href=\"/hilfe#stoerung\">Was das für Sie heißt</a> · <a href=\"/status\">Zum Status</a></div>")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
 				}
