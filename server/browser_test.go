@@ -258,3 +258,38 @@ func TestBrowser_OperatorPharmacyCitizen(t *testing.T) {
 		}
 	}
 }
+
+// The detail page in a dark colour scheme has a dark page with light text, and printed it
+// keeps the name, address, hours and phone and leaves out the navigation, search and map.
+func TestBrowser_DarkSchemeAndPrint(t *testing.T) {
+	ctx := startBrowser(t)
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	base := serveApp(t, app)
+	var bg, ink, navDisplay, mapDisplay, hoursDisplay, phone string
+	err := chromedp.Run(ctx,
+		emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: "dark"}}),
+		chromedp.Navigate(base+"/apotheke/"+pharmacyA),
+		chromedp.WaitVisible(`[data-testid=pharmacy-name]`, chromedp.ByQuery),
+		chromedp.Evaluate(`getComputedStyle(document.body).backgroundColor`, &bg),
+		chromedp.Evaluate(`getComputedStyle(document.body).color`, &ink),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bg != "rgb(18, 18, 18)" || ink != "rgb(232, 232, 232)" {
+		t.Errorf("dark scheme: background %s, text %s", bg, ink)
+	}
+	err = chromedp.Run(ctx,
+		emulation.SetEmulatedMedia().WithMedia("print"),
+		chromedp.Evaluate(`getComputedStyle(document.querySelector("nav.site-nav")).display`, &navDisplay),
+		chromedp.Evaluate(`getComputedStyle(document.getElementById("map")).display`, &mapDisplay),
+		chromedp.Evaluate(`getComputedStyle(document.querySelector("[data-testid=hours]")).display`, &hoursDisplay),
+		chromedp.Evaluate(`(a => a ? getComputedStyle(a).display + " " + a.textContent : "none")(document.querySelector("a[href^='tel:']"))`, &phone),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if navDisplay != "none" || mapDisplay != "none" || hoursDisplay == "none" || !strings.HasPrefix(phone, "inline") {
+		t.Errorf("printed: navigation %s, map %s, hours %s, phone %q", navDisplay, mapDisplay, hoursDisplay, phone)
+	}
+}
