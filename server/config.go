@@ -21,6 +21,7 @@ type Config struct {
 	DB            string        // --db, APOPORTAL_DB: the SQLite file, or postgres://… for PostgreSQL
 	Demo          bool          // --demo, APOPORTAL_DEMO: fill an empty database with the demo registry
 	TileURL       string        // --tile-url, APOPORTAL_TILE_URL: map tiles ("" hides the map)
+	LegalDir      string        // --legal-dir, APOPORTAL_LEGAL_DIR: the operator's legal pages as Markdown (server/legal)
 	SearchTimeout time.Duration // --search-timeout, APOPORTAL_SEARCH_TIMEOUT: deadline of one search
 	SyncInterval  time.Duration // --sync-interval, APOPORTAL_SYNC_INTERVAL: how often the index follows the store
 	LogLevel      string        // --log-level, APOPORTAL_LOG_LEVEL: debug, info, warn, error
@@ -172,6 +173,7 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.storeFlags(c)
 	f.bool(&c.Demo, "demo", "APOPORTAL_DEMO", "fill an empty database with the generated demo registry")
 	f.string(&c.TileURL, "tile-url", "APOPORTAL_TILE_URL", "map tile URL template with {z}/{x}/{y}; empty hides the map")
+	f.string(&c.LegalDir, "legal-dir", "APOPORTAL_LEGAL_DIR", "folder of impressum.md, datenschutz.md, barrierefreiheit.md (Markdown; missing: the page says so)")
 	f.duration(&c.SearchTimeout, "search-timeout", "APOPORTAL_SEARCH_TIMEOUT", "deadline of one search")
 	f.duration(&c.SyncInterval, "sync-interval", "APOPORTAL_SYNC_INTERVAL", "how often the search index follows the database")
 	f.string(&c.LogLevel, "log-level", "APOPORTAL_LOG_LEVEL", "log level: debug, info, warn, error")

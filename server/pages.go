@@ -10,6 +10,7 @@ import (
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/search"
+	"github.com/apoportal/apoportal/server/legal"
 	"github.com/apoportal/apoportal/server/pagecache"
 	"github.com/apoportal/apoportal/views"
 	"github.com/labstack/echo/v4"
@@ -39,6 +40,18 @@ func (a *App) helpPage(c echo.Context) error {
 // easyLanguagePage is GET /leichte-sprache: the portal in Leichte Sprache.
 func (a *App) easyLanguagePage(c echo.Context) error {
 	return render(c, http.StatusOK, views.EasyLanguagePage(a.page("Leichte Sprache", false)))
+}
+
+// legalPage is GET /impressum, /datenschutz and /barrierefreiheit: the operator's text, or
+// that it has not been provided; the privacy statement always says what the portal stores.
+func (a *App) legalPage(p legal.Page) echo.HandlerFunc {
+	title := map[legal.Page]string{legal.Impressum: "Impressum", legal.Privacy: "Datenschutzerklärung",
+		legal.Accessibility: "Erklärung zur Barrierefreiheit"}[p]
+	return func(c echo.Context) error {
+		text := a.legal.Of(p)
+		return render(c, http.StatusOK, views.LegalPage(views.Legal{Page: a.page(title, false), Kind: string(p),
+			HTML: text.HTML, Provided: text.Provided, Example: text.Example}))
+	}
 }
 
 // resultsPage is GET /suche: the results list, working without JavaScript.

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -273,7 +277,7 @@ func TestPages_NavigationOnEveryPage(t *testing.T) {
 		if got := nav.Find(`a[aria-current="page"]`).AttrOr("href", ""); got != current {
 			t.Errorf("%s: current section %q, want %q", path, got, current)
 		}
-		for _, href := range []string{"/status", "/status/feed.atom", "/api/v1/status"} {
+		for _, href := range []string{"/status", "/status/feed.atom", "/api/v1/status", "/impressum", "/datenschutz", "/barrierefreiheit", "/leichte-sprache"} {
 			if d.Find(`[data-testid=footer-links] a[href="`+href+`"]`).Length() != 1 {
 				t.Errorf("%s: footer lacks %s", path, href)
 			}
@@ -306,5 +310,36 @@ func TestPages_HelpForCitizens(t *testing.T) {
 		if doc(t, get(t, h, path).Body.String()).Find(`[data-testid=help-link][href="/hilfe"]`).Length() != 1 {
 			t.Errorf("%s does not lead to the help", path)
 		}
+	}
+}
+
+// The legal pages show the operator's texts from --legal-dir, say plainly which are
+// missing, and the privacy statement always says what the portal stores.
+func TestLegalPages(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "impressum.md"), []byte("## Angaben gemäß § 5 DDG\n\nLandesamt für Gesundheit <script>alert(1)</script>\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg := DefaultConfig()
+	cfg.DB, cfg.LegalDir = sharedDBCopy(t), dir
+	app, _ := testAppWith(t, cfg)
+	h := app.Handler()
+	d := doc(t, get(t, h, "/impressum").Body.String())
+	if got := d.Find("[data-testid=legal-text] h2").Text(); got != "Angaben gemäß § 5 DDG" || d.Find("main script").Length() != 0 {
+		t.Errorf("impressum: heading %q, %d scripts", got, d.Find("main script").Length())
+	}
+	d = doc(t, get(t, h, "/datenschutz").Body.String())
+	if d.Find("[data-testid=legal-missing]").Length() != 1 || !strings.Contains(d.Find("[data-testid=privacy-facts]").Text(), "keine Cookies") {
+		t.Error("a missing privacy statement is not said, or the portal's own facts are missing")
+	}
+	if rec := get(t, h, "/barrierefreiheit"); rec.Code != http.StatusOK || doc(t, rec.Body.String()).Find("[data-testid=legal-missing]").Length() != 1 {
+		t.Errorf("barrierefreiheit: %d", rec.Code)
+	}
+	cfg.LegalDir = filepath.Join(dir, "nowhere")
+	if app, err := OpenApp(context.Background(), cfg, newLogger(io.Discard, "info"), nil); err == nil || !strings.Contains(err.Error(), "not a folder") {
+		if app != nil {
+			app.Close()
+		}
+		t.Errorf("a misspelt --legal-dir: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"github.com/apoportal/apoportal/server/legal"
 	"net/http"
 	"net/url"
 	"slices"
@@ -44,6 +45,9 @@ func (a *App) Router() *echo.Echo {
 	get("/apotheke/:id", a.pharmacyPage, a.cached(noQuery))
 	get("/hilfe", a.helpPage, a.cached(noQuery))
 	get("/leichte-sprache", a.easyLanguagePage, a.cached(noQuery))
+	for _, p := range legal.Pages {
+		get("/"+string(p), a.legalPage(p), a.cached(noQuery))
+	}
 	searchLimit := []echo.MiddlewareFunc{a.cached(searchQuery)}
 	if a.searchLimit != nil { // one count with the hit path's
 		searchLimit = append([]echo.MiddlewareFunc{ipRateLimitOn(a.searchLimit)}, searchLimit...)

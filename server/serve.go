@@ -19,6 +19,7 @@ import (
 	"github.com/apoportal/apoportal/search/local"
 	"github.com/apoportal/apoportal/search/meili"
 	"github.com/apoportal/apoportal/server/lease"
+	"github.com/apoportal/apoportal/server/legal"
 	"github.com/apoportal/apoportal/server/monitor"
 	"github.com/apoportal/apoportal/server/pagecache"
 	"github.com/apoportal/apoportal/server/status"
@@ -37,6 +38,7 @@ type App struct {
 	breaker  *search.Breaker // guards meili
 	searcher *search.Searcher
 	assets   *static.Assets
+	legal    *legal.Texts
 	demo     bool
 	// gazetteerVersion is that of the gazetteer the searcher holds; reloadGazetteer follows imports.
 	gazetteerVersion string
@@ -135,6 +137,9 @@ func (a *App) open(ctx context.Context) error {
 		return err
 	}
 	if a.assets, err = static.Load(); err != nil {
+		return err
+	}
+	if a.legal, err = legal.Load(a.cfg.LegalDir, a.demo); err != nil {
 		return err
 	}
 	a.engine = local.New(a.store)
