@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -24,39 +25,44 @@ type axeResult struct {
 	Passes []struct{ ID string }
 }
 
-// The public pages checked by axe-core against the WCAG 2.0/2.1 A and AA rules, at a phone's
-// and a desktop's width, in the light and the dark colour scheme: no violation. (Before: the
-// map was aria-hidden while Leaflet makes it focusable, and Leaflet's attribution link was
-// told apart by colour alone.) Pages behind a login are not checked here yet.
-func TestAccessibility_PublicPagesHaveNoWCAGViolations(t *testing.T) {
-	axe := testenv.AxeCore(t)
-	ctx := startBrowser(t)
-	app, _ := testApp(t, sharedDBCopy(t), nil)
-	base := serveApp(t, app)
-	pages := []string{"/", "/suche?q=21614", "/suche?q=21614&certificates=true&open_now=true", "/suche?q=Neukirchen",
-		"/suche?q=00000", "/suche?q=", "/apotheke/" + pharmacyA, "/status", "/hilfe", "/leichte-sprache",
-		"/impressum", "/datenschutz", "/barrierefreiheit", "/login", "/aktivieren", "/nirgendwo"}
-	checked := map[string]bool{}
+// axeChecker runs axe-core against the WCAG 2.0/2.1 A and AA rules on pages of one browser,
+// at a phone's and a desktop's width, in the light and the dark colour scheme.
+type axeChecker struct {
+	t       *testing.T
+	source  string
+	ctx     context.Context
+	checked map[string]bool // rules that applied and passed somewhere
+	pages   int
+}
+
+func newAxeChecker(t *testing.T, ctx context.Context) *axeChecker {
+	return &axeChecker{t: t, source: testenv.AxeCore(t), ctx: ctx, checked: map[string]bool{}}
+}
+
+// check reports every violation on each of the urls in every width and scheme.
+func (a *axeChecker) check(urls ...string) {
+	t := a.t
+	t.Helper()
 	for _, width := range []int64{375, 1280} {
 		for _, scheme := range []string{"light", "dark"} {
-			if err := chromedp.Run(ctx,
+			if err := chromedp.Run(a.ctx,
 				network.Enable(), network.SetBlockedURLs([]string{"*tile.openstreetmap.org*"}), // loopback only
 				emulation.SetDeviceMetricsOverride(width, 900, 1, width < 600),
 				emulation.SetEmulatedMedia().WithFeatures([]*emulation.MediaFeature{{Name: "prefers-color-scheme", Value: scheme}}),
 			); err != nil {
 				t.Fatal(err)
 			}
-			for _, path := range pages {
+			for _, u := range urls {
 				var raw string
-				err := chromedp.Run(ctx,
-					chromedp.Navigate(base+path),
+				err := chromedp.Run(a.ctx,
+					chromedp.Navigate(u),
 					chromedp.WaitReady("body", chromedp.ByQuery),
-					chromedp.Evaluate(axe, nil),
+					chromedp.Evaluate(a.source, nil),
 					chromedp.Evaluate(`axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}).then(r => JSON.stringify(r))`,
 						&raw, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }),
 				)
 				if err != nil {
-					t.Fatalf("%s: %v", path, err)
+					t.Fatalf("%s: %v", u, err)
 				}
 				var res axeResult
 				if err := json.Unmarshal([]byte(raw), &res); err != nil {
@@ -67,13 +73,78 @@ func TestAccessibility_PublicPagesHaveNoWCAGViolations(t *testing.T) {
 					for _, n := range v.Nodes {
 						where = append(where, fmt.Sprint(n.Target...))
 					}
-					t.Errorf("%s at %d px, %s: %s (%s): %s — %s", path, width, scheme, v.ID, v.Impact, v.Help, strings.Join(where, ", "))
+					t.Errorf("%s at %d px, %s: %s (%s): %s — %s", u, width, scheme, v.ID, v.Impact, v.Help, strings.Join(where, ", "))
 				}
 				for _, p := range res.Passes {
-					checked[p.ID] = true
+					a.checked[p.ID] = true
 				}
 			}
 		}
 	}
-	t.Logf("%d pages × 2 widths × 2 schemes; rules that applied and passed: %d", len(pages), len(checked))
+	a.pages += len(urls)
+}
+
+// The public pages: no violation. (Before: the map was aria-hidden while Leaflet makes it
+// focusable, and Leaflet's attribution link was told apart by colour alone.)
+func TestAccessibility_PublicPagesHaveNoWCAGViolations(t *testing.T) {
+	axe := newAxeChecker(t, startBrowser(t))
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	base := serveApp(t, app)
+	var urls []string
+	for _, p := range []string{"/", "/suche?q=21614", "/suche?q=21614&certificates=true&open_now=true", "/suche?q=Neukirchen",
+		"/suche?q=00000", "/suche?q=", "/apotheke/" + pharmacyA, "/status", "/hilfe", "/leichte-sprache",
+		"/impressum", "/datenschutz", "/barrierefreiheit", "/login", "/aktivieren", "/nirgendwo"} {
+		urls = append(urls, base+p)
+	}
+	axe.check(urls...)
+	t.Logf("%d pages × 2 widths × 2 schemes; rules that applied and passed: %d", axe.pages, len(axe.checked))
+}
+
+// The operator's pages and the pharmacy's account, logged in: no violation.
+func TestAccessibility_AccountAndOperatorPagesHaveNoWCAGViolations(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DB, cfg.CookieSecure = sharedDBCopy(t), false
+	app, _ := openTestApp(t, cfg, nil)
+	addOperator(t, app)
+	base := serveApp(t, app)
+	operator := startBrowser(t)
+	var code string
+	err := chromedp.Run(operator,
+		chromedp.Navigate(base+"/login"),
+		chromedp.SendKeys(`#login`, "ops@example.org", chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, operatorPassword, chromedp.ByQuery),
+		chromedp.Submit(`#password`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#q`, chromedp.ByQuery),
+		chromedp.Navigate(base+"/admin/apotheke/"+pharmacyA),
+		chromedp.WaitVisible(`[data-testid=create-account-form]`, chromedp.ByQuery),
+		chromedp.SendKeys(`[data-testid=create-account-form] #login`, "neue@example.org", chromedp.ByQuery),
+		chromedp.Submit(`[data-testid=create-account-form] #login`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=activation-code]`, chromedp.ByQuery),
+		chromedp.Text(`[data-testid=activation-code]`, &code, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	axe := newAxeChecker(t, operator)
+	axe.check(base+"/admin", base+"/admin?q=Dresden", base+"/admin/apotheke/"+pharmacyA, base+"/admin/protokoll",
+		base+"/admin/import", base+"/admin/status")
+	pharmacy := startBrowser(t)
+	err = chromedp.Run(pharmacy,
+		chromedp.Navigate(base+"/aktivieren"),
+		chromedp.SendKeys(`#code`, code, chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, goodPassword, chromedp.ByQuery),
+		chromedp.SendKeys(`#password2`, goodPassword, chromedp.ByQuery),
+		chromedp.Submit(`#password2`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=login-form]`, chromedp.ByQuery),
+		chromedp.SendKeys(`#login`, "neue@example.org", chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, goodPassword, chromedp.ByQuery),
+		chromedp.Submit(`#password`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=switch-off]`, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pharmacyAxe := newAxeChecker(t, pharmacy)
+	pharmacyAxe.check(base + "/konto")
+	t.Logf("%d pages × 2 widths × 2 schemes; rules that applied and passed: %d", axe.pages+pharmacyAxe.pages, len(axe.checked))
 }
