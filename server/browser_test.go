@@ -293,3 +293,52 @@ func TestBrowser_DarkSchemeAndPrint(t *testing.T) {
 		t.Errorf("printed: navigation %s, map %s, hours %s, phone %q", navDisplay, mapDisplay, hoursDisplay, phone)
 	}
 }
+
+// The map numbers its pins as the list numbers its pharmacies, marks the search's origin,
+// and a visible button puts it away and brings it back.
+func TestBrowser_MapNumbersAsTheListAndHides(t *testing.T) {
+	ctx := startBrowser(t)
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	base := serveApp(t, app)
+	var pins, names []string
+	var cards, origins int
+	var hidden bool
+	var expanded, label string
+	err := chromedp.Run(ctx,
+		network.Enable(),
+		network.SetBlockedURLs([]string{"*tile.openstreetmap.org*"}), // loopback only
+		chromedp.Navigate(base+"/suche?q=21614&offset=20"),
+		chromedp.WaitVisible(`[data-testid=map-toggle]`, chromedp.ByQuery),
+		chromedp.Evaluate(`[...document.querySelectorAll("#map .pin")].map(p => p.textContent)`, &pins),
+		chromedp.Evaluate(`[...document.querySelectorAll("#map .leaflet-marker-icon")].map(p => p.title)`, &names),
+		chromedp.Evaluate(`document.querySelectorAll("[data-testid=pharmacy]").length`, &cards),
+		chromedp.Evaluate(`document.querySelectorAll("#map path.leaflet-interactive").length`, &origins),
+		chromedp.Click(`[data-testid=map-toggle]`, chromedp.ByQuery),
+		chromedp.Evaluate(`document.getElementById("map").hidden`, &hidden),
+		chromedp.AttributeValue(`[data-testid=map-toggle]`, "aria-expanded", &expanded, nil, chromedp.ByQuery),
+		chromedp.Text(`[data-testid=map-toggle]`, &label, chromedp.ByQuery),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cards == 0 || len(pins) != cards || pins[0] != "21" || pins[len(pins)-1] != strconv.Itoa(20+cards) {
+		t.Errorf("%d cards, pins %v", cards, pins)
+	}
+	var firstName string
+	if err := chromedp.Run(ctx, chromedp.AttributeValue(`[data-testid=pharmacy]`, "data-name", &firstName, nil, chromedp.ByQuery)); err != nil {
+		t.Fatal(err)
+	}
+	if len(names) == 0 || names[0] != "21. "+firstName {
+		t.Errorf("first pin %v, first card %q", names, firstName)
+	}
+	if origins != 1 {
+		t.Errorf("%d origin markers", origins)
+	}
+	if !hidden || expanded != "false" || label != "Karte zeigen" {
+		t.Errorf("after Karte ausblenden: hidden %v, aria-expanded %s, %q", hidden, expanded, label)
+	}
+	if err := chromedp.Run(ctx, chromedp.Click(`[data-testid=map-toggle]`, chromedp.ByQuery),
+		chromedp.Evaluate(`document.getElementById("map").hidden`, &hidden)); err != nil || hidden {
+		t.Errorf("shown again: %v, hidden %v", err, hidden)
+	}
+}

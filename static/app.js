@@ -32,16 +32,41 @@
   var center = [parseFloat(el.dataset.lat), parseFloat(el.dataset.lon)];
   var map = window.L.map(el, { scrollWheelZoom: false }).setView(center, 13);
   window.L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: "© OpenStreetMap-Mitwirkende" }).addTo(map);
+  // The search's origin, where the results are counted from.
+  if (el.dataset.origin === "true") {
+    window.L.circleMarker(center, { radius: 7, color: "#0b4f9c", weight: 3, fillColor: "#fff", fillOpacity: 1 })
+      .bindTooltip("Ihr Suchort").addTo(map);
+  }
+  // One numbered pin a pharmacy, numbered as the list is, so list and map read alike.
   var points = [];
-  document.querySelectorAll("[data-testid=pharmacy]").forEach(function (card) {
+  var list = document.querySelector("ol.cards");
+  var first = list ? parseInt(list.getAttribute("start") || "1", 10) : 1;
+  document.querySelectorAll("[data-testid=pharmacy]").forEach(function (card, i) {
     var p = [parseFloat(card.dataset.lat), parseFloat(card.dataset.lon)];
     var active = card.classList.contains("active");
+    var n = String(first + i);
     var label = document.createElement("a");
-    label.textContent = card.dataset.name;
+    label.textContent = n + ". " + card.dataset.name;
     label.href = "/apotheke/" + encodeURIComponent(card.dataset.id);
-    window.L.circleMarker(p, { radius: 8, color: active ? "#1b6e20" : "#4a4a4a", fillOpacity: 0.8 })
+    var icon = window.L.divIcon({ className: "pin" + (active ? " active" : ""), html: n, iconSize: [26, 26] });
+    window.L.marker(p, { icon: icon, title: n + ". " + card.dataset.name, alt: n + ". " + card.dataset.name })
       .bindPopup(label).addTo(map);
     points.push(p);
   });
-  if (points.length > 1) map.fitBounds(points, { padding: [20, 20], maxZoom: 15 });
+  if (points.length > 1) map.fitBounds(points.concat([center]), { padding: [20, 20], maxZoom: 15 });
+  // The list is the page; the map can be put away.
+  var toggle = document.createElement("button");
+  toggle.type = "button";
+  toggle.className = "map-toggle";
+  toggle.setAttribute("aria-controls", "map");
+  toggle.setAttribute("aria-expanded", "true");
+  toggle.dataset.testid = "map-toggle";
+  toggle.textContent = "Karte ausblenden";
+  toggle.addEventListener("click", function () {
+    el.hidden = !el.hidden;
+    toggle.setAttribute("aria-expanded", String(!el.hidden));
+    toggle.textContent = el.hidden ? "Karte zeigen" : "Karte ausblenden";
+    if (!el.hidden) map.invalidateSize();
+  });
+  el.parentNode.insertBefore(toggle, el);
 })();
