@@ -148,3 +148,35 @@ func TestAccessibility_AccountAndOperatorPagesHaveNoWCAGViolations(t *testing.T)
 	pharmacyAxe.check(base + "/konto")
 	t.Logf("%d pages × 2 widths × 2 schemes; rules that applied and passed: %d", axe.pages+pharmacyAxe.pages, len(axe.checked))
 }
+
+// At 320 px with text at 200 % (WCAG 1.4.10 reflow, 1.4.4 resize text) no public page
+// scrolls sideways.
+func TestAccessibility_ReflowAt320PxAndDoubleText(t *testing.T) {
+	ctx := startBrowser(t)
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	base := serveApp(t, app)
+	if err := chromedp.Run(ctx, network.Enable(), network.SetBlockedURLs([]string{"*tile.openstreetmap.org*"}),
+		emulation.SetDeviceMetricsOverride(320, 640, 1, true)); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/", "/suche?q=21614", "/suche?q=Neukirchen", "/apotheke/" + pharmacyA, "/status", "/hilfe",
+		"/leichte-sprache", "/datenschutz", "/login", "/aktivieren"} {
+		var overflow []string
+		err := chromedp.Run(ctx,
+			chromedp.Navigate(base+p),
+			chromedp.WaitReady("body", chromedp.ByQuery),
+			chromedp.Evaluate(`document.documentElement.style.fontSize = "200%"; document.body.offsetHeight;
+				[...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1 &&
+					!e.closest(".leaflet-container") && getComputedStyle(e).position !== "absolute").slice(0, 5)
+					.map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))`, &overflow),
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var scroll, width int
+		chromedp.Run(ctx, chromedp.Evaluate(`document.documentElement.scrollWidth`, &scroll), chromedp.Evaluate(`document.documentElement.clientWidth`, &width))
+		if scroll > width || len(overflow) > 0 {
+			t.Errorf("%s at 320 px, 200 %% text: %d px wide in %d; overflowing %v", p, scroll, width, overflow)
+		}
+	}
+}
