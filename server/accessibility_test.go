@@ -12,6 +12,7 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 )
 
 // axeResult is what the test reads of axe.run's answer.
@@ -179,4 +180,73 @@ func TestAccessibility_ReflowAt320PxAndDoubleText(t *testing.T) {
 			t.Errorf("%s at 320 px, 200 %% text: %d px wide in %d; overflowing %v", p, scroll, width, overflow)
 		}
 	}
+}
+
+// Keyboard only, from the home page to a pharmacy: type a PLZ and press Enter; on the
+// results the first Tab reaches the skip link, which moves focus to the content; Tab goes on
+// through the page in order, every focused element visibly outlined, to the first pharmacy's
+// link; Enter opens it.
+func TestAccessibility_KeyboardFromSearchToPharmacy(t *testing.T) {
+	ctx := startBrowser(t)
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	base := serveApp(t, app)
+	focused := func() (desc string, outlined bool) {
+		var got struct {
+			Desc     string
+			Outlined bool
+		}
+		if err := chromedp.Run(ctx, chromedp.Evaluate(`(() => { const e = document.activeElement, s = getComputedStyle(e);
+			return {desc: e.tagName + (e.id ? "#" + e.id : "") + (e.getAttribute("href") ? " " + e.getAttribute("href") : "") + (e.getAttribute("class") ? "." + e.getAttribute("class") : ""),
+				outlined: s.outlineStyle !== "none" && parseFloat(s.outlineWidth) >= 2}; })()`, &got)); err != nil {
+			t.Fatal(err)
+		}
+		return got.Desc, got.Outlined
+	}
+	err := chromedp.Run(ctx,
+		network.Enable(), network.SetBlockedURLs([]string{"*tile.openstreetmap.org*"}),
+		chromedp.Navigate(base+"/"),
+		chromedp.WaitVisible(`#q`, chromedp.ByQuery),
+		chromedp.KeyEvent("21614"),
+		chromedp.KeyEvent(kb.Enter),
+		chromedp.WaitVisible(`[data-testid=results]`, chromedp.ByQuery),
+		chromedp.KeyEvent(kb.Tab),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if desc, outlined := focused(); !strings.HasPrefix(desc, "A #inhalt") || !outlined {
+		t.Fatalf("the first Tab on the results reaches %s (outlined %v), not the skip link", desc, outlined)
+	}
+	if err := chromedp.Run(ctx, chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	if desc, _ := focused(); !strings.HasPrefix(desc, "MAIN#inhalt") {
+		t.Fatalf("the skip link leaves focus on %s", desc)
+	}
+	var path []string
+	for i := 0; ; i++ {
+		if err := chromedp.Run(ctx, chromedp.KeyEvent(kb.Tab)); err != nil {
+			t.Fatal(err)
+		}
+		desc, outlined := focused()
+		path = append(path, desc)
+		if !outlined {
+			t.Errorf("focus on %s is not visible", desc)
+		}
+		if strings.Contains(desc, " /apotheke/") {
+			break
+		}
+		if i > 40 {
+			t.Fatalf("no pharmacy reached by Tab: %v", path)
+		}
+	}
+	if !strings.HasPrefix(path[0], "INPUT#q") {
+		t.Errorf("Tab after the skip link goes to %s, not the search field: %v", path[0], path)
+	}
+	var name string
+	if err := chromedp.Run(ctx, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(`[data-testid=pharmacy-name]`, chromedp.ByQuery),
+		chromedp.Text(`[data-testid=pharmacy-name]`, &name, chromedp.ByQuery)); err != nil || name == "" {
+		t.Fatalf("Enter on %s: %v %q", path[len(path)-1], err, name)
+	}
+	t.Logf("%d Tabs from the content to the first pharmacy: %v", len(path), path)
 }

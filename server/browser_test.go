@@ -312,7 +312,7 @@ func TestBrowser_MapNumbersAsTheListAndHides(t *testing.T) {
 		chromedp.Evaluate(`[...document.querySelectorAll("#map .pin")].map(p => p.textContent)`, &pins),
 		chromedp.Evaluate(`[...document.querySelectorAll("#map .leaflet-marker-icon")].map(p => p.title)`, &names),
 		chromedp.Evaluate(`document.querySelectorAll("[data-testid=pharmacy]").length`, &cards),
-		chromedp.Evaluate(`document.querySelectorAll("#map path.leaflet-interactive").length`, &origins),
+		chromedp.Evaluate(`document.querySelectorAll("#map path.origin").length`, &origins),
 		chromedp.Click(`[data-testid=map-toggle]`, chromedp.ByQuery),
 		chromedp.Evaluate(`document.getElementById("map").hidden`, &hidden),
 		chromedp.AttributeValue(`[data-testid=map-toggle]`, "aria-expanded", &expanded, nil, chromedp.ByQuery),

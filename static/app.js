@@ -34,8 +34,8 @@
   window.L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: "© OpenStreetMap-Mitwirkende" }).addTo(map);
   // The search's origin, where the results are counted from.
   if (el.dataset.origin === "true") {
-    window.L.circleMarker(center, { radius: 7, color: "#0b4f9c", weight: 3, fillColor: "#fff", fillOpacity: 1 })
-      .bindTooltip("Ihr Suchort").addTo(map);
+    window.L.circleMarker(center, { radius: 7, color: "#0b4f9c", weight: 3, fillColor: "#fff", fillOpacity: 1,
+      interactive: false, className: "origin" }).addTo(map);
   }
   // One numbered pin a pharmacy, numbered as the list is, so list and map read alike.
   var points = [];

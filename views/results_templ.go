@@ -247,7 +247,7 @@ func ResultsPage(p Results) templ.Component {
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
-					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\" data-origin=\"true\" role=\"region\" aria-label=\"Karte\"></div>")
+					templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 23, "\" data-origin=\"true\" role=\"region\" aria-label=\"Karte: der Suchort als blauer Ring, die Apotheken nummeriert wie die Liste\"></div>")
 					if templ_7745c5c3_Err != nil {
 						return templ_7745c5c3_Err
 					}
