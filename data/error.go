@@ -71,3 +71,12 @@ func ErrorMessage(err error) string {
 	}
 	return "internal error"
 }
+
+// ErrorField returns the field of the first *Error in err's chain, "" when it names none.
+func ErrorField(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Field
+	}
+	return ""
+}

@@ -250,3 +250,42 @@ func TestAccessibility_KeyboardFromSearchToPharmacy(t *testing.T) {
 	}
 	t.Logf("%d Tabs from the content to the first pharmacy: %v", len(path), path)
 }
+
+// A form's error is tied to its field (aria-describedby, aria-invalid) and takes the focus
+// when the page loads, so keyboard and screen reader users start at what went wrong.
+func TestAccessibility_FormErrorsTiedToFieldsAndFocused(t *testing.T) {
+	ctx := startBrowser(t)
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	base := serveApp(t, app)
+	var active, describedBy, invalid, others string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/aktivieren"),
+		chromedp.SendKeys(`#code`, "ABCD-EFGH", chromedp.ByQuery),
+		chromedp.SendKeys(`#password`, goodPassword, chromedp.ByQuery),
+		chromedp.SendKeys(`#password2`, goodPassword+"x", chromedp.ByQuery),
+		chromedp.Submit(`#password2`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#form-error`, chromedp.ByQuery),
+		chromedp.Evaluate(`document.activeElement.id`, &active),
+		chromedp.Evaluate(`document.getElementById("password2").getAttribute("aria-describedby") || ""`, &describedBy),
+		chromedp.Evaluate(`document.getElementById("password2").getAttribute("aria-invalid") || ""`, &invalid),
+		chromedp.Evaluate(`[...document.querySelectorAll("[aria-describedby]")].map(e => e.id).join(",")`, &others),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if active != "form-error" || describedBy != "form-error" || invalid != "true" || others != "password2" {
+		t.Errorf("activation: focus on %q, password2 described by %q (invalid %q), fields described: %q", active, describedBy, invalid, others)
+	}
+	err = chromedp.Run(ctx,
+		chromedp.Navigate(base+"/suche?q="),
+		chromedp.WaitVisible(`#form-error`, chromedp.ByQuery),
+		chromedp.Evaluate(`document.activeElement.id`, &active),
+		chromedp.Evaluate(`document.getElementById("q").getAttribute("aria-describedby") || ""`, &describedBy),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if active != "form-error" || describedBy != "form-error" {
+		t.Errorf("empty search: focus on %q, q described by %q", active, describedBy)
+	}
+}

@@ -118,7 +118,7 @@ func (a *App) activate(c echo.Context) error {
 	p := views.Activate{Page: a.page("Zugang aktivieren", false).In(views.SectionPharmacies), CSRF: csrfToken(c), Code: c.FormValue("code")}
 	pw := c.FormValue("password")
 	if pw != c.FormValue("password2") {
-		p.Error = "Die beiden Passwörter stimmen nicht überein."
+		p.Error, p.ErrorField = "Die beiden Passwörter stimmen nicht überein.", "password2"
 		return render(c, http.StatusBadRequest, views.ActivatePage(p))
 	}
 	ctx := c.Request().Context()
@@ -134,11 +134,11 @@ func (a *App) activate(c echo.Context) error {
 	_, reset, err := a.store.ActivateAccount(ctx, code, pw, data.Actor{Name: "activation", Source: c.RealIP()})
 	switch {
 	case errors.Is(err, data.ErrActivationCode):
-		p.Error = activationMessage(err)
+		p.Error, p.ErrorField = activationMessage(err), "code"
 		return render(c, http.StatusBadRequest, views.ActivatePage(p))
 	case data.ErrorCode(err) == data.EINVALID: // the code was right, the password is not allowed
 		try.release(ctx)
-		p.Error = activationMessage(err)
+		p.Error, p.ErrorField = activationMessage(err), "password"
 		return render(c, http.StatusBadRequest, views.ActivatePage(p))
 	case err != nil:
 		try.release(ctx)

@@ -64,7 +64,7 @@ func (a *App) resultsPage(c echo.Context) error {
 		if data.ErrorCode(err) != data.EINVALID {
 			return err
 		}
-		p.Error = searchError(err)
+		p.Error, p.Form.ErrorField = searchError(err), data.ErrorField(err)
 		return render(c, http.StatusBadRequest, views.ResultsPage(p))
 	}
 	resp, err := a.search(c.Request().Context(), r)

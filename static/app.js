@@ -2,6 +2,10 @@
 (function () {
   "use strict";
 
+  // A form's error summary takes the focus, so the keyboard starts at what went wrong.
+  var problem = document.querySelector("[data-focus-on-load]");
+  if (problem) problem.focus();
+
   // "Meinen Standort verwenden": the browser's position becomes lat/lon of the GET form.
   var form = document.querySelector("form.search");
   var button = document.querySelector("[data-geo=button]");

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/a-h/templ"
 	"github.com/apoportal/apoportal/data"
 )
 
@@ -75,6 +76,7 @@ type SearchForm struct {
 	Q            string
 	Lat, Lon     string
 	RadiusKm     float64
+	ErrorField   string // the parameter a bad search is about (only q has a field of its own)
 	Certificates bool
 	OpenNow      bool
 	Services     map[data.Service]bool
@@ -266,6 +268,14 @@ func spansText(spans []data.Span) string {
 		texts[i] = data.FormatSpan(s)
 	}
 	return strings.Join(texts, ", ")
+}
+
+// errorOf ties input field to the form's error summary when the error is about it.
+func errorOf(errorField, field string) templ.Attributes {
+	if errorField != field {
+		return nil
+	}
+	return templ.Attributes{"aria-invalid": "true", "aria-describedby": "form-error"}
 }
 
 // radiusOptions are the form's choices of radius, and the searched one when it is not among
