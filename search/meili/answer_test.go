@@ -56,8 +56,8 @@ func FuzzDecodeAnswer(f *testing.F) {
 		d := document{ID: "304320596", Name: name, Street: street, OpeningHours: hours, Geo: geo{lat, lng},
 			GeoDistance: &distance, Participating: on, PausedUntilTS: ts, PausedUntil: &at, Services: []string{name}}
 		answer, err := json.Marshal(searchAnswer{Hits: []document{d, {ID: street, Note: hours}}, EstimatedTotalHits: ts})
-		if err != nil { // NaN, infinities, years beyond 9999: not JSON
-			t.Skip()
+		if err != nil { // NaN, infinities, years beyond 9999: not JSON, nothing to compare
+			return
 		}
 		var want searchAnswer
 		if err := json.Unmarshal(answer, &want); err != nil {
