@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"io"
+	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -153,4 +157,86 @@ func TestEdge_LimitsPerClientAddress(t *testing.T) {
 		t.Fatalf("another address while one is limited: %d", res.StatusCode)
 	}
 	t.Logf("one address, 600 requests as fast as they go: %d limited with 429", limited)
+}
+
+// swallower is a portal that takes a whole request and dies before answering, as one
+// SIGKILLed just after its commit does: it counts the changes (POSTs) it took.
+func swallower(t *testing.T) (addr string, took *atomic.Int64) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	took = &atomic.Int64{}
+	go func() {
+		for {
+			conn, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer conn.Close()
+				req, err := http.ReadRequest(bufio.NewReader(conn))
+				if err != nil {
+					return
+				}
+				_, _ = io.Copy(io.Discard, req.Body)
+				if req.Method == http.MethodPost {
+					took.Add(1)
+				}
+			}()
+		}
+	}()
+	return l.Addr().String(), took
+}
+
+// A change that reached a portal which failed before answering may have been made: the
+// edge says outcome_unknown (JSON under /api/, a page saying so for a form), never the
+// "unavailable" that means nothing changed, and never sends it to a second portal. A change
+// no portal took (connection refused) is plainly unavailable. Before, both were
+// "unavailable", and make cluster-chaos found a switch called refused in the audit log.
+func TestEdge_AChangeCutOffAtAPortalIsOutcomeUnknown(t *testing.T) {
+	addr, took := swallower(t)
+	n := testenv.StartNginx(t, []string{addr})
+	post := func(n *testenv.Nginx, path, contentType, body string) (*http.Response, string) {
+		t.Helper()
+		res, err := http.Post(n.URL+path, contentType, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		return res, readAll(t, res.Body)
+	}
+	res, body := post(n, "/api/v1/participation", "application/json", `{"participating": true}`)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" ||
+		!strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || !strings.Contains(body, `"code":"outcome_unknown"`) {
+		t.Fatalf("a switch the portal took and never answered: %d, Retry-After %q, %q: %s", res.StatusCode, res.Header.Get("Retry-After"), res.Header.Get("Content-Type"), body)
+	}
+	res, body = post(n, "/konto/teilnahme", "application/x-www-form-urlencoded", "participating=on")
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" || !strings.Contains(body, `data-testid="edge-outcome-unknown"`) {
+		t.Fatalf("a form the portal took and never answered: %d, Retry-After %q:\n%s", res.StatusCode, res.Header.Get("Retry-After"), body)
+	}
+	if got := took.Load(); got != 2 {
+		t.Fatalf("the portal took %d changes, want each of the 2 once\n%s", got, n.ErrorLog())
+	}
+	res, body = getFrom(t, n, "127.0.0.2", "/api/v1/pharmacies?q=10115")
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `"code":"unavailable"`) {
+		t.Fatalf("a search the portal never answered: %d: %s", res.StatusCode, body)
+	}
+
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed.Close() // nothing listens: every connection is refused
+	n = testenv.StartNginx(t, []string{closed.Addr().String()})
+	res, body = post(n, "/api/v1/participation", "application/json", `{"participating": true}`)
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `"code":"unavailable"`) {
+		t.Fatalf("a switch no portal took: %d: %s", res.StatusCode, body)
+	}
+	res, body = post(n, "/konto/teilnahme", "application/x-www-form-urlencoded", "participating=on")
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(body, `data-testid="edge-unavailable"`) {
+		t.Fatalf("a form no portal took: %d:\n%s", res.StatusCode, body)
+	}
 }
