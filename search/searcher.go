@@ -47,11 +47,33 @@ type Response struct {
 	Offset      int
 	RadiusKm    float64
 	Hits        []Hit
-	Message     string   // said to the citizen: unknown postcode, nothing found, ...
+	Notice      Notice   // said to the citizen: unknown postcode, nothing found, ...
 	Suggestions []string // queries that might be what was meant
 	Engine      string
 	GeneratedAt time.Time
 }
+
+// Notice is what a search says to the citizen besides its results: a code (the API's
+// language-neutral word for it) and the values its text needs; the views word it in the
+// reader's language.
+type Notice struct {
+	Code     string // one of the Notice… codes; "" for none
+	Typed    string // what was typed: an ambiguous place, a query that found nothing
+	Postcode string // an unknown postcode
+	Near     string // the known postcode shown instead
+	Place    string // the search's origin
+	RadiusKm float64
+}
+
+// The notices a search gives.
+const (
+	NoticeNoQuery             = "no_query"              // nothing to search for
+	NoticeAmbiguousPlace      = "ambiguous_place"       // several places match Typed: the suggestions name them
+	NoticeUnknownPostcodeNear = "unknown_postcode_near" // Postcode is unknown; results are around Near
+	NoticeUnknownPostcode     = "unknown_postcode"      // Postcode is unknown and nothing is near it
+	NoticeNoneInRadius        = "none_in_radius"        // no pharmacy within RadiusKm of Place
+	NoticeNothingFound        = "nothing_found"         // Typed is neither a place nor a pharmacy
+)
 
 // PostcodeLocator places a postcode by the pharmacies that have it, for postcodes the
 // gazetteer lacks.
@@ -95,9 +117,9 @@ func (s *Searcher) SetGazetteer(g *Gazetteer) {
 type resolution struct {
 	origin      *Origin
 	text        string
-	message     string
+	notice      Notice
 	suggestions []string
-	stop        bool // nothing to search: the message says why
+	stop        bool // nothing to search: the notice says why
 }
 
 // Search answers r.
@@ -112,7 +134,7 @@ func (s *Searcher) Search(ctx context.Context, r Request) (Response, error) {
 	} else {
 		res = s.resolve(r.Q)
 	}
-	resp.Message, resp.Suggestions = res.message, res.suggestions
+	resp.Notice, resp.Suggestions = res.notice, res.suggestions
 	if res.origin != nil {
 		resp.Origin = *res.origin
 	}
@@ -129,12 +151,12 @@ func (s *Searcher) Search(ctx context.Context, r Request) (Response, error) {
 		return resp, fmt.Errorf("search %s: %w", s.engine.Name(), err)
 	}
 	resp.Total, resp.Hits, resp.Engine = page.Total, page.Hits, page.Engine
-	if page.Total == 0 && resp.Message == "" {
+	if page.Total == 0 && resp.Notice.Code == "" {
 		switch {
 		case q.Origin != nil:
-			resp.Message = fmt.Sprintf("Im Umkreis von %g km um %s haben wir keine passende Apotheke gefunden.", r.RadiusKm, resp.Origin.Label)
+			resp.Notice = Notice{Code: NoticeNoneInRadius, RadiusKm: r.RadiusKm, Place: resp.Origin.Label}
 		default:
-			resp.Message = fmt.Sprintf("Zu „%s“ haben wir weder einen Ort noch eine Apotheke gefunden.", strings.TrimSpace(r.Q))
+			resp.Notice = Notice{Code: NoticeNothingFound, Typed: strings.TrimSpace(r.Q)}
 			resp.Suggestions = s.gazetteer.Load().suggestions(s.gazetteer.Load().similarPlaces(r.Q, 5))
 		}
 	}
@@ -156,7 +178,7 @@ func (s *Searcher) resolve(q string) resolution {
 		}
 	}
 	if len(fields) == 0 {
-		return resolution{stop: true, message: "Bitte geben Sie eine PLZ, einen Ort oder den Namen einer Apotheke ein."}
+		return resolution{stop: true, notice: Notice{Code: NoticeNoQuery}}
 	}
 	if places := g.findPlaces(q); len(places) > 0 {
 		return g.resolvePlaces(q, places, "")
@@ -192,7 +214,7 @@ func (g *Gazetteer) resolvePlaces(typed string, places []*place, text string) re
 			places = places[:8]
 		}
 		return resolution{stop: true, suggestions: g.suggestions(places),
-			message: fmt.Sprintf("Mehrere Orte passen zu „%s“. Welchen meinen Sie?", strings.TrimSpace(typed))}
+			notice: Notice{Code: NoticeAmbiguousPlace, Typed: strings.TrimSpace(typed)}}
 	}
 	p := places[0]
 	res := resolution{origin: &Origin{Point: p.Point, Label: p.name, Kind: OriginPlace}, text: text}
@@ -227,9 +249,9 @@ func (s *Searcher) resolvePostcode(g *Gazetteer, code, rest string) resolution {
 		}
 		return resolution{origin: &Origin{Point: near.Point, Label: near.label(), Kind: OriginPostcode, Approximate: true},
 			text:    text,
-			message: fmt.Sprintf("Die PLZ %s kennen wir nicht. Gezeigt werden Apotheken um die nächstgelegene PLZ %s.", code, near.label())}
+			notice:  Notice{Code: NoticeUnknownPostcodeNear, Postcode: code, Near: near.label()}}
 	}
-	return resolution{stop: true, message: fmt.Sprintf("Die PLZ %s kennen wir nicht. Bitte prüfen Sie die Eingabe oder suchen Sie nach dem Ort.", code)}
+	return resolution{stop: true, notice: Notice{Code: NoticeUnknownPostcode, Postcode: code}}
 }
 
 // sameName reports whether typed names the place (or is empty), so "21614 Buxtehude" is a

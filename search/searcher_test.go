@@ -156,28 +156,28 @@ func TestSearch_BigTownWinsButOthersAreSuggested(t *testing.T) {
 func TestSearch_AmbiguousTownAsksAndEverySuggestionResolves(t *testing.T) {
 	f := sharedFixture(t)
 	resp := mustSearch(t, f.searcher, req("Neukirchen"))
-	if resp.Origin.Kind != search.OriginNone || len(resp.Hits) != 0 || len(resp.Suggestions) < 2 || resp.Message == "" {
+	if resp.Origin.Kind != search.OriginNone || len(resp.Hits) != 0 || len(resp.Suggestions) < 2 || resp.Notice.Code == "" {
 		t.Fatalf("ambiguous answered with %+v", resp)
 	}
 	for _, s := range resp.Suggestions {
 		r := mustSearch(t, f.searcher, req(s))
 		if r.Origin.Kind == search.OriginNone {
-			t.Errorf("suggestion %q does not resolve: %s %v", s, r.Message, r.Suggestions)
+			t.Errorf("suggestion %q does not resolve: %+v %v", s, r.Notice, r.Suggestions)
 		}
 	}
 }
 
 func TestSearch_Typo_SuggestsTheTown(t *testing.T) {
 	resp := mustSearch(t, sharedFixture(t).searcher, req("Buxtehdue"))
-	if resp.Total != 0 || resp.Message == "" || len(resp.Suggestions) == 0 || resp.Suggestions[0] != "Buxtehude" {
+	if resp.Total != 0 || resp.Notice.Code == "" || len(resp.Suggestions) == 0 || resp.Suggestions[0] != "Buxtehude" {
 		t.Fatalf("typo answered with %+v", resp)
 	}
 }
 
 func TestSearch_UnknownPostcode_UsesNearestKnownPostcode(t *testing.T) {
 	resp := mustSearch(t, sharedFixture(t).searcher, req("21615"))
-	if !resp.Origin.Approximate || resp.Origin.Label != "21614 Buxtehude" || resp.Message == "" || resp.Total == 0 {
-		t.Fatalf("21615 answered with origin %+v, message %q, total %d", resp.Origin, resp.Message, resp.Total)
+	if !resp.Origin.Approximate || resp.Origin.Label != "21614 Buxtehude" || resp.Notice.Code == "" || resp.Total == 0 {
+		t.Fatalf("21615 answered with origin %+v, notice %+v, total %d", resp.Origin, resp.Notice, resp.Total)
 	}
 }
 
@@ -195,7 +195,7 @@ func TestSearch_PostcodeWithoutGazetteerEntry_UsesItsPharmacies(t *testing.T) {
 	if resp.Origin.Kind != search.OriginPostcode || math.Abs(resp.Origin.Lat-53.01) > 1e-9 || resp.Total != 2 {
 		t.Fatalf("got origin %+v, total %d", resp.Origin, resp.Total)
 	}
-	if resp := mustSearch(t, s, req("12345")); resp.Total != 0 || resp.Message == "" {
+	if resp := mustSearch(t, s, req("12345")); resp.Total != 0 || resp.Notice.Code == "" {
 		t.Fatalf("unknown postcode: %+v", resp)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/search"
 	"github.com/apoportal/apoportal/views"
+	"github.com/apoportal/apoportal/views/i18n"
 	"github.com/labstack/echo/v4"
 )
 
@@ -21,7 +22,7 @@ func requireOperator(next echo.HandlerFunc) echo.HandlerFunc {
 			return err
 		}
 		if acc.Role != data.RoleOperator {
-			return echo.NewHTTPError(http.StatusForbidden, "Nur für das Betreiberteam.")
+			return echo.NewHTTPError(http.StatusForbidden, i18n.Key("Nur für das Betreiberteam."))
 		}
 		return next(c)
 	}
@@ -47,7 +48,7 @@ func (a *App) adminHome(c echo.Context) error {
 			for _, h := range resp.Hits {
 				p.Results = append(p.Results, h.Pharmacy)
 			}
-			p.Message = resp.Message
+			p.Message = views.NoticeText(i18n.German, resp.Notice)
 		}
 	}
 	return render(c, http.StatusOK, views.AdminHomePage(p))

@@ -9,6 +9,7 @@ import (
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/server/status"
 	"github.com/apoportal/apoportal/views"
+	"github.com/apoportal/apoportal/views/i18n"
 	"github.com/labstack/echo/v4"
 )
 
@@ -118,7 +119,7 @@ func (a *App) afterStatusPost(c echo.Context, err error, notice string) error {
 		a.status.Forget()
 		return a.renderAdminStatus(c, http.StatusOK, views.AdminStatus{Notice: notice})
 	case errors.As(err, &e) && e.Code != data.EINTERNAL:
-		status, _ := a.describe(err, c)
+		status, _ := a.describe(err, c, i18n.German)
 		return a.renderAdminStatus(c, status, views.AdminStatus{Error: data.ErrorMessage(err), Field: e.Field})
 	}
 	return err

@@ -50,7 +50,7 @@ func TestAdmin_IncidentTimelineAndMaintenance(t *testing.T) {
 		t.Fatalf("open incident: %d", res.StatusCode)
 	}
 	// The public page shows it at once, not after the status record's 10 s.
-	if body := get(t, h, "/status").Body.String(); !strings.Contains(body, "Zertifikate kommen verzögert (Ursache erkannt)") {
+	if text := doc(t, get(t, h, "/status").Body.String()).Find("[data-testid=incident]").Text(); !strings.Contains(text, "Zertifikate kommen verzögert (Ursache erkannt)") {
 		t.Fatal("/status does not show the operator's incident")
 	}
 	action, _ := d.Find("[data-testid=update-form]").Attr("action")

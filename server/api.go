@@ -9,6 +9,7 @@ import (
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/search"
 	"github.com/apoportal/apoportal/server/pagecache"
+	"github.com/apoportal/apoportal/views"
 	"github.com/labstack/echo/v4"
 )
 
@@ -20,7 +21,8 @@ type searchJSON struct {
 	Limit       int            `json:"limit"`
 	Offset      int            `json:"offset"`
 	Results     []pharmacyJSON `json:"results"`
-	Message     string         `json:"message,omitempty"`
+	Notice      string         `json:"notice,omitempty"`  // what message says, as a code
+	Message     string         `json:"message,omitempty"` // in the language Accept-Language prefers
 	Suggestions []string       `json:"suggestions,omitempty"`
 	GeneratedAt time.Time      `json:"generated_at"`
 	Stale       bool           `json:"stale"`
@@ -107,7 +109,7 @@ func (a *App) searchAPI(c echo.Context) error {
 	out := searchJSON{
 		Origin: originJSON{Label: resp.Origin.Label, Kind: resp.Origin.Kind, Approximate: resp.Origin.Approximate},
 		Total:  resp.Total, Limit: resp.Limit, Offset: resp.Offset, Results: make([]pharmacyJSON, 0, len(resp.Hits)),
-		Message: resp.Message, Suggestions: resp.Suggestions, GeneratedAt: resp.GeneratedAt.Truncate(time.Second),
+		Notice: resp.Notice.Code, Message: views.NoticeText(acceptedLanguage(c), resp.Notice), Suggestions: resp.Suggestions, GeneratedAt: resp.GeneratedAt.Truncate(time.Second),
 		Engine: resp.Engine,
 	}
 	if resp.Origin.Kind != search.OriginNone {

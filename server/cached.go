@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html"
 	"math"
 	"net/http"
 	"net/url"
@@ -18,6 +19,7 @@ import (
 	"github.com/apoportal/apoportal/search/local"
 	"github.com/apoportal/apoportal/server/pagecache"
 	"github.com/apoportal/apoportal/views"
+	"github.com/apoportal/apoportal/views/i18n"
 	"github.com/labstack/echo/v4"
 )
 
@@ -133,7 +135,19 @@ func snap(deg float64) float64 { return math.Round(deg*1000) / 1000 }
 // cached serves a public GET from the response cache: the handler renders into memory
 // (once for all concurrent requests of one key) with the canonical query, and the answer
 // goes out with ETag, gzip when accepted, and caching headers.
-func (a *App) cached(key answerKey) echo.MiddlewareFunc {
+func (a *App) cached(key answerKey) echo.MiddlewareFunc { return a.cache(key, false) }
+
+// cachedPerLanguage is cached for an answer whose words follow Accept-Language (the search
+// API's messages, the bare home page's choice of language): the language the header
+// prefers joins the key, and the answer says that it varies on the header.
+func (a *App) cachedPerLanguage(key answerKey) echo.MiddlewareFunc { return a.cache(key, true) }
+
+// acceptedLanguage is the language the request's Accept-Language prefers.
+func acceptedLanguage(c echo.Context) i18n.Lang {
+	return i18n.Negotiate(c.Request().Header.Get(headerAcceptLanguage))
+}
+
+func (a *App) cache(key answerKey, perLanguage bool) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		if a.answers == nil {
 			return next
@@ -146,14 +160,20 @@ func (a *App) cached(key answerKey) echo.MiddlewareFunc {
 			req := c.Request()
 			k := req.URL.Path + "?" + query
 			page := !strings.HasPrefix(req.URL.Path, "/api/")
-			if req.URL.RawPath == "" {
-				a.keys.remember(req.URL.Path, req.URL.RawQuery, k, page) // the hit path's next time
+			lang := i18n.German
+			if perLanguage {
+				lang = acceptedLanguage(c)
+			}
+			if lang != i18n.German {
+				k += "@" + string(lang) // not for the hit path, which serves German answers only
+			} else if req.URL.RawPath == "" {
+				a.keys.remember(req.URL.Path, req.URL.RawQuery, k, page, perLanguage) // the hit path's next time
 			}
 			if page {
 				k += "#" + a.bannerKey() // every page shows the banner; its state is part of the answer
 			}
 			ans, outcome, err := a.answers.Get(req.Context(), k, func(ctx context.Context) (*pagecache.Answer, error) {
-				return a.compute(ctx, c, next, query)
+				return a.compute(ctx, c, next, query, perLanguage)
 			})
 			if errors.Is(err, pagecache.ErrNotCacheable) {
 				return c.Blob(ans.Status, ans.ContentType, ans.Body)
@@ -167,7 +187,7 @@ func (a *App) cached(key answerKey) echo.MiddlewareFunc {
 }
 
 // compute renders the answer of c's route into memory, in a slot of the compute limit.
-func (a *App) compute(ctx context.Context, c echo.Context, next echo.HandlerFunc, query string) (*pagecache.Answer, error) {
+func (a *App) compute(ctx context.Context, c echo.Context, next echo.HandlerFunc, query string, perLanguage bool) (*pagecache.Answer, error) {
 	release, err := a.computeSlot(ctx)
 	if err != nil {
 		return nil, err
@@ -189,6 +209,9 @@ func (a *App) compute(ctx context.Context, c echo.Context, next echo.HandlerFunc
 		return ans, pagecache.ErrNotCacheable
 	}
 	ans.Deps, _ = c2.Get(depsKey).([]string)
+	if perLanguage {
+		ans.Vary = varyLanguageValue
+	}
 	return ans, nil
 }
 
@@ -201,7 +224,7 @@ func (a *App) writeAnswer(c echo.Context, ans *pagecache.Answer, outcome pagecac
 		h.Set("Age", strconv.Itoa(int(max(0, a.now().Sub(ans.At).Seconds()))))
 		h.Add(echo.HeaderVary, echo.HeaderAcceptEncoding)
 		h.Set(echo.HeaderCacheControl, "no-cache")
-		body, err := a.markStale(ans)
+		body, err := a.markStale(ans, langOf(c))
 		if err != nil {
 			return err
 		}
@@ -220,6 +243,9 @@ func (a *App) sendAnswer(w http.ResponseWriter, r *http.Request, ans *pagecache.
 	h["X-Cache"] = outcomeValues[outcome]
 	h["Age"] = ageValue(int(now.Sub(ans.At).Seconds()))
 	h["Vary"] = varyValue
+	if ans.Vary != nil {
+		h["Vary"] = ans.Vary
+	}
 	h["Cache-Control"] = publicCacheValue
 	h["Cdn-Cache-Control"] = cdnCacheValue
 	// nginx counts max-age in whole seconds from the second it stores in, so max-age=1 keeps
@@ -253,14 +279,14 @@ var staleMarker = []byte("<!--stale-->")
 
 // markStale puts a notice with the answer's age into a page; API answers carry the
 // X-Cache and Age headers.
-func (a *App) markStale(ans *pagecache.Answer) ([]byte, error) {
+func (a *App) markStale(ans *pagecache.Answer, l i18n.Lang) ([]byte, error) {
 	body, err := ans.Identity()
 	if err != nil || !strings.HasPrefix(ans.ContentType, echo.MIMETextHTML) {
 		return body, err
 	}
-	notice := fmt.Sprintf(`<p class="notice" role="status" data-testid="stale-answer">Die Suche antwortet gerade nicht. `+
-		`Sie sehen die Antwort vom %s Uhr (vor %d Minuten); ob eine Apotheke gerade ausstellt, kann sich seither geändert haben.</p>`,
-		ans.At.In(data.Berlin()).Format("02.01.2006, 15:04"), int(a.now().Sub(ans.At).Minutes()))
+	notice := fmt.Sprintf(`<p class="notice" role="status" data-testid="stale-answer">%s</p>`, html.EscapeString(
+		l.T("Die Suche antwortet gerade nicht. Sie sehen die Antwort vom %s (vor %d Minuten); ob eine Apotheke gerade ausstellt, kann sich seither geändert haben.",
+			ans.At.In(data.Berlin()).Format(l.T("02.01.2006, 15:04 Uhr")), int(a.now().Sub(ans.At).Minutes()))))
 	return bytes.Replace(body, staleMarker, []byte(notice), 1), nil
 }
 

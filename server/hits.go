@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/server/pagecache"
+	"github.com/apoportal/apoportal/views/i18n"
 	"github.com/labstack/echo/v4"
 )
 
@@ -68,6 +69,9 @@ func (h *hitPath) hit(r *http.Request) (*pagecache.Answer, bool) {
 	if !known {
 		return nil, false // not a cached route, or the router has not named it yet
 	}
+	if k.perLanguage && i18n.Negotiate(r.Header.Get(headerAcceptLanguage)) != i18n.German {
+		return nil, false
+	}
 	key := k.base
 	if k.page {
 		key = k.withBanner(h.app.bannerKey())
@@ -101,9 +105,10 @@ func newAnswerKeys() *answerKeys { return &answerKeys{keys: map[string]map[strin
 // rememberedKey is a request's cache key: base (path and canonical query) and, for pages, the
 // key with the banner's state, remembered for the last state it was made for.
 type rememberedKey struct {
-	base   string
-	page   bool // its answer shows the banner
-	banner atomic.Pointer[bannerKeyed]
+	base        string
+	page        bool // its answer shows the banner
+	perLanguage bool // its answer is German's; another language the client prefers is the router's
+	banner      atomic.Pointer[bannerKeyed]
 }
 
 type bannerKeyed struct{ banner, key string }
@@ -126,7 +131,7 @@ func (m *answerKeys) lookup(path, rawQuery string) (*rememberedKey, bool) {
 }
 
 // remember notes the key the router made for path and rawQuery, and whether it is a page's.
-func (m *answerKeys) remember(path, rawQuery, base string, page bool) {
+func (m *answerKeys) remember(path, rawQuery, base string, page, perLanguage bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.n >= maxAnswerKeys {
@@ -139,19 +144,23 @@ func (m *answerKeys) remember(path, rawQuery, base string, page bool) {
 		m.keys[path] = byQuery
 	}
 	if _, known := byQuery[rawQuery]; !known {
-		byQuery[rawQuery] = &rememberedKey{base: base, page: page}
+		byQuery[rawQuery] = &rememberedKey{base: base, page: page, perLanguage: perLanguage}
 		m.n++
 	}
 }
 
+// headerAcceptLanguage is the header that chooses the language of the search API's words.
+const headerAcceptLanguage = "Accept-Language"
+
 // Header values a hit sets as they are (each slice is full: nothing appends into it).
 var (
-	gzipValue        = []string{"gzip"}
-	varyValue        = []string{echo.HeaderAcceptEncoding}
-	publicCacheValue = []string{publicCacheControl}
-	cdnCacheValue    = []string{cdnCacheControl}
-	outcomeValues    = map[pagecache.Outcome][]string{pagecache.Hit: {"hit"}, pagecache.Miss: {"miss"}, pagecache.Stale: {"stale"}, pagecache.StaleOnError: {"stale-on-error"}}
-	ageValues        = agesUpTo(3600)
+	gzipValue         = []string{"gzip"}
+	varyValue         = []string{echo.HeaderAcceptEncoding}
+	varyLanguageValue = []string{echo.HeaderAcceptEncoding + ", " + headerAcceptLanguage}
+	publicCacheValue  = []string{publicCacheControl}
+	cdnCacheValue     = []string{cdnCacheControl}
+	outcomeValues     = map[pagecache.Outcome][]string{pagecache.Hit: {"hit"}, pagecache.Miss: {"miss"}, pagecache.Stale: {"stale"}, pagecache.StaleOnError: {"stale-on-error"}}
+	ageValues         = agesUpTo(3600)
 )
 
 // agesUpTo is the Age header's value for each second up to n.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -13,6 +12,7 @@ import (
 	"github.com/apoportal/apoportal/server/legal"
 	"github.com/apoportal/apoportal/server/pagecache"
 	"github.com/apoportal/apoportal/views"
+	"github.com/apoportal/apoportal/views/i18n"
 	"github.com/labstack/echo/v4"
 )
 
@@ -22,18 +22,26 @@ func (a *App) page(title string, withMap bool) views.Page {
 	return views.Page{Title: title, Assets: assets, Demo: a.demo, Map: withMap && a.cfg.TileURL != "", Banner: a.status.Banner()}
 }
 
+// langOf is the language of the page c asks for: its path says it (/en/…).
+func langOf(c echo.Context) i18n.Lang {
+	l, _ := i18n.Of(c.Request().URL.Path)
+	return l
+}
+
 // homePage is GET /: the search form, filtering for pharmacies that issue certificates.
 func (a *App) homePage(c echo.Context) error {
-	p := views.Home{Page: a.page("Apotheken mit Impfzertifikat finden", false).In(views.SectionFind),
+	l := langOf(c)
+	p := views.Home{Page: a.page(l.T("Apotheken mit Impfzertifikat finden"), false).In(views.SectionFind),
 		Form: views.SearchForm{RadiusKm: search.DefaultRadiusKm, Certificates: true}}
-	p.Description = "Finden Sie die nächste Apotheke, die digitale Impfzertifikate ausstellt."
+	p.Description = l.T("Finden Sie die nächste Apotheke, die digitale Impfzertifikate ausstellt.")
 	return render(c, http.StatusOK, views.HomePage(p))
 }
 
 // helpPage is GET /hilfe: how a citizen gets a certificate.
 func (a *App) helpPage(c echo.Context) error {
-	p := a.page("So bekommen Sie Ihr Zertifikat", false)
-	p.Description = "Was Sie in die Apotheke mitbringen, wie lange es dauert und was bei einer Störung geschieht."
+	l := langOf(c)
+	p := a.page(l.T("So bekommen Sie Ihr Zertifikat"), false)
+	p.Description = l.T("Was Sie in die Apotheke mitbringen, wie lange es dauert und was bei einer Störung geschieht.")
 	return render(c, http.StatusOK, views.HelpPage(p))
 }
 
@@ -45,26 +53,26 @@ func (a *App) easyLanguagePage(c echo.Context) error {
 // legalPage is GET /impressum, /datenschutz and /barrierefreiheit: the operator's text, or
 // that it has not been provided; the privacy statement always says what the portal stores.
 func (a *App) legalPage(p legal.Page) echo.HandlerFunc {
-	title := map[legal.Page]string{legal.Impressum: "Impressum", legal.Privacy: "Datenschutzerklärung",
-		legal.Accessibility: "Erklärung zur Barrierefreiheit"}[p]
+	title := map[legal.Page]string{legal.Impressum: i18n.Key("Impressum"), legal.Privacy: i18n.Key("Datenschutzerklärung"),
+		legal.Accessibility: i18n.Key("Erklärung zur Barrierefreiheit")}[p]
 	return func(c echo.Context) error {
 		text := a.legal.Of(p)
-		return render(c, http.StatusOK, views.LegalPage(views.Legal{Page: a.page(title, false), Kind: string(p),
+		return render(c, http.StatusOK, views.LegalPage(views.Legal{Page: a.page(langOf(c).T(title), false), Kind: string(p),
 			HTML: text.HTML, Provided: text.Provided, Example: text.Example}))
 	}
 }
 
 // resultsPage is GET /suche: the results list, working without JavaScript.
 func (a *App) resultsPage(c echo.Context) error {
-	values := c.QueryParams()
+	values, l := c.QueryParams(), langOf(c)
 	r, err := parseSearch(values)
 	form := formOf(values, r)
-	p := views.Results{Page: a.page("Suche", true).In(views.SectionFind), Form: form, TileURL: a.cfg.TileURL}
+	p := views.Results{Page: a.page(l.T("Suche"), true).In(views.SectionFind), Form: form, TileURL: a.cfg.TileURL}
 	if err != nil {
 		if data.ErrorCode(err) != data.EINVALID {
 			return err
 		}
-		p.Error, p.Form.ErrorField = searchError(err), data.ErrorField(err)
+		p.Error, p.Form.ErrorField = searchError(l, err), data.ErrorField(err)
 		return render(c, http.StatusBadRequest, views.ResultsPage(p))
 	}
 	resp, err := a.search(c.Request().Context(), r)
@@ -73,39 +81,39 @@ func (a *App) resultsPage(c echo.Context) error {
 	}
 	dependsOn(c, searchDeps(r, resp)...)
 	if form.Q != "" {
-		p.Title = form.Q + " – Suche"
+		p.Title = form.Q + " – " + l.T("Suche")
 	}
 	p.OriginLabel, p.OriginKind = resp.Origin.Label, resp.Origin.Kind
 	if resp.Origin.Kind != search.OriginNone {
 		p.Origin = &[2]float64{resp.Origin.Lat, resp.Origin.Lon}
 	}
-	p.Total, p.Offset, p.Limit, p.Message, p.GeneratedAt = resp.Total, resp.Offset, resp.Limit, resp.Message, resp.GeneratedAt
+	p.Total, p.Offset, p.Limit, p.Notice, p.GeneratedAt = resp.Total, resp.Offset, resp.Limit, resp.Notice, resp.GeneratedAt
 	for _, s := range resp.Suggestions {
 		v := cloneValues(values)
 		v.Set("q", s)
 		v.Del("offset")
 		v.Del("lat")
 		v.Del("lon")
-		p.Suggestions = append(p.Suggestions, views.Link{Label: s, URL: "/suche?" + v.Encode()})
+		p.Suggestions = append(p.Suggestions, views.Link{Label: s, URL: l.Path("/suche?" + v.Encode())})
 	}
 	for _, h := range resp.Hits {
 		p.Cards = append(p.Cards, views.Card{Pharmacy: h.Pharmacy, DistanceKm: h.DistanceKm, Now: resp.GeneratedAt, MaxAge: a.cfg.ConfirmationMaxAge})
 	}
 	if r.Offset > 0 {
-		p.Prev = pageURL(values, max(0, r.Offset-r.Limit))
+		p.Prev = l.Path(pageURL(values, max(0, r.Offset-r.Limit)))
 	}
 	if r.Offset+r.Limit < resp.Total {
-		p.Next = pageURL(values, r.Offset+r.Limit)
+		p.Next = l.Path(pageURL(values, r.Offset+r.Limit))
 	}
 	return render(c, http.StatusOK, views.ResultsPage(p))
 }
 
-// searchError is the German message for a bad search parameter.
-func searchError(err error) string {
+// searchError is the message for a bad search parameter in l.
+func searchError(l i18n.Lang, err error) string {
 	if errors.Is(err, errNoQuery) {
-		return "Bitte geben Sie eine PLZ, einen Ort oder den Namen einer Apotheke ein."
+		return l.T("Bitte geben Sie eine PLZ, einen Ort oder den Namen einer Apotheke ein.")
 	}
-	return fmt.Sprintf("Die Suche enthält einen ungültigen Wert (%s).", data.ErrorMessage(err))
+	return l.T("Die Suche enthält einen ungültigen Wert (%s: %s).", data.ErrorField(err), data.ErrorMessage(err))
 }
 
 // formOf is the search form as the search was understood: the parsed request's values (the
@@ -159,10 +167,10 @@ func (a *App) publicPharmacy(ctx context.Context, id string) (data.Pharmacy, err
 func (a *App) pharmacyPage(c echo.Context) error {
 	ph, err := a.publicPharmacy(c.Request().Context(), c.Param("id"))
 	if err != nil {
-		if data.ErrorCode(err) == data.ENOTFOUND {
-			return render(c, http.StatusNotFound, views.ProblemPage(views.Problem{Page: a.page("Nicht gefunden", false),
-				Status: http.StatusNotFound, Heading: "Apotheke nicht gefunden",
-				Message: "Diese Apotheke kennen wir nicht. Vielleicht wurde sie aus dem Verzeichnis entfernt."}))
+		if l := langOf(c); data.ErrorCode(err) == data.ENOTFOUND {
+			return render(c, http.StatusNotFound, views.ProblemPage(views.Problem{Page: a.page(l.T("Nicht gefunden"), false),
+				Status: http.StatusNotFound, Heading: l.T("Apotheke nicht gefunden"),
+				Message: l.T("Diese Apotheke kennen wir nicht. Vielleicht wurde sie aus dem Verzeichnis entfernt.")}))
 		}
 		return err
 	}
@@ -171,4 +179,20 @@ func (a *App) pharmacyPage(c echo.Context) error {
 		Card: views.Card{Pharmacy: ph, Now: a.now(), MaxAge: a.cfg.ConfirmationMaxAge}}
 	p.Description = ph.Name + ", " + ph.Address()
 	return render(c, http.StatusOK, views.PharmacyPage(p))
+}
+
+// chooseLanguage sends a browser that prefers English from the bare / to /en/ (the answer,
+// German or the redirect, varies on Accept-Language); ?lang=de, as the language switch
+// links it, keeps German.
+func (a *App) chooseLanguage(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if c.QueryParam("lang") == "" {
+			if l := acceptedLanguage(c); l != i18n.German {
+				c.Response().Header().Set(echo.HeaderVary, headerAcceptLanguage)
+				c.Response().Header().Set(echo.HeaderCacheControl, publicCacheControl)
+				return c.Redirect(http.StatusFound, l.Path("/"))
+			}
+		}
+		return next(c)
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apoportal/apoportal/views/i18n"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 	"golang.org/x/time/rate"
@@ -18,7 +19,7 @@ func tokenRateLimit() echo.MiddlewareFunc {
 	return rateLimit(memoryStore(2, 20), func(c echo.Context) (string, error) {
 		t, err := tokenCallerOf(c)
 		return "token:" + strconv.FormatInt(t.tokenID, 10), err
-	}, "too many requests for this token; retry in a second")
+	}, i18n.Key("Zu viele Anfragen mit diesem Schlüssel; bitte in einer Sekunde erneut versuchen."))
 }
 
 // ipRateLimit limits requests per client address (echo's IPExtractor decides which).
@@ -29,7 +30,7 @@ func ipRateLimit(perSecond float64, burst int) echo.MiddlewareFunc {
 // ipRateLimitOn is ipRateLimit counting in store.
 func ipRateLimitOn(store middleware.RateLimiterStore) echo.MiddlewareFunc {
 	return rateLimit(store, func(c echo.Context) (string, error) { return clientKey(c.RealIP()), nil },
-		"too many requests from this address; retry in a second")
+		i18n.Key("Zu viele Anfragen von dieser Adresse; bitte in einer Sekunde erneut versuchen."))
 }
 
 // memoryStore counts perSecond (bursts of burst) per identity, forgetting identities idle
@@ -49,7 +50,7 @@ func rateLimit(store middleware.RateLimiterStore, identify func(echo.Context) (s
 			if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
 				return echo.NewHTTPError(http.StatusTooManyRequests) // a page, through the error handler
 			}
-			return c.JSON(http.StatusTooManyRequests, apiError{apiErrorBody{"rate_limited", "", message}})
+			return c.JSON(http.StatusTooManyRequests, apiError{apiErrorBody{"rate_limited", "", acceptedLanguage(c).T(message)}})
 		},
 	})
 }

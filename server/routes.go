@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"github.com/apoportal/apoportal/server/legal"
+	"github.com/apoportal/apoportal/views/i18n"
 	"net/http"
 	"net/url"
 	"slices"
@@ -39,22 +40,31 @@ func (a *App) Router() *echo.Echo {
 		e.GET(path, h, m...)
 		e.HEAD(path, h, m...)
 	}
-	// Public answers come from the response cache (cached.go).
-	get("/", a.homePage, a.cached(noQuery))
-	get("/suche", a.resultsPage, a.cached(searchQuery))
-	get("/apotheke/:id", a.pharmacyPage, a.cached(noQuery))
-	get("/hilfe", a.helpPage, a.cached(noQuery))
-	get("/leichte-sprache", a.easyLanguagePage, a.cached(noQuery))
-	for _, p := range legal.Pages {
-		get("/"+string(p), a.legalPage(p), a.cached(noQuery))
+	// Public answers come from the response cache (cached.go). Each page is in German at its
+	// path and in English under /en (the path, not a cookie, says the language, so that
+	// every cache keys on it); the bare / leads to the language the browser prefers.
+	get("/", a.homePage, a.chooseLanguage, a.cachedPerLanguage(noQuery))
+	get("/en", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/en/") })
+	for _, l := range i18n.Langs {
+		in := l.Path
+		if l != i18n.German {
+			get(in("/"), a.homePage, a.cached(noQuery))
+		}
+		get(in("/suche"), a.resultsPage, a.cached(searchQuery))
+		get(in("/apotheke/:id"), a.pharmacyPage, a.cached(noQuery))
+		get(in("/hilfe"), a.helpPage, a.cached(noQuery))
+		for _, p := range legal.Pages {
+			get(in("/"+string(p)), a.legalPage(p), a.cached(noQuery))
+		}
+		get(in("/status"), a.statusPage)
 	}
-	searchLimit := []echo.MiddlewareFunc{a.cached(searchQuery)}
+	get("/leichte-sprache", a.easyLanguagePage, a.cached(noQuery)) // German by its nature
+	searchLimit := []echo.MiddlewareFunc{a.cachedPerLanguage(searchQuery)}
 	if a.searchLimit != nil { // one count with the hit path's
 		searchLimit = append([]echo.MiddlewareFunc{ipRateLimitOn(a.searchLimit)}, searchLimit...)
 	}
 	get("/api/v1/pharmacies", a.searchAPI, searchLimit...)
 	get("/api/v1/pharmacies/:id", a.pharmacyAPI, a.cached(noQuery))
-	get("/status", a.statusPage)
 	get("/status/badge.svg", a.statusBadge)
 	get("/status/feed.atom", a.statusFeed)
 	get("/api/v1/status", a.statusAPI)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/views/i18n"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -31,12 +32,12 @@ func (a *App) csrf() echo.MiddlewareFunc {
 		CookieHTTPOnly: true,
 		CookieSameSite: http.SameSiteLaxMode,
 		ErrorHandler: func(err error, c echo.Context) error {
-			return echo.NewHTTPError(http.StatusForbidden, "Das Formular ist abgelaufen. Bitte laden Sie die Seite neu.")
+			return echo.NewHTTPError(http.StatusForbidden, i18n.Key("Das Formular ist abgelaufen. Bitte laden Sie die Seite neu."))
 		},
 		// A browser that says a post comes from another site (or a sibling subdomain, which
 		// could have planted the token cookie) is refused, token or not.
 		AllowSecFetchSiteFunc: func(c echo.Context) (bool, error) {
-			return false, echo.NewHTTPError(http.StatusForbidden, "Formulare dieses Portals lassen sich nur von seinen eigenen Seiten absenden.")
+			return false, echo.NewHTTPError(http.StatusForbidden, i18n.Key("Formulare dieses Portals lassen sich nur von seinen eigenen Seiten absenden."))
 		},
 	})
 }

@@ -147,7 +147,7 @@ func (a *App) statusPage(c echo.Context) error {
 		return err
 	}
 	reporting, threshold := a.status.Reporting()
-	p := views.Status{Page: a.page("Status", false).In(views.SectionStatus), Monitored: monitored, State: string(s.State), Since: s.Since,
+	p := views.Status{Page: a.page(langOf(c).T("Status"), false).In(views.SectionStatus), Monitored: monitored, State: string(s.State), Since: s.Since,
 		CheckedAt: s.CheckedAt, Message: s.Message, P50: s.LatencyMS.P50, P95: s.LatencyMS.P95,
 		Reports: reporting, Threshold: threshold, GeneratedAt: a.now(),
 		Histories: r.Histories, Incidents: r.Incidents, Maintenances: r.Maintenances, HistoryAsOf: at, Stale: stale}

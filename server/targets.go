@@ -9,6 +9,7 @@ import (
 
 	"github.com/apoportal/apoportal/server/monitor"
 	"github.com/apoportal/apoportal/server/status"
+	"github.com/apoportal/apoportal/views/i18n"
 )
 
 // monitorTargets are what the monitor probes: the targets of --monitor-config, the national
@@ -28,7 +29,7 @@ func (a *App) monitorTargets() ([]monitor.Target, error) {
 	if a.cfg.NationalURL != "" {
 		i := slices.IndexFunc(targets, func(t monitor.Target) bool { return t.ID == status.National })
 		if i < 0 {
-			targets = append([]monitor.Target{monitor.DefaultTarget(status.National, "Zentraler Ausstellungsserver", "", a.cfg.ProbeInterval)}, targets...)
+			targets = append([]monitor.Target{monitor.DefaultTarget(status.National, i18n.Key("Zentraler Ausstellungsserver"), "", a.cfg.ProbeInterval)}, targets...)
 			i = 0
 		}
 		targets[i].URL = a.cfg.NationalURL
@@ -46,7 +47,7 @@ func (a *App) portalParts() []monitor.Target {
 		return t
 	}
 	parts := []monitor.Target{
-		part("store", "Datenbank", func(ctx context.Context) error {
+		part("store", i18n.Key("Datenbank"), func(ctx context.Context) error {
 			if a.store.Ping(ctx) != nil {
 				return errors.New("database does not answer")
 			}
@@ -55,7 +56,7 @@ func (a *App) portalParts() []monitor.Target {
 			}
 			return nil
 		}),
-		part("search-local", "Suche (eingebettet)", func(context.Context) error {
+		part("search-local", i18n.Key("Suche (eingebettet)"), func(context.Context) error {
 			if a.engine.Len() == 0 {
 				return fmt.Errorf("%w: no pharmacies indexed", monitor.ErrDegraded)
 			}
@@ -63,7 +64,7 @@ func (a *App) portalParts() []monitor.Target {
 		}),
 	}
 	if a.meili != nil {
-		parts = append(parts, part("search-meilisearch", "Suche (Meilisearch)", func(ctx context.Context) error {
+		parts = append(parts, part("search-meilisearch", i18n.Key("Suche (Meilisearch)"), func(ctx context.Context) error {
 			switch {
 			case a.meili.Healthy(ctx) != nil:
 				return errors.New("meilisearch does not answer; the embedded search answers instead")

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/apoportal/apoportal/views/i18n"
 	"github.com/labstack/echo/v4"
 )
 
@@ -38,7 +39,7 @@ func uploadBody(limit int64) echo.MiddlewareFunc {
 				case errors.As(err, &mbe):
 					return tooLarge
 				}
-				return echo.NewHTTPError(http.StatusBadRequest, "Das Formular ist unvollständig angekommen. Bitte senden Sie es erneut.")
+				return echo.NewHTTPError(http.StatusBadRequest, i18n.Key("Das Formular ist unvollständig angekommen. Bitte senden Sie es erneut."))
 			}
 			return next(c)
 		}

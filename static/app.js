@@ -17,14 +17,14 @@
     button.hidden = false;
     q.addEventListener("input", function () { lat.value = ""; lon.value = ""; });
     button.addEventListener("click", function () {
-      status.textContent = "Standort wird ermittelt …";
+      status.textContent = status.dataset.locating;
       navigator.geolocation.getCurrentPosition(function (pos) {
         lat.value = pos.coords.latitude.toFixed(5);
         lon.value = pos.coords.longitude.toFixed(5);
         q.value = "";
         form.submit();
       }, function () {
-        status.textContent = "Ihr Standort ist nicht verfügbar. Bitte geben Sie PLZ oder Ort ein.";
+        status.textContent = status.dataset.unavailable;
       }, { enableHighAccuracy: false, timeout: 10000, maximumAge: 300000 });
     });
   }
@@ -35,7 +35,7 @@
   if (!window.L || !el.dataset.tiles) { el.hidden = true; return; }
   var center = [parseFloat(el.dataset.lat), parseFloat(el.dataset.lon)];
   var map = window.L.map(el, { scrollWheelZoom: false }).setView(center, 13);
-  window.L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: "© OpenStreetMap-Mitwirkende" }).addTo(map);
+  window.L.tileLayer(el.dataset.tiles, { maxZoom: 19, attribution: el.dataset.attribution }).addTo(map);
   // The search's origin, where the results are counted from.
   if (el.dataset.origin === "true") {
     window.L.circleMarker(center, { radius: 7, color: "#0b4f9c", weight: 3, fillColor: "#fff", fillOpacity: 1,
@@ -51,7 +51,8 @@
     var n = String(first + i);
     var label = document.createElement("a");
     label.textContent = n + ". " + card.dataset.name;
-    label.href = "/apotheke/" + encodeURIComponent(card.dataset.id);
+    var name = card.querySelector("[data-testid=pharmacy-link]");
+    label.href = name ? name.getAttribute("href") : window.location.pathname; // in the page's language
     var icon = window.L.divIcon({ className: "pin" + (active ? " active" : ""), html: n, iconSize: [26, 26] });
     window.L.marker(p, { icon: icon, title: n + ". " + card.dataset.name, alt: n + ". " + card.dataset.name })
       .bindPopup(label).addTo(map);
@@ -65,11 +66,11 @@
   toggle.setAttribute("aria-controls", "map");
   toggle.setAttribute("aria-expanded", "true");
   toggle.dataset.testid = "map-toggle";
-  toggle.textContent = "Karte ausblenden";
+  toggle.textContent = el.dataset.hide;
   toggle.addEventListener("click", function () {
     el.hidden = !el.hidden;
     toggle.setAttribute("aria-expanded", String(!el.hidden));
-    toggle.textContent = el.hidden ? "Karte zeigen" : "Karte ausblenden";
+    toggle.textContent = el.hidden ? el.dataset.show : el.dataset.hide;
     if (!el.hidden) map.invalidateSize();
   });
   el.parentNode.insertBefore(toggle, el);

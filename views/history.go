@@ -1,6 +1,7 @@
 package views
 
 import (
+	"context"
 	"fmt"
 	"slices"
 	"strconv"
@@ -44,17 +45,17 @@ func (d Day) State() string {
 	return "operational"
 }
 
-func (d Day) describe() string {
-	date := d.Date.Format("02.01.2006")
+func (d Day) describe(ctx context.Context) string {
+	date := d.Date.Format(tr(ctx, "02.01.2006"))
 	if d.Total == 0 {
-		return date + ": keine Daten"
+		return date + ": " + tr(ctx, "keine Daten")
 	}
-	s := fmt.Sprintf("%s: %s – %s verfügbar", date, stateLabel(d.State()), percent(float64(d.Total-d.Down)/float64(d.Total)*100))
+	s := tr(ctx, "%s: %s – %s verfügbar", date, stateLabel(ctx, d.State()), percent(ctx, float64(d.Total-d.Down)/float64(d.Total)*100))
 	if d.Down > 0 {
-		s += fmt.Sprintf(", %d von %d Prüfungen ohne Antwort", d.Down, d.Total)
+		s += tr(ctx, ", %d von %d Prüfungen ohne Antwort", d.Down, d.Total)
 	}
 	if d.Degraded > 0 {
-		s += fmt.Sprintf(", %d langsam", d.Degraded)
+		s += tr(ctx, ", %d langsam", d.Degraded)
 	}
 	return s
 }
@@ -66,25 +67,20 @@ type Hour struct {
 	AvgMS, MaxMS int64
 }
 
-func percent(p float64) string {
-	return strings.Replace(strconv.FormatFloat(p, 'f', 2, 64), ".", ",", 1) + " %"
+func percent(ctx context.Context, p float64) string {
+	return decimal(ctx, strconv.FormatFloat(p, 'f', 2, 64)) + " %"
 }
 
-func ms(v int64) string {
-	s := strconv.FormatInt(v, 10)
-	if len(s) > 3 {
-		s = s[:len(s)-3] + "." + s[len(s)-3:]
-	}
-	return s + " ms"
-}
+// ms is a duration in milliseconds with the page's thousands separator (1.500 ms, 1,500 ms).
+func ms(ctx context.Context, v int64) string { return tr(ctx, "%d ms", v) }
 
 // daysSummary says in words what the 90-day bar shows.
-func daysSummary(days []Day) string {
+func daysSummary(ctx context.Context, days []Day) string {
 	count := map[string]int{}
 	for _, d := range days {
 		count[d.State()]++
 	}
-	return fmt.Sprintf("Letzte %d Tage: %d ohne Störung, %d eingeschränkt, %d mit Ausfällen, %d ohne Daten.",
+	return tr(ctx, "Letzte %d Tage: %d ohne Störung, %d eingeschränkt, %d mit Ausfällen, %d ohne Daten.",
 		len(days), count["operational"], count["degraded"], count["down"], count["none"])
 }
 
@@ -108,7 +104,7 @@ type latencyChart struct {
 
 const chartW, chartH = 480, 120
 
-func chartOf(hours []Hour) latencyChart {
+func chartOf(ctx context.Context, hours []Hour) latencyChart {
 	var top int64
 	var avgs []int64
 	for _, h := range hours {
@@ -118,7 +114,7 @@ func chartOf(hours []Hour) latencyChart {
 		}
 	}
 	if len(avgs) == 0 {
-		return latencyChart{Summary: "Keine Antworten in diesem Zeitraum."}
+		return latencyChart{Summary: tr(ctx, "Keine Antworten in diesem Zeitraum.")}
 	}
 	top = niceCeiling(top)
 	var avg, mx strings.Builder
@@ -140,8 +136,8 @@ func chartOf(hours []Hour) latencyChart {
 	slices.Sort(avgs)
 	slowest := avgs[len(avgs)-1]
 	return latencyChart{Avg: strings.TrimSpace(avg.String()), Max: strings.TrimSpace(mx.String()), TopMS: top,
-		Summary: fmt.Sprintf("Mittlere Antwortzeit je Stunde: typisch %s, langsamste Stunde %s; einzelne Antworten bis %s.",
-			ms(avgs[len(avgs)/2]), ms(slowest), ms(top))}
+		Summary: tr(ctx, "Mittlere Antwortzeit je Stunde: typisch %s, langsamste Stunde %s; einzelne Antworten bis %s.",
+			ms(ctx, avgs[len(avgs)/2]), ms(ctx, slowest), ms(ctx, top))}
 }
 
 // niceCeiling rounds up to 1, 2 or 5 times a power of ten.
@@ -155,9 +151,11 @@ func niceCeiling(v int64) int64 {
 	}
 }
 
-func (h History) chart() latencyChart { return chartOf(h.Hours) }
+func (h History) chart(ctx context.Context) latencyChart { return chartOf(ctx, h.Hours) }
 
 // dayX is the x position of the i-th day's bar.
 func dayX(i int) string { return strconv.Itoa(i * 6) }
 
-func berlinDate(t time.Time) string { return t.In(data.Berlin()).Format("02.01.") }
+func berlinDate(ctx context.Context, t time.Time) string {
+	return t.In(data.Berlin()).Format(tr(ctx, "02.01."))
+}

@@ -3,7 +3,7 @@
 package views
 
 import (
-	"fmt"
+	"context"
 	"net/url"
 	"slices"
 	"strconv"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/search"
+	"github.com/apoportal/apoportal/views/i18n"
 )
 
 // Assets are the content-hashed URLs of the static files.
@@ -68,7 +70,29 @@ func nationalLineState(b *Banner) string {
 }
 
 func siteNav() []navLink {
-	return []navLink{{SectionFind, "Apotheke finden", "/"}, {SectionStatus, "Status", "/status"}, {SectionPharmacies, "Für Apotheken", "/login"}}
+	return []navLink{{SectionFind, i18n.Key("Apotheke finden"), "/"}, {SectionStatus, i18n.Key("Status"), "/status"},
+		{SectionPharmacies, i18n.Key("Für Apotheken"), "/login"}}
+}
+
+// url is the link in the page's language; the pharmacies' login is German only.
+func (l navLink) url(ctx context.Context) templ.SafeURL {
+	if l.Section == SectionPharmacies {
+		return templ.SafeURL(l.Href)
+	}
+	return link(ctx, l.Href)
+}
+
+// attrs mark the link of the page's section as the current one, and say of a link to a
+// page in German only that it leads to German.
+func (l navLink) attrs(ctx context.Context, current Section) templ.Attributes {
+	a := templ.Attributes{}
+	if l.Section == current {
+		a["aria-current"] = "page"
+	}
+	if l.Section == SectionPharmacies && i18n.From(ctx) != i18n.German {
+		a["hreflang"] = "de"
+	}
+	return a
 }
 
 // SearchForm is the state of the search form.
@@ -107,7 +131,7 @@ type Results struct {
 	Offset      int
 	Limit       int
 	Cards       []Card
-	Message     string
+	Notice      search.Notice
 	Suggestions []Link
 	Prev, Next  string // URLs of neighbouring pages, "" where there is none
 	GeneratedAt time.Time
@@ -133,66 +157,79 @@ type Problem struct {
 	Message string
 }
 
-// Formatting for German readers.
+// Formatting as the page's readers write numbers and dates.
 
-func km(d float64) string {
+func km(ctx context.Context, d float64) string {
 	if d < 10 {
-		return strings.Replace(strconv.FormatFloat(d, 'f', 1, 64), ".", ",", 1) + " km"
+		return decimal(ctx, strconv.FormatFloat(d, 'f', 1, 64)) + " km"
 	}
 	return strconv.FormatFloat(d, 'f', 0, 64) + " km"
 }
 
+// decimal writes a number's decimal point as the page's language does (7,5 in German).
+func decimal(ctx context.Context, n string) string { return decimalIn(i18n.From(ctx), n) }
+
+func decimalIn(l i18n.Lang, n string) string {
+	if l == i18n.German {
+		return strings.Replace(n, ".", ",", 1)
+	}
+	return n
+}
+
 func clock(t time.Time) string { return t.In(data.Berlin()).Format("15:04") }
 
-func dateTime(t time.Time) string { return t.In(data.Berlin()).Format("02.01.2006, 15:04") + " Uhr" }
+// dateTime is a moment with its time of day, as the page's readers write it.
+func dateTime(ctx context.Context, t time.Time) string {
+	return t.In(data.Berlin()).Format(tr(ctx, "02.01.2006, 15:04 Uhr"))
+}
 
 func coord(f float64) string { return strconv.FormatFloat(f, 'f', 6, 64) }
 
 // since says how long ago t was, as "vor 3 Tagen".
-func since(now, t time.Time) string {
+func since(ctx context.Context, now, t time.Time) string {
 	d := now.Sub(t)
 	switch {
 	case d < 2*time.Minute:
-		return "gerade eben"
+		return tr(ctx, "gerade eben")
 	case d < 2*time.Hour:
-		return fmt.Sprintf("vor %d Minuten", int(d.Minutes()))
+		return tr(ctx, "vor %d Minuten", int(d.Minutes()))
 	case d < 48*time.Hour:
-		return fmt.Sprintf("vor %d Stunden", int(d.Hours()))
+		return tr(ctx, "vor %d Stunden", int(d.Hours()))
 	}
-	return fmt.Sprintf("vor %d Tagen", int(d.Hours()/24))
+	return tr(ctx, "vor %d Tagen", int(d.Hours()/24))
 }
 
 func (c Card) status() data.CertificateStatus {
 	return c.Pharmacy.Participation.Status(c.Now, c.MaxAge)
 }
 
-func (c Card) statusText() string {
+func (c Card) statusText(ctx context.Context) string {
 	switch c.status() {
 	case data.CertificatesActive:
-		return "Stellt Impfzertifikate aus"
+		return tr(ctx, "Stellt Impfzertifikate aus")
 	case data.CertificatesPaused:
-		return "Ausstellung pausiert bis " + dateTime(*c.Pharmacy.Participation.PausedUntil)
+		return tr(ctx, "Ausstellung pausiert bis %s", dateTime(ctx, *c.Pharmacy.Participation.PausedUntil))
 	case data.CertificatesUnconfirmed:
-		return "Nicht aktuell bestätigt – bitte vorher anrufen"
+		return tr(ctx, "Nicht aktuell bestätigt – bitte vorher anrufen")
 	}
-	return "Stellt derzeit keine Impfzertifikate aus"
+	return tr(ctx, "Stellt derzeit keine Impfzertifikate aus")
 }
 
-func (c Card) openText() string {
+func (c Card) openText(ctx context.Context) string {
 	open, known, until := c.Pharmacy.OpenNow(c.Now)
 	switch {
 	case !known:
-		return "Öffnungszeiten unbekannt"
+		return tr(ctx, "Öffnungszeiten unbekannt")
 	case open && until.Sub(c.Now) > 24*time.Hour:
-		return "Rund um die Uhr geöffnet"
+		return tr(ctx, "Rund um die Uhr geöffnet")
 	case open && clock(until) == "00:00":
-		return "Jetzt geöffnet bis 24:00 Uhr"
+		return tr(ctx, "Jetzt geöffnet bis 24:00 Uhr")
 	case open && until.In(data.Berlin()).YearDay() != c.Now.In(data.Berlin()).YearDay():
-		return "Jetzt geöffnet bis morgen " + clock(until) + " Uhr"
+		return tr(ctx, "Jetzt geöffnet bis morgen %s Uhr", clock(until))
 	case open:
-		return "Jetzt geöffnet bis " + clock(until) + " Uhr"
+		return tr(ctx, "Jetzt geöffnet bis %s Uhr", clock(until))
 	}
-	return "Jetzt geschlossen"
+	return tr(ctx, "Jetzt geschlossen")
 }
 
 func (c Card) isOpen() bool {
@@ -200,7 +237,9 @@ func (c Card) isOpen() bool {
 	return open
 }
 
-func (c Card) detailURL() string { return "/apotheke/" + url.PathEscape(c.Pharmacy.ID) }
+func (c Card) detailURL(ctx context.Context) string {
+	return i18n.From(ctx).Path("/apotheke/" + url.PathEscape(c.Pharmacy.ID))
+}
 
 // navigationURL opens route guidance to the pharmacy in the phone's map app.
 func (c Card) navigationURL() string {
@@ -219,24 +258,24 @@ func phoneURL(phone string) string {
 
 // week lists the opening hours day by day, and on public holidays when a PH rule says
 // them, or nil when they cannot be read.
-func (c Card) week() []Link {
+func (c Card) week(ctx context.Context) []Link {
 	oh, err := data.ParseOpeningHours(c.Pharmacy.OpeningHours)
 	if err != nil {
 		return nil
 	}
 	out := make([]Link, 7)
 	for d := range out {
-		out[d] = Link{Label: data.DayNames[d], URL: spansText(oh.Day(d))}
+		out[d] = Link{Label: tr(ctx, data.DayNames[d]), URL: spansText(ctx, oh.Day(d))}
 	}
 	if spans, ok := oh.Holidays(); ok {
-		out = append(out, Link{Label: "Feiertage", URL: spansText(spans)})
+		out = append(out, Link{Label: tr(ctx, "Feiertage"), URL: spansText(ctx, spans)})
 	}
 	return out
 }
 
 // holidaysAhead are the public holidays of the pharmacy's Land in the seven days from now,
 // each with its opening hours that day ("Pfingstmontag, Mo 17.05.").
-func (c Card) holidaysAhead() []Link {
+func (c Card) holidaysAhead(ctx context.Context) []Link {
 	oh, err := data.ParseOpeningHours(c.Pharmacy.OpeningHours)
 	if err != nil {
 		return nil
@@ -254,14 +293,14 @@ func (c Card) holidaysAhead() []Link {
 		if oh.OnHoliday(wd) {
 			spans, _ = oh.Holidays()
 		}
-		out = append(out, Link{Label: name + ", " + data.DayNames[wd] + " " + day.Format("02.01."), URL: spansText(spans)})
+		out = append(out, Link{Label: tr(ctx, name) + ", " + tr(ctx, data.DayNames[wd]) + " " + day.Format(tr(ctx, "02.01.")), URL: spansText(ctx, spans)})
 	}
 	return out
 }
 
-func spansText(spans []data.Span) string {
+func spansText(ctx context.Context, spans []data.Span) string {
 	if len(spans) == 0 {
-		return "geschlossen"
+		return tr(ctx, "geschlossen")
 	}
 	texts := make([]string, len(spans))
 	for i, s := range spans {
@@ -289,14 +328,17 @@ func radiusOptions(searched float64) []float64 {
 	return options
 }
 
-// radiusValue is a radius as a parameter (7.5), radiusText as German text (7,5).
+// radiusValue is a radius as a parameter (7.5), radiusText as the page's text (7,5 in German).
 func radiusValue(r float64) string { return strconv.FormatFloat(r, 'f', -1, 64) }
 
-func radiusText(r float64) string { return strings.Replace(radiusValue(r), ".", ",", 1) }
+func radiusText(ctx context.Context, r float64) string { return decimal(ctx, radiusValue(r)) }
+
+// serviceLabel is a service's name in the page's language.
+func serviceLabel(ctx context.Context, s data.Service) string { return tr(ctx, s.Label()) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+func allServices() []data.Service { return data.Services }
+
 // berlinTime is a moment as people in Germany read it.
 func berlinTime(t time.Time) string { return t.In(data.Berlin()).Format("02.01.2006, 15:04") }
-
-func allServices() []data.Service { return data.Services }

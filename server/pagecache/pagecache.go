@@ -46,9 +46,10 @@ type Answer struct {
 	// Header values, made once when stored, so a hit sets them as they are: Content-Type,
 	// ETag, and the length of Gzip.
 	ContentTypeValue, ETagValue, GzipLength []string
-	version                                 uint64 // sum of the generations of Deps when computed
-	valid                                   bool   // false when a dependency moved while it was computed
-	key                                     string // under which it is stored
+	Vary                                    []string // nil: Accept-Encoding only
+	version                                 uint64   // sum of the generations of Deps when computed
+	valid                                   bool     // false when a dependency moved while it was computed
+	key                                     string   // under which it is stored
 	identity                                atomic.Pointer[identityCopy]
 	used                                    atomic.Int64 // when last served (Unix ns, to 100 ms)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/views"
+	"github.com/apoportal/apoportal/views/i18n"
 )
 
 // Record is what the status surfaces read from the store: history, incidents and
@@ -23,8 +24,8 @@ var uptimeWindows = []struct {
 	Key, Label string
 	Span       time.Duration
 }{
-	{"24h", "24 Stunden", 24 * time.Hour}, {"7d", "7 Tage", 7 * 24 * time.Hour},
-	{"30d", "30 Tage", 30 * 24 * time.Hour}, {"90d", "90 Tage", 90 * 24 * time.Hour},
+	{"24h", i18n.Key("24 Stunden"), 24 * time.Hour}, {"7d", i18n.Key("7 Tage"), 7 * 24 * time.Hour},
+	{"30d", i18n.Key("30 Tage"), 30 * 24 * time.Hour}, {"90d", i18n.Key("90 Tage"), 90 * 24 * time.Hour},
 }
 
 // Record returns the last known record, when it was read, and whether it is older than it
