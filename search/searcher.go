@@ -248,8 +248,8 @@ func (s *Searcher) resolvePostcode(g *Gazetteer, code, rest string) resolution {
 			text = ""
 		}
 		return resolution{origin: &Origin{Point: near.Point, Label: near.label(), Kind: OriginPostcode, Approximate: true},
-			text:    text,
-			notice:  Notice{Code: NoticeUnknownPostcodeNear, Postcode: code, Near: near.label()}}
+			text:   text,
+			notice: Notice{Code: NoticeUnknownPostcodeNear, Postcode: code, Near: near.label()}}
 	}
 	return resolution{stop: true, notice: Notice{Code: NoticeUnknownPostcode, Postcode: code}}
 }
