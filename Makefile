@@ -88,6 +88,7 @@ fuzz:
 	go test ./data/importer -run '^$$' -fuzz FuzzReadGazetteer -fuzztime $(FUZZTIME)
 	go test ./search -run '^$$' -fuzz FuzzResolve -fuzztime $(FUZZTIME)
 	go test ./search/meili -run '^$$' -fuzz FuzzDecodeAnswer -fuzztime $(FUZZTIME)
+	go test ./views/i18n -run '^$$' -fuzz FuzzNegotiate -fuzztime $(FUZZTIME)
 	go test ./server -run '^$$' -fuzz FuzzParseSearch -fuzztime $(FUZZTIME)
 	go test ./data/password -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 	go test ./server/monitor -run '^$$' -fuzz FuzzParseConfig -fuzztime $(FUZZTIME)

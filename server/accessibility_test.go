@@ -94,7 +94,8 @@ func TestAccessibility_PublicPagesHaveNoWCAGViolations(t *testing.T) {
 	var urls []string
 	for _, p := range []string{"/", "/suche?q=21614", "/suche?q=21614&certificates=true&open_now=true", "/suche?q=Neukirchen",
 		"/suche?q=00000", "/suche?q=", "/apotheke/" + pharmacyA, "/status", "/hilfe", "/leichte-sprache",
-		"/impressum", "/datenschutz", "/barrierefreiheit", "/login", "/aktivieren", "/nirgendwo"} {
+		"/impressum", "/datenschutz", "/barrierefreiheit", "/login", "/aktivieren", "/nirgendwo",
+		"/en/", "/en/suche?q=21614", "/en/suche?q=Neukirchen", "/en/suche?q=00000", "/en/apotheke/" + pharmacyA, "/en/status", "/en/hilfe", "/en/datenschutz", "/en/nirgendwo"} {
 		urls = append(urls, base+p)
 	}
 	axe.check(urls...)
