@@ -131,13 +131,13 @@ func TestLanguages_SwitchLeadsToTheSamePage(t *testing.T) {
 			t.Errorf("%s: lang %q, want %q", c.path, got, c.lang)
 		}
 		sw := d.Find("[data-testid=language-switch]")
-		if got := sw.Find("[data-testid=language-" + c.other + "]").AttrOr("href", ""); got != c.otherURL {
+		if got := sw.Find("[data-testid=language-"+c.other+"]").AttrOr("href", ""); got != c.otherURL {
 			t.Errorf("%s: switch to %s leads to %q, want %q", c.path, c.other, got, c.otherURL)
 		}
 		if sw.Find(`[aria-current="true"]`).AttrOr("lang", "") != c.lang {
 			t.Errorf("%s: the switch does not mark %s as the current language", c.path, c.lang)
 		}
-		if got := d.Find(`link[rel=alternate][hreflang="` + c.other + `"]`).AttrOr("href", ""); got != c.otherURL {
+		if got := d.Find(`link[rel=alternate][hreflang="`+c.other+`"]`).AttrOr("href", ""); got != c.otherURL {
 			t.Errorf("%s: hreflang %s is %q, want %q", c.path, c.other, got, c.otherURL)
 		}
 		if d.Find(`link[rel=alternate][hreflang="x-default"]`).Length() != 1 {

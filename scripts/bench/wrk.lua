@@ -1,7 +1,8 @@
 -- The wrk script of make bench. Every load run uses it, the ceilings' too, so the client
 -- costs the same on both sides of a ratio. What it asks for, by environment:
 --   PLZ_FILE and PREFIX: PREFIX .. a PLZ of PLZ_FILE (one a line), rank k drawn with weight
---                        1/k (Zipf, s = 1);
+--                        1/k (Zipf, s = 1); with PREFIX2 and SHARE2, that share of the
+--                        requests asks PREFIX2 .. the PLZ instead (the English pages);
 --   DISTINCT=1:          the search API at a new random place in Germany every request
 --                        (10 km, 20 results; practically never cached); with MEILI_KEY
 --                        and MEILI_INDEX, the same query sent straight to Meilisearch;
@@ -9,6 +10,7 @@
 -- At the end it prints one line: WRK req/s p50_ms p99_ms non2xx/socket_errors.
 
 local plz_file, prefix = os.getenv("PLZ_FILE"), os.getenv("PREFIX")
+local prefix2, share2 = os.getenv("PREFIX2"), tonumber(os.getenv("SHARE2") or "0")
 -- Each run draws anew (runs are seconds apart): DISTINCT's positions stay uncached when
 -- a row is run more than once.
 math.randomseed(os.time())
@@ -28,6 +30,7 @@ if plz_file and prefix then
       local mid = math.floor((lo + hi) / 2)
       if cum[mid] < r then lo = mid + 1 else hi = mid end
     end
+    if prefix2 and math.random() < share2 then return wrk.format("GET", prefix2 .. plz[lo]) end
     return wrk.format("GET", prefix .. plz[lo])
   end
 elseif os.getenv("DISTINCT") == "1" then
