@@ -26,6 +26,7 @@ func startBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-background-networking", true),
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("accept-lang", "de-DE,de"), // a German citizen's browser: / stays German
 		// chromedp gives every allocator a fresh user-data-dir and removes it afterwards.
 		chromedp.WindowSize(412, 915), // a phone
 	}
