@@ -23,6 +23,7 @@ type Store interface {
 	Leases
 	Throttles
 	ImportPreviews
+	FeedbackBox
 	// Ping checks that the store answers a read.
 	Ping(ctx context.Context) error
 	// Refusal says why writes are being refused (read-only, the last write could not be

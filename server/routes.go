@@ -57,6 +57,11 @@ func (a *App) Router() *echo.Echo {
 			get(in("/"+string(p)), a.legalPage(p), a.cached(noQuery))
 		}
 		get(in("/status"), a.statusPage)
+		get(in("/barrierefreiheit/danke"), a.feedbackThanks, a.cached(noQuery))
+		// The feedback form of the accessibility statement: no account and no cookie, so no
+		// token; its own CSRF check and limits come before the body is read.
+		e.POST(in("/barrierefreiheit"), a.sendFeedback, private, sameOrigin, ipRateLimit(0.1, 10),
+			middleware.BodyLimit("16K"))
 	}
 	get("/leichte-sprache", a.easyLanguagePage, a.cached(noQuery)) // German by its nature
 	searchLimit := []echo.MiddlewareFunc{a.cachedPerLanguage(searchQuery)}
@@ -111,6 +116,7 @@ func (a *App) Router() *echo.Echo {
 	admin(http.MethodPost, "/import", a.adminImportPreview, uploadBody(maxUploadBytes))
 	admin(http.MethodPost, "/import/:id", a.adminImportApply)
 	admin(http.MethodGet, "/status", a.adminStatus)
+	admin(http.MethodGet, "/rueckmeldungen", a.feedbackList)
 	admin(http.MethodPost, "/status/stoerung", a.adminOpenIncident)
 	admin(http.MethodPost, "/status/stoerung/:id", a.adminUpdateIncident)
 	admin(http.MethodPost, "/status/wartung", a.adminScheduleMaintenance)

@@ -48,6 +48,7 @@ var scenarios = []struct {
 	{"TargetStatuses_LastRecordedState", targetStatuses},
 	{"Throttles_CountAcrossCallers", throttlesCountAcrossCallers},
 	{"ImportPreviews_TakenOnce", importPreviewTakenOnce},
+	{"Feedback_KeptNewestFirstBadOnesRefused", feedbackKeptAndRefused},
 }
 
 // Run runs every scenario of the contract against the engine open opens.
