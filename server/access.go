@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/apoportal/apoportal/server/accesslog"
 )
 
 // accessLog writes one line per request without holding a request up: a request hands its
@@ -14,8 +16,13 @@ import (
 // requests than the log can write), a line is not written but counted, and every ten
 // seconds with such lines a summary says how many requests there were by status class, so
 // the counts stay exact. It logs the path, not the query: what citizens search for is theirs.
+// The client's address is written only to the access log's own files (--access-log), which
+// are deleted after --log-retention; the process's log, kept as long as whoever runs the
+// portal keeps it, gets the lines without it.
 type accessLog struct {
-	log     *slog.Logger
+	log     *slog.Logger     // the process's: summaries, and the lines when there are no files
+	files   *accesslog.Files // the access log with addresses, or nil
+	fileLog *slog.Logger     // JSON lines into files
 	lines   chan accessLine
 	start   sync.Once
 	done    chan struct{} // closed by stop
@@ -39,8 +46,21 @@ type accessLine struct {
 	took             time.Duration
 }
 
-func newAccessLog(log *slog.Logger) *accessLog {
-	return &accessLog{log: log, lines: make(chan accessLine, 4096), done: make(chan struct{})}
+// newAccessLog writes the lines with addresses to files, or without them to log (files nil).
+func newAccessLog(log *slog.Logger, files *accesslog.Files) *accessLog {
+	l := &accessLog{log: log, files: files, lines: make(chan accessLine, 4096), done: make(chan struct{})}
+	if files != nil {
+		l.fileLog = slog.New(slog.NewJSONHandler(files, nil))
+	}
+	return l
+}
+
+// lineLog is where request lines go.
+func (l *accessLog) lineLog() *slog.Logger {
+	if l.fileLog != nil {
+		return l.fileLog
+	}
+	return l.log
 }
 
 // stop ends the writer once it has written what is buffered.
@@ -53,7 +73,7 @@ func (l *accessLog) record(line accessLine) {
 	if line.status >= 500 {
 		level = slog.LevelError
 	}
-	if !l.log.Enabled(context.Background(), level) {
+	if !l.lineLog().Enabled(context.Background(), level) {
 		return
 	}
 	if sec := line.at.Unix(); l.second.Swap(sec) != sec {
@@ -72,16 +92,20 @@ func (l *accessLog) record(line accessLine) {
 }
 
 // write writes the lines as they come, and the summary every ten seconds when lines were
-// dropped, until stop.
+// dropped (when the files' old days are pruned too), until stop.
 func (l *accessLog) write() {
 	summary := time.NewTicker(10 * time.Second)
 	defer summary.Stop()
+	if l.files != nil {
+		defer l.files.Close()
+	}
 	for {
 		select {
 		case line := <-l.lines:
 			l.writeLine(line)
 		case <-summary.C:
 			l.summarise()
+			l.prune()
 		case <-l.done:
 			for {
 				select {
@@ -101,9 +125,22 @@ func (l *accessLog) writeLine(line accessLine) {
 	if line.status >= 500 {
 		level = slog.LevelError
 	}
-	l.log.LogAttrs(context.Background(), level, "request", slog.String("method", line.method), slog.String("path", line.path),
-		slog.Int("status", line.status), slog.Int64("bytes", line.bytes), slog.Duration("took", line.took.Round(time.Microsecond)),
-		slog.String("ip", line.ip))
+	attrs := []slog.Attr{slog.String("method", line.method), slog.String("path", line.path), slog.Int("status", line.status),
+		slog.Int64("bytes", line.bytes), slog.Duration("took", line.took.Round(time.Microsecond))}
+	if l.files != nil {
+		attrs = append(attrs, slog.String("ip", line.ip))
+	}
+	l.lineLog().LogAttrs(context.Background(), level, "request", attrs...)
+}
+
+// prune deletes the files' days past the retention.
+func (l *accessLog) prune() {
+	if l.files == nil {
+		return
+	}
+	if err := l.files.Prune(); err != nil {
+		l.log.Warn("prune the access log", "err", err)
+	}
 }
 
 // summarise logs the requests of the last period by status class, when some of their

@@ -27,7 +27,7 @@ func (w *blockingWriter) Write(p []byte) (int, error) {
 // the writer is stuck, then the summary counts every one of them, by status class.
 func TestAccessLog_NeverBlocksAndCountsExactly(t *testing.T) {
 	w := &blockingWriter{release: make(chan struct{})}
-	l := newAccessLog(slog.New(slog.NewTextHandler(w, nil)))
+	l := newAccessLog(slog.New(slog.NewTextHandler(w, nil)), nil)
 	start := time.Now()
 	for i := range 20_000 {
 		status := 200
@@ -58,7 +58,7 @@ func TestAccessLog_NeverBlocksAndCountsExactly(t *testing.T) {
 }
 
 func TestAccessLog_QuietAboveInfo(t *testing.T) {
-	l := newAccessLog(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError})))
+	l := newAccessLog(slog.New(slog.NewTextHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelError})), nil)
 	l.record(accessLine{status: 200, at: time.Now()})
 	if len(l.lines) != 0 {
 		t.Fatal("a 200 was queued for a log at level error")

@@ -25,6 +25,11 @@ type Config struct {
 	SearchTimeout time.Duration // --search-timeout, APOPORTAL_SEARCH_TIMEOUT: deadline of one search
 	SyncInterval  time.Duration // --sync-interval, APOPORTAL_SYNC_INTERVAL: how often the index follows the store
 	LogLevel      string        // --log-level, APOPORTAL_LOG_LEVEL: debug, info, warn, error
+	// --access-log, APOPORTAL_ACCESS_LOG: folder of the access log with client addresses, a
+	// file a day deleted after LogRetention; "" writes request lines without addresses to the
+	// process's log (whose retention the portal cannot know).
+	AccessLog    string
+	LogRetention time.Duration // --log-retention, APOPORTAL_LOG_RETENTION: how long the access log's files are kept
 	MeiliURL      string        // --meili-url, APOPORTAL_MEILI_URL: Meilisearch; "" for the embedded engine alone
 	MeiliKey      string        // --meili-key, APOPORTAL_MEILI_KEY: master or admin key, never logged
 	MeiliIndex    string        // --meili-index, APOPORTAL_MEILI_INDEX: index uid
@@ -65,6 +70,7 @@ func DefaultConfig() Config {
 		SearchTimeout:   2 * time.Second,
 		SyncInterval:    250 * time.Millisecond,
 		LogLevel:        "info",
+		LogRetention:    7 * 24 * time.Hour,
 		MeiliIndex:      "pharmacies",
 		MeiliTimeout:    300 * time.Millisecond,
 		CookieSecure:    true,
@@ -177,6 +183,8 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.duration(&c.SearchTimeout, "search-timeout", "APOPORTAL_SEARCH_TIMEOUT", "deadline of one search")
 	f.duration(&c.SyncInterval, "sync-interval", "APOPORTAL_SYNC_INTERVAL", "how often the search index follows the database")
 	f.string(&c.LogLevel, "log-level", "APOPORTAL_LOG_LEVEL", "log level: debug, info, warn, error")
+	f.string(&c.AccessLog, "access-log", "APOPORTAL_ACCESS_LOG", "folder of the access log with client addresses (a file a day); empty: request lines without addresses in the process's log")
+	f.duration(&c.LogRetention, "log-retention", "APOPORTAL_LOG_RETENTION", "how long the access log's files are kept (1 to 90 days, e.g. 168h); the privacy statement says it")
 	f.meiliFlags(c)
 	f.bool(&c.CookieSecure, "cookie-secure", "APOPORTAL_COOKIE_SECURE", "send session cookies only over HTTPS; false only for local http")
 	f.duration(&c.SessionTTL, "session-ttl", "APOPORTAL_SESSION_TTL", "how long a login lasts (a counter shift)")
@@ -248,6 +256,9 @@ func (c Config) Validate() error {
 	case "debug", "info", "warn", "error":
 	default:
 		return usageError{fmt.Sprintf("--log-level %q is not one of debug, info, warn, error", c.LogLevel)}
+	}
+	if c.LogRetention < 24*time.Hour || c.LogRetention > 90*24*time.Hour || c.LogRetention%(24*time.Hour) != 0 {
+		return usageError{fmt.Sprintf("--log-retention %s is not a whole number of days from 1 to 90 (24h to 2160h)", c.LogRetention)}
 	}
 	return nil
 }

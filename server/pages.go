@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"time"
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/search"
@@ -57,7 +58,7 @@ func (a *App) legalPage(p legal.Page) echo.HandlerFunc {
 		legal.Accessibility: i18n.Key("Erklärung zur Barrierefreiheit")}[p]
 	return func(c echo.Context) error {
 		text := a.legal.Of(p)
-		return render(c, http.StatusOK, views.LegalPage(views.Legal{Page: a.page(langOf(c).T(title), false), Kind: string(p),
+		return render(c, http.StatusOK, views.LegalPage(views.Legal{Page: a.page(langOf(c).T(title), false), Kind: string(p), LogRetentionDays: a.logRetentionDays(),
 			HTML: text.HTML, Provided: text.Provided, Example: text.Example}))
 	}
 }
@@ -195,4 +196,13 @@ func (a *App) chooseLanguage(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// logRetentionDays is what the privacy statement says of the access log: kept this many
+// days, or 0 when the portal logs no addresses.
+func (a *App) logRetentionDays() int {
+	if a.cfg.AccessLog == "" {
+		return 0
+	}
+	return int(a.cfg.LogRetention / (24 * time.Hour))
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/apoportal/apoportal/search"
 	"github.com/apoportal/apoportal/search/local"
 	"github.com/apoportal/apoportal/search/meili"
+	"github.com/apoportal/apoportal/server/accesslog"
 	"github.com/apoportal/apoportal/server/lease"
 	"github.com/apoportal/apoportal/server/legal"
 	"github.com/apoportal/apoportal/server/monitor"
@@ -96,8 +97,15 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.
 	if refusal := store.Refusal(); refusal != nil {
 		log.Warn("serving reads only", "db", storeName(cfg.DB), "reason", refusal)
 	}
+	var files *accesslog.Files
+	if cfg.AccessLog != "" {
+		if files, err = accesslog.Open(cfg.AccessLog, cfg.LogRetention, now); err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
 	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: &throttle{store: store, now: now, log: log},
-		access: newAccessLog(log), keys: newAnswerKeys()}
+		access: newAccessLog(log, files), keys: newAnswerKeys()}
 	if cfg.APIRate > 0 {
 		app.searchLimit = memoryStore(float64(cfg.APIRate), 3*cfg.APIRate)
 	}
