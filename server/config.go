@@ -30,10 +30,10 @@ type Config struct {
 	// process's log (whose retention the portal cannot know).
 	AccessLog    string
 	LogRetention time.Duration // --log-retention, APOPORTAL_LOG_RETENTION: how long the access log's files are kept
-	MeiliURL      string        // --meili-url, APOPORTAL_MEILI_URL: Meilisearch; "" for the embedded engine alone
-	MeiliKey      string        // --meili-key, APOPORTAL_MEILI_KEY: master or admin key, never logged
-	MeiliIndex    string        // --meili-index, APOPORTAL_MEILI_INDEX: index uid
-	MeiliTimeout  time.Duration // --meili-timeout, APOPORTAL_MEILI_TIMEOUT: deadline before falling back
+	MeiliURL     string        // --meili-url, APOPORTAL_MEILI_URL: Meilisearch; "" for the embedded engine alone
+	MeiliKey     string        // --meili-key, APOPORTAL_MEILI_KEY: master or admin key, never logged
+	MeiliIndex   string        // --meili-index, APOPORTAL_MEILI_INDEX: index uid
+	MeiliTimeout time.Duration // --meili-timeout, APOPORTAL_MEILI_TIMEOUT: deadline before falling back
 	// --instance, APOPORTAL_INSTANCE: this portal's name among several on one store (the
 	// machine's, usually); it names the cursor of its own Meilisearch and the holder of leases.
 	// "" for a portal alone.
