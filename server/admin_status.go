@@ -120,7 +120,8 @@ func (a *App) afterStatusPost(c echo.Context, err error, notice string) error {
 		return a.renderAdminStatus(c, http.StatusOK, views.AdminStatus{Notice: notice})
 	case errors.As(err, &e) && e.Code != data.EINTERNAL:
 		status, _ := a.describe(err, c, i18n.German)
-		return a.renderAdminStatus(c, status, views.AdminStatus{Error: data.ErrorMessage(err), Field: e.Field})
+		return a.renderAdminStatus(c, status, views.AdminStatus{Error: data.ErrorMessage(err), Field: e.Field,
+			Posted: c.Request().URL.Path, Values: c.Request().PostForm})
 	}
 	return err
 }

@@ -69,7 +69,7 @@ func (a *App) login(c echo.Context) error {
 			try.release(ctx)
 			return err
 		}
-		p.Error = "Benutzername oder Passwort ist falsch."
+		p.Error, p.Wrong = "Benutzername oder Passwort ist falsch.", true
 		return render(c, http.StatusUnauthorized, views.LoginPage(p))
 	}
 	try.succeeded(ctx)

@@ -342,3 +342,11 @@ func allServices() []data.Service { return data.Services }
 
 // berlinTime is a moment as people in Germany read it.
 func berlinTime(t time.Time) string { return t.In(data.Berlin()).Format("02.01.2006, 15:04") }
+
+// wrongCredentials is the error field of a login whose name and password do not fit.
+func wrongCredentials(wrong bool) string {
+	if wrong {
+		return "credentials"
+	}
+	return ""
+}
