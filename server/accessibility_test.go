@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/apoportal/apoportal/internal/testenv"
 	"github.com/chromedp/cdproto/emulation"
@@ -345,4 +346,39 @@ func TestAccessibility_FormErrorsTiedToFieldsAndFocused(t *testing.T) {
 	if active != "form-error" || others != "ends_at" || describedBy != "Wartung des Ausstellungsservers" {
 		t.Errorf("refused maintenance: focus on %q, fields pointing to the error: %q, title kept as %q", active, others, describedBy)
 	}
+}
+
+// An open page follows the national service's state and says a change politely: the status
+// page's state and the home page's line are live regions (role=status) that change in place,
+// without a reload, in the page's language.
+func TestAccessibility_StatusChangesAnnouncedPolitely(t *testing.T) {
+	national := newFakeNational(t)
+	_, base := monitoredApp(t, sharedDBCopy, national.srv.URL)
+	waitState(t, base, "operational")
+	ctx := startBrowser(t)
+	follow := func(page, sel, wantState, wantText string, change func()) {
+		t.Helper()
+		var role string
+		if err := chromedp.Run(ctx, chromedp.Navigate(base+page), chromedp.WaitVisible(sel, chromedp.ByQuery),
+			chromedp.AttributeValue(sel, "role", &role, nil, chromedp.ByQuery),
+			chromedp.Evaluate(`window.stayed = true`, nil)); err != nil {
+			t.Fatal(err)
+		}
+		if role != "status" {
+			t.Fatalf("%s: %s has role %q, want status (a polite live region)", page, sel, role)
+		}
+		change()
+		var text string
+		var stayed bool
+		if err := chromedp.Run(ctx,
+			chromedp.Poll(`document.querySelector("`+sel+`").dataset.state === "`+wantState+`"`, nil, chromedp.WithPollingTimeout(15*time.Second)),
+			chromedp.Text(sel, &text, chromedp.ByQuery), chromedp.Evaluate(`window.stayed === true`, &stayed)); err != nil {
+			t.Fatalf("%s: the state did not become %s: %v", page, wantState, err)
+		}
+		if !strings.Contains(text, wantText) || !stayed {
+			t.Errorf("%s: says %q (want %q), the page stayed: %t", page, text, wantText, stayed)
+		}
+	}
+	follow("/status", "[data-testid=national-state]", "down", "gestört", func() { national.setDown(true) })
+	follow("/en/", "[data-testid=national-line]", "operational", "National issuing server: operational.", func() { national.setDown(false) })
 }

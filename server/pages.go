@@ -20,7 +20,15 @@ import (
 func (a *App) page(title string, withMap bool) views.Page {
 	assets := views.Assets{CSS: a.assets.URL("app.css"), JS: a.assets.URL("app.js"),
 		LeafletCSS: a.assets.URL("vendor/leaflet/leaflet.css"), LeafletJS: a.assets.URL("vendor/leaflet/leaflet.js")}
-	return views.Page{Title: title, Assets: assets, Demo: a.demo, Map: withMap && a.cfg.TileURL != "", Banner: a.status.Banner()}
+	return views.Page{Title: title, Assets: assets, Demo: a.demo, Map: withMap && a.cfg.TileURL != "", Banner: a.status.Banner(),
+		LiveEvery: liveEvery(a.cfg.ProbeInterval)}
+}
+
+// liveEvery is how often an open page asks /api/v1/status for the national state: as often
+// as the monitor probes, from once a second to once a minute (nginx and browsers keep the
+// answer 10 s, so many open pages cost the portal little).
+func liveEvery(probe time.Duration) int {
+	return int(min(max(probe, time.Second), time.Minute) / time.Second)
 }
 
 // langOf is the language of the page c asks for: its path says it (/en/…).

@@ -29,6 +29,27 @@
     });
   }
 
+  // The national service's state on an open page follows /api/v1/status; the element is a
+  // polite live region (role=status), so a change is said without interrupting.
+  var live = document.querySelector("[data-live-status]");
+  if (live && window.fetch) {
+    var words = live.querySelector("[data-live-text]") || live;
+    window.setInterval(function () {
+      window.fetch("/api/v1/status", { headers: { Accept: "application/json" }, cache: "no-cache" })
+        .then(function (res) { return res.ok ? res.json() : null; })
+        .then(function (s) {
+          var state = s && s.national_service && s.national_service.state;
+          var text = state && live.getAttribute("data-text-" + state);
+          if (!text || state === live.dataset.state) return;
+          live.classList.remove(live.dataset.state);
+          live.classList.add(state);
+          live.dataset.state = state;
+          words.textContent = text;
+        })
+        .catch(function () { /* the next round asks again */ });
+    }, parseInt(live.dataset.liveEvery, 10) * 1000);
+  }
+
   // The map: drawn only when Leaflet loaded; the list above stays the source of truth.
   var el = document.getElementById("map");
   if (!el) return;

@@ -58,6 +58,20 @@ func alternates(ctx context.Context) []alternate {
 	return out
 }
 
+// liveStatus makes the element showing the national service's state follow
+// /api/v1/status (app.js) and say a change politely (role=status): how often, and its text
+// for each state as text(state) words it. Nothing when the page does not follow it.
+func liveStatus(ctx context.Context, every int, text func(context.Context, string) string) templ.Attributes {
+	if every <= 0 {
+		return nil
+	}
+	a := templ.Attributes{"role": "status", "data-live-status": "", "data-live-every": itoa(every)}
+	for _, s := range []string{"operational", "degraded", "down", "unknown"} {
+		a["data-text-"+s] = text(ctx, s)
+	}
+	return a
+}
+
 // mapLabels are the map's texts that app.js writes: its button and attribution.
 func mapLabels(ctx context.Context) templ.Attributes {
 	return templ.Attributes{"data-hide": tr(ctx, "Karte ausblenden"), "data-show": tr(ctx, "Karte zeigen"),

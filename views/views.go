@@ -4,6 +4,7 @@ package views
 
 import (
 	"context"
+	"html"
 	"net/url"
 	"slices"
 	"strconv"
@@ -31,6 +32,9 @@ type Page struct {
 	Map         bool // the page shows a map
 	Banner      *Banner
 	Section     Section // where the page is in the site's navigation; none for operators' pages
+	// LiveEvery is how often (seconds) a page's national state follows /api/v1/status while
+	// it is open, announced politely when it changes; 0: the page does not follow it.
+	LiveEvery int
 }
 
 // Section is a part of the public site, as its navigation names it.
@@ -349,4 +353,19 @@ func wrongCredentials(wrong bool) string {
 		return "credentials"
 	}
 	return ""
+}
+
+// liveLine follows the national state on the home page's line while the service is
+// monitored and no maintenance is announced (its words need the maintenance's end).
+func liveLine(ctx context.Context, b *Banner, every int) templ.Attributes {
+	if b == nil || !b.Monitored || b.Maintenance != "" {
+		return nil
+	}
+	return liveStatus(ctx, every, func(ctx context.Context, state string) string {
+		var buf strings.Builder
+		if err := nationalLineText(state, b).Render(ctx, &buf); err != nil {
+			return ""
+		}
+		return html.UnescapeString(strings.TrimSpace(buf.String())) // templ escapes it again as an attribute
+	})
 }
