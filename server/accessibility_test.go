@@ -96,7 +96,7 @@ func TestAccessibility_PublicPagesHaveNoWCAGViolations(t *testing.T) {
 	for _, p := range []string{"/", "/suche?q=21614", "/suche?q=21614&certificates=true&open_now=true", "/suche?q=Neukirchen",
 		"/suche?q=00000", "/suche?q=", "/apotheke/" + pharmacyA, "/status", "/hilfe", "/leichte-sprache",
 		"/impressum", "/datenschutz", "/barrierefreiheit", "/login", "/aktivieren", "/nirgendwo",
-		"/en/", "/en/suche?q=21614", "/en/suche?q=Neukirchen", "/en/suche?q=00000", "/en/apotheke/" + pharmacyA, "/en/status", "/en/hilfe", "/en/datenschutz", "/en/nirgendwo"} {
+		"/barrierefreiheit/danke", "/en/login", "/en/", "/en/suche?q=21614", "/en/suche?q=Neukirchen", "/en/suche?q=00000", "/en/apotheke/" + pharmacyA, "/en/status", "/en/hilfe", "/en/datenschutz", "/en/nirgendwo"} {
 		urls = append(urls, base+p)
 	}
 	axe.check(urls...)
@@ -130,7 +130,7 @@ func TestAccessibility_AccountAndOperatorPagesHaveNoWCAGViolations(t *testing.T)
 	}
 	axe := newAxeChecker(t, operator)
 	axe.check(base+"/admin", base+"/admin?q=Dresden", base+"/admin/apotheke/"+pharmacyA, base+"/admin/protokoll",
-		base+"/admin/import", base+"/admin/status")
+		base+"/admin/import", base+"/admin/status", base+"/admin/rueckmeldungen")
 	pharmacy := startBrowser(t)
 	err = chromedp.Run(pharmacy,
 		chromedp.Navigate(base+"/aktivieren"),

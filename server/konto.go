@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,6 +10,7 @@ import (
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/data/password"
 	"github.com/apoportal/apoportal/views"
+	"github.com/apoportal/apoportal/views/i18n"
 	"github.com/labstack/echo/v4"
 )
 
@@ -33,12 +33,13 @@ func (a *App) actor(c echo.Context, acc data.Account) data.Actor {
 
 // loginPage is GET /login.
 func (a *App) loginPage(c echo.Context) error {
-	p := views.Login{Page: a.page("Anmelden", false).In(views.SectionPharmacies), CSRF: csrfToken(c)}
+	l := langOf(c)
+	p := views.Login{Page: a.page(l.T("Anmelden"), false).In(views.SectionPharmacies), CSRF: csrfToken(c)}
 	switch c.QueryParam("aktiviert") {
 	case "1":
-		p.Notice = "Ihr Zugang ist aktiviert. Bitte melden Sie sich an."
+		p.Notice = l.T("Ihr Zugang ist aktiviert. Bitte melden Sie sich an.")
 	case "neu":
-		p.Notice = "Ihr neues Passwort gilt. Alle bisherigen Anmeldungen dieses Zugangs sind beendet und seine API-Zugänge widerrufen. Bitte melden Sie sich an."
+		p.Notice = l.T("Ihr neues Passwort gilt. Alle bisherigen Anmeldungen dieses Zugangs sind beendet und seine API-Zugänge widerrufen. Bitte melden Sie sich an.")
 	}
 	return render(c, http.StatusOK, views.LoginPage(p))
 }
@@ -48,7 +49,8 @@ func (a *App) loginPage(c echo.Context) error {
 // budgets, or, from a browser that logged in to this login before, on its device cookie's.
 func (a *App) login(c echo.Context) error {
 	login := strings.TrimSpace(strings.ToLower(c.FormValue("login")))
-	p := views.Login{Page: a.page("Anmelden", false).In(views.SectionPharmacies), CSRF: csrfToken(c), Login: login}
+	l := langOf(c)
+	p := views.Login{Page: a.page(l.T("Anmelden"), false).In(views.SectionPharmacies), CSRF: csrfToken(c), Login: login}
 	budgets := []data.Budget{loginBudget(login), addressBudget(c.RealIP())}
 	if nonce := a.devices.nonce(c, login); nonce != "" {
 		budgets = []data.Budget{deviceBudget(nonce)}
@@ -60,7 +62,7 @@ func (a *App) login(c echo.Context) error {
 	}
 	if wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		p.Error = waitMessage(wait)
+		p.Error = waitMessage(l, wait)
 		return render(c, http.StatusTooManyRequests, views.LoginPage(p))
 	}
 	acc, err := a.store.Authenticate(ctx, login, c.FormValue("password"))
@@ -69,7 +71,7 @@ func (a *App) login(c echo.Context) error {
 			try.release(ctx)
 			return err
 		}
-		p.Error, p.Wrong = "Benutzername oder Passwort ist falsch.", true
+		p.Error, p.Wrong = l.T("Benutzername oder Passwort ist falsch."), true
 		return render(c, http.StatusUnauthorized, views.LoginPage(p))
 	}
 	try.succeeded(ctx)
@@ -105,7 +107,7 @@ func (a *App) logout(c echo.Context) error {
 
 // activatePage is GET /aktivieren.
 func (a *App) activatePage(c echo.Context) error {
-	return render(c, http.StatusOK, views.ActivatePage(views.Activate{Page: a.page("Zugang aktivieren", false).In(views.SectionPharmacies),
+	return render(c, http.StatusOK, views.ActivatePage(views.Activate{Page: a.page(langOf(c).T("Zugang aktivieren"), false).In(views.SectionPharmacies),
 		CSRF: csrfToken(c), Code: c.QueryParam("code")}))
 }
 
@@ -115,10 +117,11 @@ func (a *App) activatePage(c echo.Context) error {
 // account had.
 func (a *App) activate(c echo.Context) error {
 	code := data.NormalizeActivationCode(c.FormValue("code"))
-	p := views.Activate{Page: a.page("Zugang aktivieren", false).In(views.SectionPharmacies), CSRF: csrfToken(c), Code: c.FormValue("code")}
+	l := langOf(c)
+	p := views.Activate{Page: a.page(l.T("Zugang aktivieren"), false).In(views.SectionPharmacies), CSRF: csrfToken(c), Code: c.FormValue("code")}
 	pw := c.FormValue("password")
 	if pw != c.FormValue("password2") {
-		p.Error, p.ErrorField = "Die beiden Passwörter stimmen nicht überein.", "password2"
+		p.Error, p.ErrorField = l.T("Die beiden Passwörter stimmen nicht überein."), "password2"
 		return render(c, http.StatusBadRequest, views.ActivatePage(p))
 	}
 	ctx := c.Request().Context()
@@ -128,17 +131,17 @@ func (a *App) activate(c echo.Context) error {
 	}
 	if wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		p.Error = waitMessage(wait)
+		p.Error = waitMessage(l, wait)
 		return render(c, http.StatusTooManyRequests, views.ActivatePage(p))
 	}
 	_, reset, err := a.store.ActivateAccount(ctx, code, pw, data.Actor{Name: "activation", Source: c.RealIP()})
 	switch {
 	case errors.Is(err, data.ErrActivationCode):
-		p.Error, p.ErrorField = activationMessage(err), "code"
+		p.Error, p.ErrorField = activationMessage(l, err), "code"
 		return render(c, http.StatusBadRequest, views.ActivatePage(p))
 	case data.ErrorCode(err) == data.EINVALID: // the code was right, the password is not allowed
 		try.release(ctx)
-		p.Error, p.ErrorField = activationMessage(err), "password"
+		p.Error, p.ErrorField = activationMessage(l, err), "password"
 		return render(c, http.StatusBadRequest, views.ActivatePage(p))
 	case err != nil:
 		try.release(ctx)
@@ -146,27 +149,27 @@ func (a *App) activate(c echo.Context) error {
 	}
 	try.succeeded(ctx)
 	if reset {
-		return c.Redirect(http.StatusSeeOther, "/login?aktiviert=neu")
+		return c.Redirect(http.StatusSeeOther, l.Path("/login?aktiviert=neu"))
 	}
-	return c.Redirect(http.StatusSeeOther, "/login?aktiviert=1")
+	return c.Redirect(http.StatusSeeOther, l.Path("/login?aktiviert=1"))
 }
 
-func activationMessage(err error) string {
+func activationMessage(l i18n.Lang, err error) string {
 	switch {
 	case errors.Is(err, data.ErrActivationCode):
-		return "Dieser Aktivierungscode ist unbekannt, schon benutzt oder abgelaufen. Bitte fordern Sie beim Betreiber einen neuen an."
+		return l.T("Dieser Aktivierungscode ist unbekannt, schon benutzt oder abgelaufen. Bitte fordern Sie beim Betreiber einen neuen an.")
 	case errors.Is(err, password.ErrTooShort):
-		return fmt.Sprintf("Das Passwort muss mindestens %d Zeichen haben.", password.MinLength)
+		return l.T("Das Passwort muss mindestens %d Zeichen haben.", password.MinLength)
 	case errors.Is(err, password.ErrCommon):
-		return "Dieses Passwort gehört zu den häufigsten Passwörtern. Bitte wählen Sie ein anderes."
+		return l.T("Dieses Passwort gehört zu den häufigsten Passwörtern. Bitte wählen Sie ein anderes.")
 	case errors.Is(err, password.ErrPersonal):
-		return "Das Passwort darf nicht Ihr Benutzername oder der Name Ihrer Apotheke sein."
+		return l.T("Das Passwort darf nicht Ihr Benutzername oder der Name Ihrer Apotheke sein.")
 	case errors.Is(err, password.ErrGuessable):
-		return "Dieses Passwort ist zu leicht zu erraten (ein häufiges Wort, ein Name, ein Datum oder ein Tastaturmuster). Mehrere Wörter, die nicht zusammengehören, sind besser."
+		return l.T("Dieses Passwort ist zu leicht zu erraten (ein häufiges Wort, ein Name, ein Datum oder ein Tastaturmuster). Mehrere Wörter, die nicht zusammengehören, sind besser.")
 	case errors.Is(err, password.ErrTooLong):
-		return "Das Passwort darf höchstens 256 Zeichen haben."
+		return l.T("Das Passwort darf höchstens 256 Zeichen haben.")
 	}
-	return "Das Passwort ist nicht zulässig."
+	return l.T("Das Passwort ist nicht zulässig.")
 }
 
 // dashboard is GET /konto.

@@ -22,7 +22,7 @@ var germanText = regexp.MustCompile(`[äöüÄÖÜß]|\b(?:und|oder|der|die|das|
 // pages, an error page.
 var englishPages = []string{"/en/", "/en/suche?q=21614", "/en/suche?q=Neukirchen", "/en/suche?q=00000", "/en/suche?q=",
 	"/en/suche?q=21614&radius_km=nope", "/en/apotheke/" + pharmacyA, "/en/apotheke/nope", "/en/status", "/en/hilfe",
-	"/en/impressum", "/en/datenschutz", "/en/barrierefreiheit", "/en/barrierefreiheit/danke", "/en/nirgendwo"}
+	"/en/impressum", "/en/datenschutz", "/en/barrierefreiheit", "/en/barrierefreiheit/danke", "/en/login", "/en/aktivieren", "/en/login?aktiviert=neu", "/en/nirgendwo"}
 
 // German left on an English page, where it is not data (names, addresses: translate=no)
 // or marked as German (lang=de: operators' texts, the Leichte Sprache link): in the text,

@@ -91,10 +91,12 @@ func (a *App) Router() *echo.Echo {
 	account := func(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
 		e.Add(method, path, h, slices.Concat([]echo.MiddlewareFunc{private}, m, []echo.MiddlewareFunc{csrf})...)
 	}
-	account(http.MethodGet, "/login", a.loginPage)
-	account(http.MethodPost, "/login", a.login, ipRateLimit(1, 10)) // besides the throttle of failed logins
-	account(http.MethodGet, "/aktivieren", a.activatePage)
-	account(http.MethodPost, "/aktivieren", a.activate, ipRateLimit(1, 10)) // besides the throttle of failed codes
+	for _, l := range i18n.Langs { // the way in is public: in every language; the account's pages are German
+		account(http.MethodGet, l.Path("/login"), a.loginPage)
+		account(http.MethodPost, l.Path("/login"), a.login, ipRateLimit(1, 10)) // besides the throttle of failed logins
+		account(http.MethodGet, l.Path("/aktivieren"), a.activatePage)
+		account(http.MethodPost, l.Path("/aktivieren"), a.activate, ipRateLimit(1, 10)) // besides the throttle of failed codes
+	}
 	account(http.MethodPost, "/logout", a.logout, a.requireAccount)
 	account(http.MethodGet, "/konto", a.dashboard, a.requireAccount)
 	account(http.MethodPost, "/konto/teilnahme", a.changeParticipation, a.requireAccount)

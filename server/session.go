@@ -89,12 +89,12 @@ func (a *App) setSessionCookie(c echo.Context, id string, ttl time.Duration) {
 		HttpOnly: true, Secure: a.cfg.CookieSecure, SameSite: http.SameSiteLaxMode})
 }
 
-func waitMessage(d time.Duration) string {
+func waitMessage(l i18n.Lang, d time.Duration) string {
 	secs := int(d.Round(time.Second).Seconds())
 	if secs < 1 {
 		secs = 1
 	}
-	return fmt.Sprintf("Zu viele Fehlversuche. Bitte warten Sie %d Sekunden und versuchen Sie es dann erneut.", secs)
+	return l.T("Zu viele Fehlversuche. Bitte warten Sie %d Sekunden und versuchen Sie es dann erneut.", secs)
 }
 
 // randomKey is 32 random bytes for a key.

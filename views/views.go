@@ -78,25 +78,15 @@ func siteNav() []navLink {
 		{SectionPharmacies, i18n.Key("Für Apotheken"), "/login"}}
 }
 
-// url is the link in the page's language; the pharmacies' login is German only.
-func (l navLink) url(ctx context.Context) templ.SafeURL {
-	if l.Section == SectionPharmacies {
-		return templ.SafeURL(l.Href)
-	}
-	return link(ctx, l.Href)
-}
+// url is the link in the page's language.
+func (l navLink) url(ctx context.Context) templ.SafeURL { return link(ctx, l.Href) }
 
-// attrs mark the link of the page's section as the current one, and say of a link to a
-// page in German only that it leads to German.
-func (l navLink) attrs(ctx context.Context, current Section) templ.Attributes {
-	a := templ.Attributes{}
+// attrs mark the link of the page's section as the current one.
+func (l navLink) attrs(current Section) templ.Attributes {
 	if l.Section == current {
-		a["aria-current"] = "page"
+		return templ.Attributes{"aria-current": "page"}
 	}
-	if l.Section == SectionPharmacies && i18n.From(ctx) != i18n.German {
-		a["hreflang"] = "de"
-	}
-	return a
+	return nil
 }
 
 // SearchForm is the state of the search form.
