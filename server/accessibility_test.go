@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/internal/testenv"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
@@ -100,6 +101,35 @@ func TestAccessibility_PublicPagesHaveNoWCAGViolations(t *testing.T) {
 		urls = append(urls, base+p)
 	}
 	axe.check(urls...)
+	t.Logf("%d pages × 2 widths × 2 schemes; rules that applied and passed: %d", axe.pages, len(axe.checked))
+}
+
+// The pages of a monitored national service: the outage banner on the home page and results
+// while it is down, then the status page with its history, the resolved incident and an
+// announced maintenance, in both languages: no violation.
+func TestAccessibility_StatusWithHistoryIncidentsAndBanner(t *testing.T) {
+	axe := newAxeChecker(t, startBrowser(t))
+	national := newFakeNational(t)
+	app, base := monitoredApp(t, sharedDBCopy, national.srv.URL)
+	waitState(t, base, "operational")
+	national.setDown(true)
+	waitState(t, base, "down")
+	axe.check(base+"/", base+"/suche?q=21614", base+"/en/")
+	national.setDown(false)
+	waitState(t, base, "operational")
+	start := time.Now().Add(48 * time.Hour).Truncate(time.Hour)
+	if _, err := app.store.ScheduleMaintenance(context.Background(), data.Maintenance{Target: "national", Title: "Wartung des Ausstellungsservers",
+		Message: "Zertifikate werden in dieser Zeit später ausgestellt.", StartsAt: start, EndsAt: start.Add(2 * time.Hour)},
+		data.Actor{Name: "test", Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	app.status.Forget()
+	for _, want := range []string{`data-testid="history"`, `data-testid="incident"`, `data-testid="maintenance"`} {
+		if !containsWithin(t, base+"/status", want, 10*time.Second) {
+			t.Fatalf("the status page shows no %s", want)
+		}
+	}
+	axe.check(base+"/status", base+"/en/status")
 	t.Logf("%d pages × 2 widths × 2 schemes; rules that applied and passed: %d", axe.pages, len(axe.checked))
 }
 
