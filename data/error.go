@@ -23,18 +23,29 @@ type Error struct {
 	Field   string
 	Line    int
 	Message string
+	// Args, when not nil, make Message a key of the portal's translation catalogue (German,
+	// a format for Args), which the HTTP layer words in the reader's language.
+	Args []any
+}
+
+// Text is the message with its values, in the catalogue's source language.
+func (e *Error) Text() string {
+	if e.Args != nil {
+		return fmt.Sprintf(e.Message, e.Args...)
+	}
+	return e.Message
 }
 
 func (e *Error) Error() string {
 	switch {
 	case e.Line > 0 && e.Field != "":
-		return fmt.Sprintf("line %d, field %s: %s", e.Line, e.Field, e.Message)
+		return fmt.Sprintf("line %d, field %s: %s", e.Line, e.Field, e.Text())
 	case e.Line > 0:
-		return fmt.Sprintf("line %d: %s", e.Line, e.Message)
+		return fmt.Sprintf("line %d: %s", e.Line, e.Text())
 	case e.Field != "":
-		return fmt.Sprintf("%s: %s", e.Field, e.Message)
+		return fmt.Sprintf("%s: %s", e.Field, e.Text())
 	}
-	return e.Message
+	return e.Text()
 }
 
 // ErrCommitUnknown is a write whose commit was sent but whose answer was lost with the

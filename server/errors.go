@@ -63,16 +63,16 @@ func (a *App) describe(err error, c echo.Context, l i18n.Lang) (int, apiErrorBod
 	var he *echo.HTTPError
 	switch {
 	case errors.As(err, &de) && de.Code == data.EINVALID && de.Field != "":
-		return http.StatusBadRequest, apiErrorBody{"invalid_parameter", de.Field, de.Message}
+		return http.StatusBadRequest, apiErrorBody{"invalid_parameter", de.Field, errorText(l, de)}
 	case errors.As(err, &de) && de.Code == data.EINVALID:
-		return http.StatusBadRequest, apiErrorBody{"invalid_request", "", de.Message}
+		return http.StatusBadRequest, apiErrorBody{"invalid_request", "", errorText(l, de)}
 	case errors.As(err, &de) && de.Code == data.ENOTFOUND:
-		return http.StatusNotFound, apiErrorBody{"not_found", "", de.Message}
+		return http.StatusNotFound, apiErrorBody{"not_found", "", errorText(l, de)}
 	case errors.As(err, &de) && de.Code == data.EUNAUTHORIZED:
 		c.Response().Header().Set(echo.HeaderWWWAuthenticate, "Bearer")
-		return http.StatusUnauthorized, apiErrorBody{"unauthorized", "", de.Message}
+		return http.StatusUnauthorized, apiErrorBody{"unauthorized", "", errorText(l, de)}
 	case errors.As(err, &de) && de.Code == data.ECONFLICT:
-		return http.StatusConflict, apiErrorBody{"conflict", "", de.Message}
+		return http.StatusConflict, apiErrorBody{"conflict", "", errorText(l, de)}
 	case errors.As(err, &he) && he.Code < 500:
 		msg := http.StatusText(he.Code)
 		if m, ok := he.Message.(string); ok && m != "" {
@@ -99,6 +99,15 @@ func (a *App) describe(err error, c echo.Context, l i18n.Lang) (int, apiErrorBod
 		return http.StatusServiceUnavailable, apiErrorBody{"timeout", "", l.T("Die Suche hat zu lange gedauert. Bitte versuchen Sie es gleich noch einmal.")}
 	}
 	return http.StatusInternalServerError, apiErrorBody{"internal", "", l.T("Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später noch einmal.")}
+}
+
+// errorText is a data.Error's message in l where it is a key of the catalogue; other
+// messages (the store's and importers' checks) are the one text they have.
+func errorText(l i18n.Lang, e *data.Error) string {
+	if e.Args == nil {
+		return e.Message
+	}
+	return l.T(e.Message, e.Args...)
 }
 
 func problemTitle(l i18n.Lang, status int) string {

@@ -218,6 +218,13 @@ func TestLanguages_APIMessagesFollowAcceptLanguage(t *testing.T) {
 			}
 		}
 	}
+	for _, c := range []struct{ header, want string }{{"en", `"abc" is not a number`}, {"de-AT", `"abc" ist keine Zahl`}} {
+		rec, body := ask("/api/v1/pharmacies?q=21614&radius_km=abc", c.header)
+		e, _ := body["error"].(map[string]any)
+		if rec.Code != http.StatusBadRequest || e["code"] != "invalid_parameter" || e["field"] != "radius_km" || e["message"] != c.want {
+			t.Errorf("Accept-Language %q, a bad radius: %d %v, want message %q", c.header, rec.Code, e, c.want)
+		}
+	}
 	_, en := ask("/api/v1/nirgendwo", "en")
 	_, de := ask("/api/v1/nirgendwo", "de")
 	enErr, _ := en["error"].(map[string]any)

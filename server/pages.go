@@ -122,7 +122,11 @@ func searchError(l i18n.Lang, err error) string {
 	if errors.Is(err, errNoQuery) {
 		return l.T("Bitte geben Sie eine PLZ, einen Ort oder den Namen einer Apotheke ein.")
 	}
-	return l.T("Die Suche enthält einen ungültigen Wert (%s: %s).", data.ErrorField(err), data.ErrorMessage(err))
+	var de *data.Error
+	if !errors.As(err, &de) {
+		return l.T("Ein interner Fehler ist aufgetreten. Bitte versuchen Sie es später noch einmal.")
+	}
+	return l.T("Die Suche enthält einen ungültigen Wert (%s: %s).", de.Field, errorText(l, de))
 }
 
 // formOf is the search form as the search was understood: the parsed request's values (the

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"math"
 	"net/url"
 	"strconv"
@@ -10,22 +9,29 @@ import (
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/search"
+	"github.com/apoportal/apoportal/views/i18n"
 )
 
 const maxQueryLength = 200
 
 // errNoQuery is a search without anything to search for.
-var errNoQuery = &data.Error{Code: data.EINVALID, Field: "q", Message: "give a postcode, place or name in q, or lat and lon"}
+var errNoQuery = &data.Error{Code: data.EINVALID, Field: "q", Args: []any{},
+	Message: i18n.Key("Geben Sie in q eine PLZ, einen Ort oder einen Namen an, oder lat und lon.")}
 
+// invalid is a bad search parameter: format is a key of the catalogue (the API and the page
+// word it in their language).
 func invalid(field, format string, args ...any) error {
-	return &data.Error{Code: data.EINVALID, Field: field, Message: fmt.Sprintf(format, args...)}
+	if args == nil {
+		args = []any{}
+	}
+	return &data.Error{Code: data.EINVALID, Field: field, Message: format, Args: args}
 }
 
 // parseSearch reads the search parameters of the API and the search page.
 func parseSearch(v url.Values) (search.Request, error) {
 	r := search.Request{Q: strings.TrimSpace(v.Get("q")), RadiusKm: search.DefaultRadiusKm, Limit: search.DefaultLimit}
 	if !utf8.ValidString(r.Q) || len(r.Q) > maxQueryLength || strings.ContainsAny(r.Q, "\x00") {
-		return r, invalid("q", "must be valid text of at most %d characters", maxQueryLength)
+		return r, invalid("q", "muss gültiger Text mit höchstens %d Zeichen sein", maxQueryLength)
 	}
 	lat, lon := v.Get("lat"), v.Get("lon")
 	if lat != "" || lon != "" {
@@ -58,7 +64,7 @@ func parseSearch(v url.Values) (search.Request, error) {
 	for _, s := range v["service"] {
 		svc, err := data.ParseService(s)
 		if err != nil {
-			return r, invalid("service", "%v", err)
+			return r, invalid("service", "%q ist kein bekanntes Angebot", s)
 		}
 		if !seen[svc] {
 			seen[svc] = true
@@ -76,14 +82,14 @@ func parseSearch(v url.Values) (search.Request, error) {
 
 func parseFloat(field, s string, lo, hi float64) (float64, error) {
 	if s == "" {
-		return 0, invalid(field, "is required")
+		return 0, invalid(field, "ist erforderlich")
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) {
-		return 0, invalid(field, "%q is not a number", s)
+		return 0, invalid(field, "%q ist keine Zahl", s)
 	}
 	if f < lo || f > hi {
-		return 0, invalid(field, "must be between %g and %g", lo, hi)
+		return 0, invalid(field, "muss zwischen %g und %g liegen", lo, hi)
 	}
 	return f, nil
 }
@@ -94,10 +100,10 @@ func parseInt(field, s string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil {
-		return 0, invalid(field, "%q is not a whole number", s)
+		return 0, invalid(field, "%q ist keine ganze Zahl", s)
 	}
 	if n < lo || n > hi {
-		return 0, invalid(field, "must be between %d and %d", lo, hi)
+		return 0, invalid(field, "muss zwischen %d und %d liegen", lo, hi)
 	}
 	return n, nil
 }
@@ -109,5 +115,5 @@ func parseBool(field, s string) (bool, error) {
 	case "true", "1", "on":
 		return true, nil
 	}
-	return false, invalid(field, "%q is neither true nor false", s)
+	return false, invalid(field, "%q ist weder true noch false", s)
 }

@@ -136,7 +136,7 @@ func (a *App) readParticipation(c echo.Context) (data.Participation, error) {
 		return data.Participation{}, err
 	}
 	if req.Participating == nil {
-		return data.Participation{}, invalid("participating", "is required: true or false")
+		return data.Participation{}, invalid("participating", "ist erforderlich: true oder false")
 	}
 	pa := data.Participation{Participating: *req.Participating, Note: strings.TrimSpace(req.Note)}
 	if err := data.CheckLine("note", pa.Note, maxNoteLength); err != nil {
@@ -146,11 +146,11 @@ func (a *App) readParticipation(c echo.Context) (data.Participation, error) {
 		now := a.now()
 		switch {
 		case !pa.Participating:
-			return data.Participation{}, invalid("paused_until", "a pause needs participating: true")
+			return data.Participation{}, invalid("paused_until", "eine Pause braucht participating: true")
 		case !req.PausedUntil.After(now):
-			return data.Participation{}, invalid("paused_until", "must be in the future")
+			return data.Participation{}, invalid("paused_until", "muss in der Zukunft liegen")
 		case req.PausedUntil.After(now.Add(maxPause)):
-			return data.Participation{}, invalid("paused_until", "must be within %d days; switch participation off for longer", int(maxPause.Hours()/24))
+			return data.Participation{}, invalid("paused_until", "darf höchstens %d Tage entfernt sein; für länger schalten Sie die Teilnahme aus", int(maxPause.Hours()/24))
 		}
 		until := req.PausedUntil.UTC()
 		pa.PausedUntil = &until
@@ -164,12 +164,12 @@ func jsonBodyError(err error) error {
 	var pe *time.ParseError
 	switch {
 	case errors.As(err, &te):
-		return invalid(te.Field, "has the wrong type (%s)", te.Value)
+		return invalid(te.Field, "hat den falschen Typ (%s)", te.Value)
 	case errors.As(err, &pe):
-		return invalid("paused_until", "must be an RFC 3339 time like 2021-06-15T14:00:00Z")
+		return invalid("paused_until", "muss eine Zeit nach RFC 3339 sein, etwa 2021-06-15T14:00:00Z")
 	// encoding/json has no error type for unknown fields; its text is stable since Go 1.10.
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return invalid(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "is not a field of this request")
+		return invalid(strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`), "ist kein Feld dieser Anfrage")
 	}
 	return &data.Error{Code: data.EINVALID, Message: "the body is not valid JSON"}
 }

@@ -27,7 +27,7 @@ func (a *App) reportsAPI(c echo.Context) error {
 		return err
 	}
 	if req.Kind != data.ReportIssuingFailed {
-		return invalid("kind", "must be %q", data.ReportIssuingFailed)
+		return invalid("kind", "muss %q sein", data.ReportIssuingFailed)
 	}
 	req.Message = strings.TrimSpace(req.Message)
 	if err := data.CheckLine("message", req.Message, maxReportMessage); err != nil {

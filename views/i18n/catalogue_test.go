@@ -46,7 +46,7 @@ func usedKeys(t *testing.T) map[string][]string {
 			arg := -1
 			switch fn := call.Fun.(type) {
 			case *ast.Ident:
-				if fn.Name == "tr" {
+				if fn.Name == "tr" || fn.Name == "invalid" {
 					arg = 1
 				}
 			case *ast.SelectorExpr:
