@@ -134,8 +134,10 @@ func render(c echo.Context, status int, t templ.Component) error {
 	buf := templ.GetBuffer()
 	defer templ.ReleaseBuffer(buf)
 	req := c.Request()
-	lang, here := i18n.Of(req.URL.Path)
-	if req.URL.RawQuery != "" {
+	lang, here := i18n.Of(req.URL.EscapedPath())
+	if strings.HasPrefix(here, "//") || strings.Contains(here, `\`) {
+		here = "/" // an asked path like /en//elsewhere.example would make the switch's links leave the site
+	} else if req.URL.RawQuery != "" {
 		here += "?" + req.URL.RawQuery
 	}
 	ctx := views.WithHere(i18n.With(req.Context(), lang), here)

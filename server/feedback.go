@@ -73,16 +73,18 @@ func (a *App) feedbackThanks(c echo.Context) error {
 }
 
 // sameOrigin lets a post through only from the portal's own pages: a browser's
-// Sec-Fetch-Site must say same-origin, or without it the Origin must be this host. It is
-// the CSRF check of forms on cached public pages, which carry no token and set no cookie.
-func sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+// Sec-Fetch-Site must say same-origin, or without it the Origin must be this host (as the
+// request names it, or --public-url's). It is the CSRF check of forms on cached public
+// pages, which carry no token and set no cookie.
+func (a *App) sameOrigin(next echo.HandlerFunc) echo.HandlerFunc {
+	public, _ := url.Parse(a.cfg.publicBase())
 	return func(c echo.Context) error {
 		req := c.Request()
 		site, origin := req.Header.Get("Sec-Fetch-Site"), req.Header.Get(echo.HeaderOrigin)
 		ok := site == "same-origin"
 		if site == "" && origin != "" {
 			u, err := url.Parse(origin)
-			ok = err == nil && u.Host == req.Host
+			ok = err == nil && (u.Host == req.Host || a.cfg.PublicURL != "" && u.Scheme == public.Scheme && u.Host == public.Host)
 		}
 		if !ok {
 			return echo.NewHTTPError(http.StatusForbidden, i18n.Key("Formulare dieses Portals lassen sich nur von seinen eigenen Seiten absenden."))

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -126,5 +127,26 @@ func TestFeedback_RefusesForeignPostsBadFieldsAndFloods(t *testing.T) {
 	}
 	if n := stored(); n != freeFeedback+1 {
 		t.Fatalf("%d kept, want %d", n, freeFeedback+1)
+	}
+}
+
+// Behind a proxy that sends its own Host, a browser's Origin of the portal's public address
+// (--public-url) is its own pages'; another origin is not.
+func TestFeedback_OriginOfThePublicURL(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.DB, cfg.PublicURL = sharedDBCopy(t), "https://apotheken.example.de"
+	app, _ := testAppWith(t, cfg)
+	h := app.Handler()
+	for origin, want := range map[string]int{"https://apotheken.example.de": http.StatusSeeOther, "http://apotheken.example.de": http.StatusForbidden,
+		"https://evil.example": http.StatusForbidden} {
+		req := httptest.NewRequest(http.MethodPost, "/barrierefreiheit", strings.NewReader("message=Zu+kleine+Schrift"))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Host = "10.0.0.11:8080"
+		req.Header.Set("Origin", origin)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != want {
+			t.Errorf("Origin %s: %d, want %d", origin, rec.Code, want)
+		}
 	}
 }

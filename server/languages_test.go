@@ -146,6 +146,22 @@ func TestLanguages_SwitchLeadsToTheSamePage(t *testing.T) {
 	}
 }
 
+// A path made to look like another site (/en//elsewhere, a backslash) does not carry the
+// switch and the hreflang links off the site: they lead to the home page.
+func TestLanguages_SwitchStaysOnTheSite(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	h := app.Handler()
+	for _, path := range []string{"/en//evil.example/x", "/en/%5Cevil.example", "/en/%5C%5Cevil.example", "//evil.example", "/en/%2F%2Fevil.example"} {
+		d := doc(t, get(t, h, path).Body.String())
+		d.Find("[data-testid=language-switch] a, link[rel=alternate]").Each(func(_ int, s *goquery.Selection) {
+			href := s.AttrOr("href", "")
+			if !strings.HasPrefix(href, "/") || strings.HasPrefix(href, "//") || strings.Contains(href, `\`) {
+				t.Errorf("%s: a link to %q", path, href)
+			}
+		})
+	}
+}
+
 // The bare / follows Accept-Language: English-preferring browsers go to /en/, others get
 // German, and the answers say they vary on the header, also once the hit path serves /
 // (a German answer in the cache must not reach an English browser).

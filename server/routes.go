@@ -45,6 +45,8 @@ func (a *App) Router() *echo.Echo {
 	// every cache keys on it); the bare / leads to the language the browser prefers.
 	get("/", a.homePage, a.chooseLanguage, a.cachedPerLanguage(noQuery))
 	get("/en", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/en/") })
+	// A limit per address counts a request in every language: one store for both paths.
+	feedbackLimit := ipRateLimit(0.1, 10)
 	for _, l := range i18n.Langs {
 		in := l.Path
 		if l != i18n.German {
@@ -60,8 +62,7 @@ func (a *App) Router() *echo.Echo {
 		get(in("/barrierefreiheit/danke"), a.feedbackThanks, a.cached(noQuery))
 		// The feedback form of the accessibility statement: no account and no cookie, so no
 		// token; its own CSRF check and limits come before the body is read.
-		e.POST(in("/barrierefreiheit"), a.sendFeedback, private, sameOrigin, ipRateLimit(0.1, 10),
-			middleware.BodyLimit("16K"))
+		e.POST(in("/barrierefreiheit"), a.sendFeedback, private, a.sameOrigin, feedbackLimit, middleware.BodyLimit("16K"))
 	}
 	get("/leichte-sprache", a.easyLanguagePage, a.cached(noQuery)) // German by its nature
 	searchLimit := []echo.MiddlewareFunc{a.cachedPerLanguage(searchQuery)}
@@ -91,11 +92,12 @@ func (a *App) Router() *echo.Echo {
 	account := func(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
 		e.Add(method, path, h, slices.Concat([]echo.MiddlewareFunc{private}, m, []echo.MiddlewareFunc{csrf})...)
 	}
+	loginLimit, activateLimit := ipRateLimit(1, 10), ipRateLimit(1, 10) // besides the throttles of failed logins and codes
 	for _, l := range i18n.Langs { // the way in is public: in every language; the account's pages are German
 		account(http.MethodGet, l.Path("/login"), a.loginPage)
-		account(http.MethodPost, l.Path("/login"), a.login, ipRateLimit(1, 10)) // besides the throttle of failed logins
+		account(http.MethodPost, l.Path("/login"), a.login, loginLimit)
 		account(http.MethodGet, l.Path("/aktivieren"), a.activatePage)
-		account(http.MethodPost, l.Path("/aktivieren"), a.activate, ipRateLimit(1, 10)) // besides the throttle of failed codes
+		account(http.MethodPost, l.Path("/aktivieren"), a.activate, activateLimit)
 	}
 	account(http.MethodPost, "/logout", a.logout, a.requireAccount)
 	account(http.MethodGet, "/konto", a.dashboard, a.requireAccount)

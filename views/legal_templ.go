@@ -388,9 +388,9 @@ func feedbackForm(f FeedbackForm) templ.Component {
 			return templ_7745c5c3_Err
 		}
 		var templ_7745c5c3_Var19 string
-		templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(tr(ctx, "Sind Sie auf diesem Portal auf eine Barriere gestoßen? Schreiben Sie uns, was nicht funktioniert. Ihre Nachricht geht an den Betreiber; Ihre IP-Adresse wird dabei nicht gespeichert."))
+		templ_7745c5c3_Var19, templ_7745c5c3_Err = templ.JoinStringErrs(tr(ctx, "Sind Sie auf diesem Portal auf eine Barriere gestoßen? Schreiben Sie uns, was nicht funktioniert. Ihre Nachricht geht an den Betreiber und wird ohne Ihre IP-Adresse gespeichert."))
 		if templ_7745c5c3_Err != nil {
-			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/legal.templ`, Line: 74, Col: 200}
+			return templ.Error{Err: templ_7745c5c3_Err, FileName: `views/legal.templ`, Line: 74, Col: 196}
 		}
 		_, templ_7745c5c3_Err = templ_7745c5c3_Buffer.WriteString(templ.EscapeString(templ_7745c5c3_Var19))
 		if templ_7745c5c3_Err != nil {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
@@ -33,6 +34,13 @@ func Open(dir string, retention time.Duration, now func() time.Time) (*Files, er
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("access log: %w", err)
 	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return nil, fmt.Errorf("access log: %w", err)
+	}
+	if st.Mode().Perm()&0o022 != 0 {
+		return nil, fmt.Errorf("access log: %s may be written by others (%v): give it to the portal's user alone (chmod 700)", dir, st.Mode().Perm())
+	}
 	f := &Files{dir: dir, retention: retention, now: now}
 	if err := f.Prune(); err != nil {
 		return nil, err
@@ -47,7 +55,8 @@ func (f *Files) Write(p []byte) (int, error) {
 		if f.file != nil {
 			_ = f.file.Close()
 		}
-		file, err := os.OpenFile(filepath.Join(f.dir, prefix+day+suffix), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+		// O_NOFOLLOW: a link planted in the folder does not redirect the log.
+		file, err := os.OpenFile(filepath.Join(f.dir, prefix+day+suffix), os.O_WRONLY|os.O_CREATE|os.O_APPEND|syscall.O_NOFOLLOW, 0o600)
 		if err != nil {
 			f.file = nil
 			return 0, fmt.Errorf("access log: %w", err)

@@ -10,6 +10,37 @@ import (
 	"github.com/apoportal/apoportal/data"
 )
 
+// A folder others may write to is refused, and a link planted as a day's file is not
+// followed.
+func TestFiles_RefusesAFolderOthersWriteAndLinks(t *testing.T) {
+	shared := filepath.Join(t.TempDir(), "shared")
+	if err := os.Mkdir(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(shared, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(shared, 24*time.Hour, time.Now); err == nil {
+		t.Fatal("a world-writable folder was taken")
+	}
+	dir := t.TempDir()
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	now := time.Date(2026, 12, 4, 10, 0, 0, 0, data.Berlin())
+	if err := os.Symlink(target, filepath.Join(dir, "access-2026-12-04.log")); err != nil {
+		t.Fatal(err)
+	}
+	f, err := Open(dir, 24*time.Hour, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write([]byte("line\n")); err == nil {
+		t.Fatal("wrote through a planted link")
+	}
+	if _, err := os.Stat(target); !os.IsNotExist(err) {
+		t.Fatalf("the link's target exists: %v", err)
+	}
+}
+
 // Lines go to the file of their Berlin day (made for the portal's user alone); a day's file
 // is deleted once the retention has passed since the day began, at the next prune or the
 // next open, and never a file that is not the log's.
