@@ -93,7 +93,7 @@ func (a *App) Router() *echo.Echo {
 		e.Add(method, path, h, slices.Concat([]echo.MiddlewareFunc{private}, m, []echo.MiddlewareFunc{csrf})...)
 	}
 	loginLimit, activateLimit := ipRateLimit(1, 10), ipRateLimit(1, 10) // besides the throttles of failed logins and codes
-	for _, l := range i18n.Langs { // the way in is public: in every language; the account's pages are German
+	for _, l := range i18n.Langs {                                      // the way in is public: in every language; the account's pages are German
 		account(http.MethodGet, l.Path("/login"), a.loginPage)
 		account(http.MethodPost, l.Path("/login"), a.login, loginLimit)
 		account(http.MethodGet, l.Path("/aktivieren"), a.activatePage)

@@ -182,7 +182,7 @@ var english = map[string]string{
 	"Schnelltest":                         "Rapid test",
 	"Seit %s.":                            "Since %s.",
 	"Seiten":                              "Pages",
-	"Sie haben gerade schon mehrere Rückmeldungen gesendet. Bitte versuchen Sie es in %d Minuten noch einmal.":                                                                              "You have just sent several messages. Please try again in %d minutes.",
+	"Sie haben gerade schon mehrere Rückmeldungen gesendet. Bitte versuchen Sie es in %d Minuten noch einmal.":                                                                          "You have just sent several messages. Please try again in %d minutes.",
 	"Sind Sie auf diesem Portal auf eine Barriere gestoßen? Schreiben Sie uns, was nicht funktioniert. Ihre Nachricht geht an den Betreiber und wird ohne Ihre IP-Adresse gespeichert.": "Have you met a barrier on this portal? Tell us what does not work. Your message goes to the operator and is stored without your IP address.",
 	"So":                             "Sun",
 	"So bekommen Sie Ihr Zertifikat": "How to get your certificate",
