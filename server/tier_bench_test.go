@@ -9,7 +9,6 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -58,16 +57,21 @@ func TestTierBench(t *testing.T) {
 		p.waitUp(t)
 	}
 	const hot = "/suche?q=10115"
-	body := filepath.Join(dir, "hot.gz")
-	saveAnswer(t, portals[0].base+hot, body)
+	// The ceiling answers each page with the portal's own answer (status, headers, body),
+	// captured from it, from memory.
+	answers := filepath.Join(dir, "pages.answers")
+	if out, err := exec.Command(benchload, "capture", "-base", portals[0].base, "-prefix", "/suche?q=", "-paths", plzFile,
+		"-encoding", "gzip", "-out", answers).CombinedOutput(); err != nil {
+		t.Fatalf("benchload capture: %v\n%s", err, out)
+	}
 	ceilingAddr := freeAddr(t)
-	ceiling := exec.Command(benchload, "ceiling", "-addr", ceilingAddr, "-body", body, "-encoding", "gzip")
+	ceiling := exec.Command(benchload, "ceiling", "-addr", ceilingAddr, "-answers", answers)
 	ceiling.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := ceiling.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ceiling.Process.Kill(); ceiling.Wait() })
-	waitAnswer(t, "http://"+ceilingAddr+"/")
+	waitAnswer(t, "http://"+ceilingAddr+hot)
 	edge := testenv.StartNginx(t, upstreamsOf(portals[:3]), "127.0.0.1") // wrk is one address
 
 	script, err := filepath.Abs("../scripts/bench/wrk.lua")
@@ -79,8 +83,8 @@ func TestTierBench(t *testing.T) {
 	fmt.Printf("\nThe tier over loopback: wrk -t2, scripts/bench/wrk.lua on every side, answers gzip, %d cores shared by all; %d PLZ.\n",
 		runtime.NumCPU(), plzCount)
 	b.header()
-	ceilHot := b.run("ceiling: Go server, hot page's bytes", "http://"+ceilingAddr+hot, 64, 10, nil, nil)
-	ceilZipf := b.run("ceiling: the same bytes, Zipf mix of paths", "http://"+ceilingAddr, 64, 10, nil, zipf)
+	ceilHot := b.run("ceiling: Go server, the hot page's answer", "http://"+ceilingAddr+hot, 64, 10, nil, nil)
+	ceilZipf := b.run("ceiling: each page's answer, Zipf mix", "http://"+ceilingAddr, 64, 10, nil, zipf)
 	singleHot := b.run("one portal alone: hot search page", portals[0].base+hot, 64, 10, portals[:1], nil)
 	b.run("one portal alone: Zipf mix, warm-up", portals[0].base, 64, 20, portals[:1], zipf)
 	singleZipf := b.run("one portal alone: Zipf mix of search pages", portals[0].base, 64, 15, portals[:1], zipf)
@@ -200,24 +204,6 @@ func writePLZ(t *testing.T, path string, pcs []data.Postcode) int {
 	return len(plz)
 }
 
-// saveAnswer saves the gzip bytes of url's answer, as a browser receives them.
-func saveAnswer(t *testing.T, url, path string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, url, nil)
-	req.Header.Set("Accept-Encoding", "gzip")
-	res, err := http.DefaultTransport.RoundTrip(req) // as sent: no transparent decompression
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, err := io.ReadAll(res.Body)
-	if err != nil || res.StatusCode != http.StatusOK || res.Header.Get("Content-Encoding") != "gzip" {
-		t.Fatalf("%s: %d, %q, %v", url, res.StatusCode, res.Header.Get("Content-Encoding"), err)
-	}
-	if err := os.WriteFile(path, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 func freeAddr(t *testing.T) string {
 	t.Helper()
