@@ -42,8 +42,18 @@ func newPrinters() map[Lang]*message.Printer {
 	}
 }
 
-// T is the message key (its German text, a fmt format when args are given) in l.
+// T is the message key (its German text, a fmt format when args are given) in l. A text
+// without values is looked up as it is: a page says a hundred of them, and the printer's
+// formatting costs a microsecond or more each.
 func (l Lang) T(key string, args ...any) string {
+	if len(args) == 0 && !strings.Contains(key, "%") {
+		if l == English {
+			if text, ok := english[key]; ok {
+				return text
+			}
+		}
+		return key
+	}
 	p, ok := printers[l]
 	if !ok {
 		p = printers[German]

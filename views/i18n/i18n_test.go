@@ -39,3 +39,30 @@ func FuzzNegotiate(f *testing.F) {
 		}
 	})
 }
+
+// A text without values is the same through the lookup as through the printer.
+func TestT_LookupIsThePrinters(t *testing.T) {
+	for key := range english {
+		if verbs(key) != "" {
+			continue
+		}
+		for _, l := range Langs {
+			if got, want := l.T(key), printers[l].Sprintf(key); got != want {
+				t.Errorf("%s %q: %q, the printer says %q", l, key, got, want)
+			}
+		}
+	}
+}
+
+func BenchmarkT(b *testing.B) {
+	b.Run("text", func(b *testing.B) {
+		for b.Loop() {
+			English.T("Öffnungszeiten unbekannt")
+		}
+	})
+	b.Run("format", func(b *testing.B) {
+		for b.Loop() {
+			English.T("%d Apotheken gefunden, Stand %s.", 1234, "4 Dec 2026, 10:00")
+		}
+	})
+}
