@@ -204,7 +204,6 @@ func writePLZ(t *testing.T, path string, pcs []data.Postcode) int {
 	return len(plz)
 }
 
-
 func freeAddr(t *testing.T) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
