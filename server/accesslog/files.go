@@ -76,9 +76,10 @@ func (f *Files) Prune() error {
 	var errs []error
 	for _, e := range entries {
 		name := e.Name()
-		day, ok := strings.CutPrefix(name, prefix)
-		if day, ok = strings.CutSuffix(day, suffix); !ok || !e.Type().IsRegular() {
-			continue
+		day, isLog := strings.CutPrefix(name, prefix)
+		day, hasSuffix := strings.CutSuffix(day, suffix)
+		if !isLog || !hasSuffix || !e.Type().IsRegular() {
+			continue // not the log's: the operator's own files stay
 		}
 		start, err := time.ParseInLocation(dayLayout, day, data.Berlin())
 		if err != nil || !start.Before(cutoff) {

@@ -48,8 +48,10 @@ func TestFiles_ADayPerFileDeletedAfterTheRetention(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Date(2026, 3, 28, 23, 30, 0, 0, data.Berlin()) // the night before the clocks go forward
 	clock := func() time.Time { return now }
-	if err := os.WriteFile(filepath.Join(dir, "notes.txt"), []byte("the operator's"), 0o600); err != nil {
-		t.Fatal(err)
+	for _, own := range []string{"notes.txt", "2020-01-01.log"} {
+		if err := os.WriteFile(filepath.Join(dir, own), []byte("the operator's"), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	f, err := Open(dir, 7*24*time.Hour, clock)
 	if err != nil {
@@ -70,7 +72,7 @@ func TestFiles_ADayPerFileDeletedAfterTheRetention(t *testing.T) {
 		slices.Sort(names)
 		return names
 	}
-	if got := files(); !slices.Equal(got, []string{"access-2026-03-28.log", "access-2026-03-29.log", "notes.txt"}) {
+	if got := files(); !slices.Equal(got, []string{"2020-01-01.log", "access-2026-03-28.log", "access-2026-03-29.log", "notes.txt"}) {
 		t.Fatalf("files %v", got)
 	}
 	if st, _ := os.Stat(filepath.Join(dir, "access-2026-03-29.log")); st.Mode().Perm() != 0o600 {
@@ -83,7 +85,7 @@ func TestFiles_ADayPerFileDeletedAfterTheRetention(t *testing.T) {
 	if err := f.Prune(); err != nil {
 		t.Fatal(err)
 	}
-	if got := files(); !slices.Equal(got, []string{"access-2026-03-29.log", "notes.txt"}) {
+	if got := files(); !slices.Equal(got, []string{"2020-01-01.log", "access-2026-03-29.log", "notes.txt"}) {
 		t.Fatalf("after seven days: %v", got)
 	}
 	f.Close()
@@ -91,14 +93,14 @@ func TestFiles_ADayPerFileDeletedAfterTheRetention(t *testing.T) {
 	if _, err := Open(dir, 7*24*time.Hour, clock); err != nil {
 		t.Fatal(err)
 	}
-	if got := files(); !slices.Equal(got, []string{"access-2026-03-29.log", "notes.txt"}) {
+	if got := files(); !slices.Equal(got, []string{"2020-01-01.log", "access-2026-03-29.log", "notes.txt"}) {
 		t.Fatalf("a minute before 29 March's seven days: %v", got)
 	}
 	now = now.Add(2 * time.Minute)
 	if _, err := Open(dir, 7*24*time.Hour, clock); err != nil {
 		t.Fatal(err)
 	}
-	if got := files(); !slices.Equal(got, []string{"notes.txt"}) {
+	if got := files(); !slices.Equal(got, []string{"2020-01-01.log", "notes.txt"}) {
 		t.Fatalf("opened after 29 March's seven days: %v", got)
 	}
 }
