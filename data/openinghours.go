@@ -205,7 +205,6 @@ func (oh OpeningHours) OpenAt(t time.Time, isHoliday func(time.Time) bool) (open
 	t = t.In(berlin)
 	day := (int(t.Weekday()) + 6) % 7
 	minute := t.Hour()*60 + t.Minute()
-	midnight := time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, berlin)
 	on := func(d int) []Span { // d days after t's day
 		return oh.spansOn(time.Date(t.Year(), t.Month(), t.Day()+d, 0, 0, 0, 0, berlin), ((day+d)%7+7)%7, isHoliday)
 	}
@@ -236,7 +235,19 @@ func (oh OpeningHours) OpenAt(t time.Time, isHoliday func(time.Time) bool) (open
 			break
 		}
 	}
-	return true, midnight.AddDate(0, 0, end/1440).Add(time.Duration(end%1440) * time.Minute)
+	// The clock time end minutes after the day began, on the day it falls on: on the days the
+	// clocks change a day has 23 or 25 hours, so this is not midnight plus a duration.
+	return true, clockTime(t.Year(), t.Month(), t.Day()+end/1440, end%1440)
+}
+
+// clockTime is the instant the clock in Berlin shows minute of day m on a day: where the
+// clocks go back and the minute comes twice, the first time (as opening_hours.js reads it).
+func clockTime(year int, month time.Month, day, m int) time.Time {
+	at := time.Date(year, month, day, m/60, m%60, 0, 0, berlin)
+	if earlier := at.Add(-time.Hour); earlier.Hour() == at.Hour() && earlier.Minute() == at.Minute() {
+		return earlier
+	}
+	return at
 }
 
 // Day returns the spans of weekday d (0 = Monday).

@@ -178,3 +178,28 @@ func TestParticipation_Status(t *testing.T) {
 		}
 	}
 }
+
+// On the days the clocks change an opening still ends at its clock time: the day has 23 or
+// 25 hours, so the end is not midnight plus hours; where 02:00 comes twice, it is the first.
+// (Before, "geöffnet bis" said 13:00 for 12:00 on 29 March 2026, found by the reference.)
+func TestOpenAt_EndsAtTheClockTimeWhenTheClocksChange(t *testing.T) {
+	for _, c := range []struct {
+		hours string
+		at    time.Time
+		until time.Time
+	}{
+		{"Su 10:00-12:00", time.Date(2026, 3, 29, 10, 30, 0, 0, berlin), time.Date(2026, 3, 29, 12, 0, 0, 0, berlin)},
+		{"Su 10:00-12:00", time.Date(2026, 10, 25, 10, 30, 0, 0, berlin), time.Date(2026, 10, 25, 12, 0, 0, 0, berlin)},
+		{"Fr-Sa 18:00-02:00", time.Date(2026, 10, 24, 23, 0, 0, 0, berlin), time.Date(2026, 10, 25, 0, 0, 0, 0, time.UTC)}, // 02:00 CEST
+		{"Mo-Su 22:00-06:00", time.Date(2026, 3, 28, 23, 0, 0, 0, berlin), time.Date(2026, 3, 29, 6, 0, 0, 0, berlin)},
+	} {
+		oh, err := ParseOpeningHours(c.hours)
+		if err != nil {
+			t.Fatal(err)
+		}
+		open, until := oh.OpenAt(c.at, func(time.Time) bool { return false })
+		if !open || !until.Equal(c.until) {
+			t.Errorf("%q at %s: open %t until %s, want until %s", c.hours, c.at, open, until, c.until)
+		}
+	}
+}
