@@ -20,9 +20,9 @@ import (
 // are deleted after --log-retention; the process's log, kept as long as whoever runs the
 // portal keeps it, gets the lines without it.
 type accessLog struct {
-	log     *slog.Logger     // the process's: summaries, and the lines when there are no files
+	log     *slog.Logger     // the process's: summaries
 	files   *accesslog.Files // the access log with addresses, or nil
-	fileLog *slog.Logger     // JSON lines into files
+	lineLog *slog.Logger     // where request lines go: JSON lines into files, or log
 	lines   chan accessLine
 	start   sync.Once
 	done    chan struct{} // closed by stop
@@ -48,19 +48,11 @@ type accessLine struct {
 
 // newAccessLog writes the lines with addresses to files, or without them to log (files nil).
 func newAccessLog(log *slog.Logger, files *accesslog.Files) *accessLog {
-	l := &accessLog{log: log, files: files, lines: make(chan accessLine, 4096), done: make(chan struct{})}
+	l := &accessLog{log: log, files: files, lineLog: log, lines: make(chan accessLine, 4096), done: make(chan struct{})}
 	if files != nil {
-		l.fileLog = slog.New(slog.NewJSONHandler(files, nil))
+		l.lineLog = slog.New(slog.NewJSONHandler(files, nil))
 	}
 	return l
-}
-
-// lineLog is where request lines go.
-func (l *accessLog) lineLog() *slog.Logger {
-	if l.fileLog != nil {
-		return l.fileLog
-	}
-	return l.log
 }
 
 // stop ends the writer once it has written what is buffered.
@@ -73,7 +65,7 @@ func (l *accessLog) record(line accessLine) {
 	if line.status >= 500 {
 		level = slog.LevelError
 	}
-	if !l.lineLog().Enabled(context.Background(), level) {
+	if !l.lineLog.Enabled(context.Background(), level) {
 		return
 	}
 	if sec := line.at.Unix(); l.second.Swap(sec) != sec {
@@ -130,7 +122,7 @@ func (l *accessLog) writeLine(line accessLine) {
 	if l.files != nil {
 		attrs = append(attrs, slog.String("ip", line.ip))
 	}
-	l.lineLog().LogAttrs(context.Background(), level, "request", attrs...)
+	l.lineLog.LogAttrs(context.Background(), level, "request", attrs...)
 }
 
 // prune deletes the files' days past the retention.

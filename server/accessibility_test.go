@@ -320,34 +320,22 @@ func TestAccessibility_FormErrorsTiedToFieldsAndFocused(t *testing.T) {
 	if active != "form-error" || describedBy != "form-error" {
 		t.Errorf("empty search: focus on %q, q described by %q", active, describedBy)
 	}
-	err = chromedp.Run(ctx,
+	active, others = errorSummary(t, ctx,
 		chromedp.Navigate(base+"/login"),
 		chromedp.SendKeys(`#login`, "niemand@example.org", chromedp.ByQuery),
 		chromedp.SendKeys(`#password`, "falsch-falsch-falsch", chromedp.ByQuery),
 		chromedp.Submit(`#password`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#form-error`, chromedp.ByQuery),
-		chromedp.Evaluate(`document.activeElement.id`, &active),
-		chromedp.Evaluate(`[...document.querySelectorAll("[aria-describedby=form-error][aria-invalid=true]")].map(e => e.id).join(",")`, &others),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if active != "form-error" || others != "login,password" {
 		t.Errorf("wrong password: focus on %q, fields pointing to the error: %q", active, others)
 	}
-	err = chromedp.Run(ctx,
+	active, others = errorSummary(t, ctx,
 		chromedp.Navigate(base+"/barrierefreiheit"),
 		chromedp.SendKeys(`#feedback-contact`, "leser@example.org", chromedp.ByQuery),
 		chromedp.SendKeys(`#feedback-message`, "   ", chromedp.ByQuery),
 		chromedp.Evaluate(`document.getElementById("feedback-message").removeAttribute("required")`, nil),
 		chromedp.Submit(`#feedback-message`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#form-error`, chromedp.ByQuery),
-		chromedp.Evaluate(`document.activeElement.id`, &active),
-		chromedp.Evaluate(`[...document.querySelectorAll("[aria-describedby=form-error][aria-invalid=true]")].map(e => e.id).join(",")`, &others),
 	)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if active != "form-error" || others != "feedback-message" {
 		t.Errorf("empty feedback: focus on %q, fields pointing to the error: %q", active, others)
 	}
@@ -355,7 +343,7 @@ func TestAccessibility_FormErrorsTiedToFieldsAndFocused(t *testing.T) {
 	// An operator's refused maintenance: the field at fault in the form that was sent, what
 	// was typed kept.
 	addOperator(t, app)
-	err = chromedp.Run(ctx,
+	active, others = errorSummary(t, ctx,
 		chromedp.Navigate(base+"/login"),
 		chromedp.SendKeys(`#login`, "ops@example.org", chromedp.ByQuery),
 		chromedp.SendKeys(`#password`, operatorPassword, chromedp.ByQuery),
@@ -365,12 +353,8 @@ func TestAccessibility_FormErrorsTiedToFieldsAndFocused(t *testing.T) {
 		chromedp.SendKeys(`#m-title`, "Wartung des Ausstellungsservers", chromedp.ByQuery),
 		chromedp.Evaluate(`document.getElementById("starts_at").value = "2031-06-15T22:00"; document.getElementById("ends_at").value = "2031-06-15T21:00"`, nil),
 		chromedp.Submit(`#m-title`, chromedp.ByQuery),
-		chromedp.WaitVisible(`#form-error`, chromedp.ByQuery),
-		chromedp.Evaluate(`document.activeElement.id`, &active),
-		chromedp.Evaluate(`[...document.querySelectorAll("[aria-describedby=form-error][aria-invalid=true]")].map(e => e.id).join(",")`, &others),
-		chromedp.Evaluate(`document.getElementById("m-title").value`, &describedBy),
 	)
-	if err != nil {
+	if err := chromedp.Run(ctx, chromedp.Evaluate(`document.getElementById("m-title").value`, &describedBy)); err != nil {
 		t.Fatal(err)
 	}
 	if active != "form-error" || others != "ends_at" || describedBy != "Wartung des Ausstellungsservers" {
@@ -411,4 +395,17 @@ func TestAccessibility_StatusChangesAnnouncedPolitely(t *testing.T) {
 	}
 	follow("/status", "[data-testid=national-state]", "down", "gestört", func() { national.setDown(true) })
 	follow("/en/", "[data-testid=national-line]", "operational", "National issuing server: operational.", func() { national.setDown(false) })
+}
+
+// errorSummary runs steps that send a form and, once its error summary shows, says which
+// element has the focus and which fields point to the summary as invalid.
+func errorSummary(t *testing.T, ctx context.Context, steps ...chromedp.Action) (focused, fields string) {
+	t.Helper()
+	steps = append(steps, chromedp.WaitVisible(`#form-error`, chromedp.ByQuery),
+		chromedp.Evaluate(`document.activeElement.id`, &focused),
+		chromedp.Evaluate(`[...document.querySelectorAll("[aria-describedby=form-error][aria-invalid=true]")].map(e => e.id).join(",")`, &fields))
+	if err := chromedp.Run(ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+	return focused, fields
 }

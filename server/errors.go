@@ -78,11 +78,8 @@ func (a *App) describe(err error, c echo.Context, l i18n.Lang) (int, apiErrorBod
 		if m, ok := he.Message.(string); ok && m != "" {
 			msg = l.T(m) // our own refusals say what is wrong (keys of the catalogue); echo's say the status text
 		}
-		switch he.Code {
-		case http.StatusNotFound:
+		if he.Code == http.StatusNotFound {
 			msg = l.T("Diese Seite gibt es nicht.")
-		case http.StatusTooManyRequests:
-			msg = l.T("Zu viele Anfragen von dieser Adresse; bitte in einer Sekunde erneut versuchen.")
 		}
 		return he.Code, apiErrorBody{strings.ReplaceAll(strings.ToLower(http.StatusText(he.Code)), " ", "_"), "", msg}
 	case errors.Is(err, data.ErrCommitUnknown):

@@ -61,10 +61,9 @@ func feedbackError(l i18n.Lang, err error) string {
 
 // feedbackPage is the accessibility statement with the feedback form as it was sent.
 func (a *App) feedbackPage(c echo.Context, status int, form views.FeedbackForm) error {
-	l := langOf(c)
-	text := a.legal.Of(legal.Accessibility)
-	return render(c, status, views.LegalPage(views.Legal{Page: a.page(l.T("Erklärung zur Barrierefreiheit"), false),
-		Kind: string(legal.Accessibility), HTML: text.HTML, Provided: text.Provided, Example: text.Example, Feedback: form}))
+	p := a.legalView(c, legal.Accessibility)
+	p.Feedback = form
+	return render(c, status, views.LegalPage(p))
 }
 
 // feedbackThanks is GET /barrierefreiheit/danke, where a sent feedback leads.

@@ -71,7 +71,7 @@ func (a *App) login(c echo.Context) error {
 			try.release(ctx)
 			return err
 		}
-		p.Error, p.Wrong = l.T("Benutzername oder Passwort ist falsch."), true
+		p.Error, p.ErrorField = l.T("Benutzername oder Passwort ist falsch."), "credentials"
 		return render(c, http.StatusUnauthorized, views.LoginPage(p))
 	}
 	try.succeeded(ctx)

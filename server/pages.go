@@ -62,13 +62,19 @@ func (a *App) easyLanguagePage(c echo.Context) error {
 // legalPage is GET /impressum, /datenschutz and /barrierefreiheit: the operator's text, or
 // that it has not been provided; the privacy statement always says what the portal stores.
 func (a *App) legalPage(p legal.Page) echo.HandlerFunc {
-	title := map[legal.Page]string{legal.Impressum: i18n.Key("Impressum"), legal.Privacy: i18n.Key("Datenschutzerklärung"),
-		legal.Accessibility: i18n.Key("Erklärung zur Barrierefreiheit")}[p]
-	return func(c echo.Context) error {
-		text := a.legal.Of(p)
-		return render(c, http.StatusOK, views.LegalPage(views.Legal{Page: a.page(langOf(c).T(title), false), Kind: string(p), LogRetentionDays: a.logRetentionDays(),
-			HTML: text.HTML, Provided: text.Provided, Example: text.Example}))
-	}
+	return func(c echo.Context) error { return render(c, http.StatusOK, views.LegalPage(a.legalView(c, p))) }
+}
+
+// legalTitles are the legal pages' titles, keys of the catalogue.
+var legalTitles = map[legal.Page]string{legal.Impressum: i18n.Key("Impressum"), legal.Privacy: i18n.Key("Datenschutzerklärung"),
+	legal.Accessibility: i18n.Key("Erklärung zur Barrierefreiheit")}
+
+// legalView is legal page p in c's language: the operator's text and what the portal says of
+// itself.
+func (a *App) legalView(c echo.Context, p legal.Page) views.Legal {
+	text := a.legal.Of(p)
+	return views.Legal{Page: a.page(langOf(c).T(legalTitles[p]), false), Kind: string(p), LogRetentionDays: a.logRetentionDays(),
+		HTML: text.HTML, Provided: text.Provided, Example: text.Example}
 }
 
 // resultsPage is GET /suche: the results list, working without JavaScript.

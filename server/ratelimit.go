@@ -48,7 +48,7 @@ func rateLimit(store middleware.RateLimiterStore, identify func(echo.Context) (s
 		DenyHandler: func(c echo.Context, _ string, _ error) error {
 			c.Response().Header().Set("Retry-After", "1")
 			if !strings.HasPrefix(c.Request().URL.Path, "/api/") {
-				return echo.NewHTTPError(http.StatusTooManyRequests) // a page, through the error handler
+				return echo.NewHTTPError(http.StatusTooManyRequests, message) // a page, through the error handler
 			}
 			return c.JSON(http.StatusTooManyRequests, apiError{apiErrorBody{"rate_limited", "", acceptedLanguage(c).T(message)}})
 		},

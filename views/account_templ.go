@@ -13,11 +13,11 @@ import "github.com/apoportal/apoportal/data"
 // Login is the login page.
 type Login struct {
 	Page
-	CSRF   string
-	Login  string
-	Error  string
-	Wrong  bool // the error is that the login and password do not fit: both inputs point to it
-	Notice string
+	CSRF       string
+	Login      string
+	Error      string
+	ErrorField string // "credentials" when the login and password do not fit: both inputs point to it
+	Notice     string
 }
 
 // formError is a form's error summary: announced (role=alert), and focused when the page
@@ -213,7 +213,7 @@ func LoginPage(p Login) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, errorOf(wrongCredentials(p.Wrong), "credentials"))
+			templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, errorOf(p.ErrorField, "credentials"))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
@@ -234,7 +234,7 @@ func LoginPage(p Login) templ.Component {
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}
-			templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, errorOf(wrongCredentials(p.Wrong), "credentials"))
+			templ_7745c5c3_Err = templ.RenderAttributes(ctx, templ_7745c5c3_Buffer, errorOf(p.ErrorField, "credentials"))
 			if templ_7745c5c3_Err != nil {
 				return templ_7745c5c3_Err
 			}

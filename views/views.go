@@ -337,14 +337,6 @@ func allServices() []data.Service { return data.Services }
 // berlinTime is a moment as people in Germany read it.
 func berlinTime(t time.Time) string { return t.In(data.Berlin()).Format("02.01.2006, 15:04") }
 
-// wrongCredentials is the error field of a login whose name and password do not fit.
-func wrongCredentials(wrong bool) string {
-	if wrong {
-		return "credentials"
-	}
-	return ""
-}
-
 // liveLine follows the national state on the home page's line while the service is
 // monitored and no maintenance is announced (its words need the maintenance's end).
 func liveLine(ctx context.Context, b *Banner, every int) templ.Attributes {
