@@ -529,7 +529,7 @@ func TestAttack_NoPharmacyReachesAnother(t *testing.T) {
 	if res, _ := pharmacy.submit("/konto", fmt.Sprintf("/konto/token/%d/widerrufen", idB), url.Values{}, true); res.StatusCode != http.StatusNotFound {
 		t.Errorf("revoking pharmacy B's token: %d", res.StatusCode)
 	}
-	for _, path := range []string{"/admin", "/admin/apotheke/" + pharmacyB, "/admin/protokoll", "/admin/import"} {
+	for _, path := range []string{"/admin", "/admin/apotheke/" + pharmacyB, "/admin/protokoll", "/admin/import", "/admin/rueckmeldungen"} {
 		if res, _ := pharmacy.get(path); res.StatusCode != http.StatusForbidden {
 			t.Errorf("pharmacy opens %s: %d", path, res.StatusCode)
 		}
@@ -679,5 +679,96 @@ func TestAttack_OversizedBodies(t *testing.T) {
 	}
 	if after, _ := app.store.AuditLog(context.Background(), "", 1); len(after) != len(before) || (len(after) > 0 && after[0].ID != before[0].ID) {
 		t.Fatalf("an oversized request changed something: %+v", after)
+	}
+}
+
+// postFeedbackBody posts 30 MiB to the feedback form as a browser on the portal's pages
+// would (Origin) or as another site's would (Sec-Fetch-Site: cross-site), announced or
+// chunked, and says what the server answered and what the client managed to send.
+func postFeedbackBody(t *testing.T, b *browserless, crossSite, chunked bool) (*http.Response, int64) {
+	t.Helper()
+	cb := &countingBody{r: strings.NewReader("message=" + strings.Repeat("x", 30<<20))}
+	req, _ := http.NewRequest(http.MethodPost, b.base+"/barrierefreiheit", cb)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.base)
+	if crossSite {
+		req.Header.Set("Sec-Fetch-Site", "cross-site")
+	}
+	if !chunked {
+		req.ContentLength = 30<<20 + int64(len("message="))
+	}
+	res, err := b.noRedirects().c.Do(req)
+	if err != nil {
+		return nil, cb.read.Load() // the server closed while the client sent: a refusal too
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res, cb.read.Load()
+}
+
+// The feedback form of the public accessibility statement has no account and no token: from
+// another site it is refused before a byte of the body is read, and a body past its 16 KiB
+// is refused (413), announced or chunked, without reading on and without keeping anything.
+// (Before, a chunked 30 MiB body was read to the limit and answered 400 "describe the
+// barrier", as if the message had been empty.)
+func TestAttack_FeedbackReadsNothingBeforeItsChecks(t *testing.T) {
+	app, base, _, _ := attackApp(t)
+	const unread = 8 << 20 // loopback buffers take a few MiB the server never reads
+	for _, c := range []struct {
+		name               string
+		crossSite, chunked bool
+		want               int
+	}{
+		{"another site's, announced", true, false, http.StatusRequestEntityTooLarge}, // the length alone refuses it first
+		{"another site's, chunked", true, true, http.StatusForbidden},
+		{"the portal's page's, announced", false, false, http.StatusRequestEntityTooLarge},
+		{"the portal's page's, chunked", false, true, http.StatusRequestEntityTooLarge},
+	} {
+		res, read := postFeedbackBody(t, from(t, base, "127.0.0.41"), c.crossSite, c.chunked)
+		if res != nil && res.StatusCode != c.want || read > unread {
+			t.Errorf("%s 30 MiB feedback: %v (want %d), the server read %d bytes", c.name, res, c.want, read)
+		}
+	}
+	if list, err := app.store.FeedbackList(context.Background(), 10); err != nil || len(list) != 0 {
+		t.Fatalf("oversized feedback kept: %v, %v", list, err)
+	}
+}
+
+// The English way in (/en/login, /en/aktivieren, /en/barrierefreiheit) counts on the same
+// per-address limits as the German one: alternating the two paths does not double them.
+// (Before the limiters were made once for both, each path had its own.)
+func TestAttack_BothLanguagesShareTheLimits(t *testing.T) {
+	_, base, _, _ := attackApp(t)
+	guesser := from(t, base, "127.0.0.42").noRedirects()
+	for _, way := range []struct{ page, field string }{{"/login", "login"}, {"/aktivieren", "code"}} {
+		limited := 0
+		for i := range 14 { // the address's limit allows a burst of 10; its throttle 20 failures
+			path := way.page
+			if i%2 == 1 {
+				path = "/en" + way.page
+			}
+			res, _ := guesser.submit(path, path, url.Values{way.field: {fmt.Sprintf("guess-%d@example.org", i)}, "password": {"falsch-falsch-falsch"},
+				"password2": {"falsch-falsch-falsch"}}, true)
+			if res.StatusCode == http.StatusTooManyRequests {
+				limited++
+			}
+		}
+		if limited == 0 {
+			t.Errorf("14 posts alternating %s and /en%s from one address: none limited", way.page, way.page)
+		}
+	}
+	feedback := from(t, base, "127.0.0.43")
+	kept := 0
+	for i := range freeFeedback + 2 {
+		path := "/barrierefreiheit"
+		if i%2 == 1 {
+			path = "/en/barrierefreiheit"
+		}
+		if res, _ := postFeedback(t, feedback, path, url.Values{"message": {"Die Schrift ist zu klein."}}, nil); res.StatusCode == http.StatusSeeOther {
+			kept++
+		}
+	}
+	if kept != freeFeedback {
+		t.Errorf("feedback alternating both languages: %d kept, want %d", kept, freeFeedback)
 	}
 }

@@ -32,6 +32,10 @@ func (a *App) sendFeedback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := c.Request().ParseForm(); err != nil {
+		try.release(ctx)
+		return err // a body past the route's limit: 413, and nothing kept
+	}
 	f := data.Feedback{Message: c.FormValue("message"), Contact: c.FormValue("contact"), Page: c.FormValue("page")}
 	if wait > 0 {
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
