@@ -170,14 +170,3 @@ func (p Participation) Status(now time.Time, maxAge time.Duration) CertificateSt
 func (p Participation) Issuing(now time.Time, maxAge time.Duration) bool {
 	return p.Status(now, maxAge) == CertificatesActive
 }
-
-// OpenNow says whether the pharmacy is open at now and until when; known is false when
-// its opening hours are missing or unreadable, so nobody is told "closed" by mistake.
-func (p *Pharmacy) OpenNow(now time.Time) (open, known bool, until time.Time) {
-	oh, err := ParseOpeningHours(p.OpeningHours)
-	if err != nil {
-		return false, false, time.Time{}
-	}
-	open, until = oh.OpenAt(now, HolidaysIn(p.State))
-	return open, true, until
-}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/data/openinghours"
 )
 
 // Limits of a query, as the public API documents them.
@@ -45,6 +46,7 @@ type Query struct {
 // Hit is one pharmacy found; DistanceKm is set when the query had an origin.
 type Hit struct {
 	Pharmacy   data.Pharmacy
+	Hours      *openinghours.Hours // its opening hours, parsed once; nil when unreadable
 	DistanceKm *float64
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/data/openinghours"
 	"github.com/apoportal/apoportal/internal/fixture"
 	"github.com/apoportal/apoportal/search"
 	"github.com/apoportal/apoportal/search/local"
@@ -235,9 +236,9 @@ func TestSearch_Filters(t *testing.T) {
 	}
 	for _, h := range resp.Hits {
 		p := h.Pharmacy
-		oh, err := data.ParseOpeningHours(p.OpeningHours)
-		open, _ := oh.OpenAt(launch, data.HolidaysIn(p.State))
-		if !p.Participation.Issuing(launch, 0) || !p.Offers(data.ServiceRapidTest) || err != nil || !open {
+		hours, err := openinghours.Parse(p.OpeningHours)
+		open := hours.StateAt(launch, data.HolidaysIn(p.State)) == openinghours.Open
+		if !p.Participation.Issuing(launch, 0) || !p.Offers(data.ServiceRapidTest) || err != nil || !open || h.Hours == nil {
 			t.Fatalf("filtered hit %+v", p)
 		}
 	}

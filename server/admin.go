@@ -82,7 +82,7 @@ func (a *App) renderAdminPharmacy(c echo.Context, status int, p views.AdminPharm
 	for _, cr := range corrections {
 		p.Corrections = append(p.Corrections, cr.CreatedAt.In(data.Berlin()).Format("02.01.2006 15:04")+": "+cr.Message)
 	}
-	p.Page, p.CSRF, p.Card = a.page("Betrieb: "+ph.Name, false), csrfToken(c), views.Card{Pharmacy: ph, Now: a.now(), MaxAge: a.cfg.ConfirmationMaxAge}
+	p.Page, p.CSRF, p.Card = a.page("Betrieb: "+ph.Name, false), csrfToken(c), views.NewCard(ph, a.hours.Parse(ph.OpeningHours), a.now(), a.cfg.ConfirmationMaxAge)
 	return render(c, status, views.AdminPharmacyPage(p))
 }
 

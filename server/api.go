@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/data/openinghours"
 	"github.com/apoportal/apoportal/search"
 	"github.com/apoportal/apoportal/server/pagecache"
 	"github.com/apoportal/apoportal/views"
@@ -52,6 +53,8 @@ type pharmacyJSON struct {
 	Website      string           `json:"website"`
 	OpeningHours string           `json:"opening_hours"`
 	OpenNow      *bool            `json:"open_now"`
+	NextChangeAt *time.Time       `json:"next_change_at"`
+	HoursComment string           `json:"opening_hours_comment"`
 	Services     []data.Service   `json:"services"`
 	Certificates certificatesJSON `json:"certificates"`
 }
@@ -63,7 +66,9 @@ type certificatesJSON struct {
 	ConfirmedAt *time.Time             `json:"confirmed_at"`
 }
 
-func newPharmacyJSON(p data.Pharmacy, distanceKm *float64, now time.Time, maxAge time.Duration) pharmacyJSON {
+// newPharmacyJSON is p as the API shows it at now: open_now null where its hours are
+// unknown then, next_change_at null where no change is known (within a year).
+func newPharmacyJSON(p data.Pharmacy, hours *openinghours.Hours, distanceKm *float64, now time.Time, maxAge time.Duration) pharmacyJSON {
 	out := pharmacyJSON{
 		ID: p.ID, Name: p.Name, Street: p.Street, HouseNumber: p.HouseNumber, Postcode: p.Postcode, City: p.City,
 		State: p.State, Lat: p.Lat, Lon: p.Lon, Phone: p.Phone, Website: p.Website, OpeningHours: p.OpeningHours,
@@ -81,9 +86,15 @@ func newPharmacyJSON(p data.Pharmacy, distanceKm *float64, now time.Time, maxAge
 		d := math.Round(*distanceKm*100) / 100
 		out.DistanceKm = &d
 	}
-	if open, known, _ := p.OpenNow(now); known {
+	st := hours.At(now, data.HolidaysIn(p.State))
+	if st.State != openinghours.Unknown {
+		open := st.State == openinghours.Open
 		out.OpenNow = &open
 	}
+	if !st.Until.IsZero() {
+		out.NextChangeAt = utc(&st.Until)
+	}
+	out.HoursComment = st.Comment
 	return out
 }
 
@@ -116,7 +127,7 @@ func (a *App) searchAPI(c echo.Context) error {
 		out.Origin.Lat, out.Origin.Lon = &resp.Origin.Lat, &resp.Origin.Lon
 	}
 	for _, h := range resp.Hits {
-		out.Results = append(out.Results, newPharmacyJSON(h.Pharmacy, h.DistanceKm, resp.GeneratedAt, a.cfg.ConfirmationMaxAge))
+		out.Results = append(out.Results, newPharmacyJSON(h.Pharmacy, h.Hours, h.DistanceKm, resp.GeneratedAt, a.cfg.ConfirmationMaxAge))
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -135,5 +146,5 @@ func (a *App) pharmacyAPI(c echo.Context) error {
 		return err
 	}
 	dependsOn(c, pagecache.Pharmacy(p.ID))
-	return c.JSON(http.StatusOK, newPharmacyJSON(p, nil, a.now(), a.cfg.ConfirmationMaxAge))
+	return c.JSON(http.StatusOK, newPharmacyJSON(p, a.hours.Parse(p.OpeningHours), nil, a.now(), a.cfg.ConfirmationMaxAge))
 }

@@ -194,7 +194,7 @@ func (a *App) renderDashboard(c echo.Context, status int, notice, errMsg, newTok
 		return err
 	}
 	p := views.Dashboard{Page: a.page("Mein Konto", false).In(views.SectionPharmacies), CSRF: csrfToken(c), Login: acc.Login,
-		Card: views.Card{Pharmacy: ph, Now: a.now(), MaxAge: a.cfg.ConfirmationMaxAge}, Notice: notice, Error: errMsg, NewToken: newToken}
+		Card: views.NewCard(ph, a.hours.Parse(ph.OpeningHours), a.now(), a.cfg.ConfirmationMaxAge), Notice: notice, Error: errMsg, NewToken: newToken}
 	for _, t := range tokens {
 		if t.RevokedAt == nil {
 			p.Tokens = append(p.Tokens, t)

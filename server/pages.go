@@ -112,7 +112,9 @@ func (a *App) resultsPage(c echo.Context) error {
 		p.Suggestions = append(p.Suggestions, views.Link{Label: s, URL: l.Path("/suche?" + v.Encode())})
 	}
 	for _, h := range resp.Hits {
-		p.Cards = append(p.Cards, views.Card{Pharmacy: h.Pharmacy, DistanceKm: h.DistanceKm, Now: resp.GeneratedAt, MaxAge: a.cfg.ConfirmationMaxAge})
+		card := views.NewCard(h.Pharmacy, h.Hours, resp.GeneratedAt, a.cfg.ConfirmationMaxAge)
+		card.DistanceKm = h.DistanceKm
+		p.Cards = append(p.Cards, card)
 	}
 	if r.Offset > 0 {
 		p.Prev = l.Path(pageURL(values, max(0, r.Offset-r.Limit)))
@@ -195,7 +197,7 @@ func (a *App) pharmacyPage(c echo.Context) error {
 	}
 	dependsOn(c, pagecache.Pharmacy(ph.ID))
 	p := views.Detail{Page: a.page(ph.Name+", "+ph.City, true).In(views.SectionFind), TileURL: a.cfg.TileURL,
-		Card: views.Card{Pharmacy: ph, Now: a.now(), MaxAge: a.cfg.ConfirmationMaxAge}}
+		Card: views.NewCard(ph, a.hours.Parse(ph.OpeningHours), a.now(), a.cfg.ConfirmationMaxAge)}
 	p.Description = ph.Name + ", " + ph.Address()
 	return render(c, http.StatusOK, views.PharmacyPage(p))
 }

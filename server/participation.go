@@ -59,7 +59,7 @@ func (a *App) participationAPI(c echo.Context) error {
 	now := a.now()
 	pa.ConfirmedAt = &now
 	p.Participation = pa
-	return c.JSON(http.StatusOK, newPharmacyJSON(p, nil, now, a.cfg.ConfirmationMaxAge))
+	return c.JSON(http.StatusOK, newPharmacyJSON(p, a.hours.Parse(p.OpeningHours), nil, now, a.cfg.ConfirmationMaxAge))
 }
 
 // tokenCaller is pharmacy software authenticated by its API token.

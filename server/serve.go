@@ -15,6 +15,7 @@ import (
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/data/demo"
+	"github.com/apoportal/apoportal/data/openinghours"
 	"github.com/apoportal/apoportal/search"
 	"github.com/apoportal/apoportal/search/local"
 	"github.com/apoportal/apoportal/search/meili"
@@ -40,6 +41,7 @@ type App struct {
 	searcher *search.Searcher
 	assets   *static.Assets
 	legal    *legal.Texts
+	hours    *openinghours.Cache // opening hours of pharmacies read from the store, parsed once
 	demo     bool
 	// gazetteerVersion is that of the gazetteer the searcher holds; reloadGazetteer follows imports.
 	gazetteerVersion string
@@ -104,7 +106,7 @@ func OpenApp(ctx context.Context, cfg Config, log *slog.Logger, now func() time.
 			return nil, err
 		}
 	}
-	app := &App{cfg: cfg, log: log, store: store, now: now, throttle: &throttle{store: store, now: now, log: log},
+	app := &App{cfg: cfg, log: log, store: store, now: now, hours: openinghours.NewCache(), throttle: &throttle{store: store, now: now, log: log},
 		access: newAccessLog(log, files), keys: newAnswerKeys()}
 	if cfg.APIRate > 0 {
 		app.searchLimit = memoryStore(float64(cfg.APIRate), 3*cfg.APIRate)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/a-h/templ"
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/data/openinghours"
 	"github.com/apoportal/apoportal/search"
 	"github.com/apoportal/apoportal/views/i18n"
 )
@@ -109,9 +110,16 @@ type Home struct {
 // Card is one pharmacy as a result or on its detail page.
 type Card struct {
 	Pharmacy   data.Pharmacy
+	Hours      *openinghours.Hours // nil when its opening hours cannot be read
+	Opening    openinghours.Status // what they say at Now
 	DistanceKm *float64
 	Now        time.Time
 	MaxAge     time.Duration // confirmations older than this are not believed (0: no limit)
+}
+
+// NewCard is the card of a pharmacy at now, with its parsed opening hours.
+func NewCard(p data.Pharmacy, hours *openinghours.Hours, now time.Time, maxAge time.Duration) Card {
+	return Card{Pharmacy: p, Hours: hours, Opening: hours.At(now, data.HolidaysIn(p.State)), Now: now, MaxAge: maxAge}
 }
 
 // Results is the search results page.
@@ -209,28 +217,6 @@ func (c Card) statusText(ctx context.Context) string {
 	return tr(ctx, "Stellt derzeit keine Impfzertifikate aus")
 }
 
-func (c Card) openText(ctx context.Context) string {
-	open, known, until := c.Pharmacy.OpenNow(c.Now)
-	switch {
-	case !known:
-		return tr(ctx, "Öffnungszeiten unbekannt")
-	case open && until.Sub(c.Now) > 24*time.Hour:
-		return tr(ctx, "Rund um die Uhr geöffnet")
-	case open && clock(until) == "00:00":
-		return tr(ctx, "Jetzt geöffnet bis 24:00 Uhr")
-	case open && until.In(data.Berlin()).YearDay() != c.Now.In(data.Berlin()).YearDay():
-		return tr(ctx, "Jetzt geöffnet bis morgen %s Uhr", clock(until))
-	case open:
-		return tr(ctx, "Jetzt geöffnet bis %s Uhr", clock(until))
-	}
-	return tr(ctx, "Jetzt geschlossen")
-}
-
-func (c Card) isOpen() bool {
-	open, _, _ := c.Pharmacy.OpenNow(c.Now)
-	return open
-}
-
 func (c Card) detailURL(ctx context.Context) string {
 	return i18n.From(ctx).Path("/apotheke/" + url.PathEscape(c.Pharmacy.ID))
 }
@@ -248,59 +234,6 @@ func phoneURL(phone string) string {
 		}
 	}
 	return "tel:" + b.String()
-}
-
-// week lists the opening hours day by day, and on public holidays when a PH rule says
-// them, or nil when they cannot be read.
-func (c Card) week(ctx context.Context) []Link {
-	oh, err := data.ParseOpeningHours(c.Pharmacy.OpeningHours)
-	if err != nil {
-		return nil
-	}
-	out := make([]Link, 7)
-	for d := range out {
-		out[d] = Link{Label: tr(ctx, data.DayNames[d]), URL: spansText(ctx, oh.Day(d))}
-	}
-	if spans, ok := oh.Holidays(); ok {
-		out = append(out, Link{Label: tr(ctx, "Feiertage"), URL: spansText(ctx, spans)})
-	}
-	return out
-}
-
-// holidaysAhead are the public holidays of the pharmacy's Land in the seven days from now,
-// each with its opening hours that day ("Pfingstmontag, Mo 17.05.").
-func (c Card) holidaysAhead(ctx context.Context) []Link {
-	oh, err := data.ParseOpeningHours(c.Pharmacy.OpeningHours)
-	if err != nil {
-		return nil
-	}
-	now := c.Now.In(data.Berlin())
-	var out []Link
-	for i := range 7 {
-		day := time.Date(now.Year(), now.Month(), now.Day()+i, 12, 0, 0, 0, data.Berlin())
-		name, ok := data.PublicHoliday(c.Pharmacy.State, day)
-		if !ok {
-			continue
-		}
-		wd := (int(day.Weekday()) + 6) % 7
-		spans := oh.Day(wd)
-		if oh.OnHoliday(wd) {
-			spans, _ = oh.Holidays()
-		}
-		out = append(out, Link{Label: tr(ctx, name) + ", " + tr(ctx, data.DayNames[wd]) + " " + day.Format(tr(ctx, "02.01.")), URL: spansText(ctx, spans)})
-	}
-	return out
-}
-
-func spansText(ctx context.Context, spans []data.Span) string {
-	if len(spans) == 0 {
-		return tr(ctx, "geschlossen")
-	}
-	texts := make([]string, len(spans))
-	for i, s := range spans {
-		texts[i] = data.FormatSpan(s)
-	}
-	return strings.Join(texts, ", ")
 }
 
 // errorOf ties input field to the form's error summary when the error is about it.

@@ -62,7 +62,7 @@ func JudgeOpeningHours(t testing.TB, values []string, from, to time.Time, state 
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(node, filepath.Join(root, "data", "testdata", "openinghours", "judge.js"))
+	cmd := exec.Command(node, filepath.Join(root, "data", "openinghours", "testdata", "judge.js"))
 	cmd.Env = append(os.Environ(), "TZ=Europe/Berlin", "NODE_MODULES="+modules)
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
@@ -78,18 +78,18 @@ func JudgeOpeningHours(t testing.TB, values []string, from, to time.Time, state 
 	return judged
 }
 
-// StateAt is the judged state at t and when it next changes (zero: not before the end of
-// what was judged).
-func (j Judgement) StateAt(t time.Time) (state string, next time.Time) {
+// StateAt is the judged state at t, when it next changes (zero: not before the end of what
+// was judged) and the comment at t.
+func (j Judgement) StateAt(t time.Time) (state string, next time.Time, comment string) {
 	i := sort.Search(len(j.Changes), func(k int) bool { return j.Changes[k].At.After(t) }) - 1
 	if i < 0 {
 		i = 0
 	}
-	state = j.Changes[i].State
+	state, comment = j.Changes[i].State, j.Changes[i].Comment
 	for k := i + 1; k < len(j.Changes); k++ {
 		if j.Changes[k].State != state {
-			return state, j.Changes[k].At
+			return state, j.Changes[k].At, comment
 		}
 	}
-	return state, time.Time{}
+	return state, time.Time{}, comment
 }

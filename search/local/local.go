@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/data/openinghours"
 	"github.com/apoportal/apoportal/search"
 )
 
@@ -35,7 +36,7 @@ func cellOf(lat, lon float64) cell {
 // doc is one indexed pharmacy with what its filters need, computed once.
 type doc struct {
 	p        data.Pharmacy
-	hours    *data.OpeningHours // nil when unknown or unreadable
+	hours    *openinghours.Hours // nil when unknown or unreadable
 	services uint8
 	name     []string // folded words of the name
 	words    []string // folded words of name, street, postcode and town
@@ -52,8 +53,8 @@ type Engine struct {
 	byPostcode map[string][]int32
 	text       textIndex
 	seq        int64
-	hours      map[string]*data.OpeningHours // parsed schedules, shared by identical strings
-	onChange   func([]Change)                // hears what each sync changed; may be nil
+	hours      *openinghours.Cache // parsed opening hours, shared by identical values
+	onChange   func([]Change)      // hears what each sync changed; may be nil
 }
 
 // Change is a pharmacy a sync changed: where it is now and, when it was known, where it was.
@@ -73,7 +74,7 @@ var _ search.PostcodeLocator = (*Engine)(nil)
 // New returns an engine over src; call Sync to load it.
 func New(src Source) *Engine {
 	return &Engine{src: src, byID: map[string]int32{}, grid: map[cell][]int32{}, byPostcode: map[string][]int32{},
-		hours: map[string]*data.OpeningHours{}}
+		hours: openinghours.NewCache()}
 }
 
 // Name implements search.Engine.
@@ -173,7 +174,7 @@ func (e *Engine) newDoc(p data.Pharmacy) doc {
 // put indexes d, replacing an older version; it reports whether the text index is stale.
 // The caller holds the write lock.
 func (e *Engine) put(d doc) (textChanged bool) {
-	d.hours = e.parseHours(d.p.OpeningHours)
+	d.hours = e.hours.Parse(d.p.OpeningHours)
 	i, known := e.byID[d.p.ID]
 	if !known {
 		i = int32(len(e.docs))
@@ -205,18 +206,6 @@ func without(ids []int32, id int32) []int32 {
 		}
 	}
 	return out
-}
-
-func (e *Engine) parseHours(s string) *data.OpeningHours {
-	if oh, ok := e.hours[s]; ok {
-		return oh
-	}
-	var parsed *data.OpeningHours
-	if oh, err := data.ParseOpeningHours(s); err == nil {
-		parsed = &oh
-	}
-	e.hours[s] = parsed
-	return parsed
 }
 
 // PostcodeCenter implements search.PostcodeLocator: the mean position of the pharmacies
@@ -276,13 +265,8 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Page, error
 		if q.Certificates && !d.p.Participation.Issuing(q.Now, q.MaxConfirmationAge) {
 			return false
 		}
-		if q.OpenNow {
-			if d.hours == nil {
-				return false
-			}
-			if open, _ := d.hours.OpenAt(q.Now, data.HolidaysIn(d.p.State)); !open {
-				return false
-			}
+		if q.OpenNow && d.hours.StateAt(q.Now, data.HolidaysIn(d.p.State)) != openinghours.Open {
+			return false
 		}
 		return true
 	}
@@ -315,7 +299,7 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Page, error
 	page := search.Page{Total: len(ms), Engine: e.Name()}
 	from, to := min(q.Offset, len(ms)), min(q.Offset+q.Limit, len(ms))
 	for _, m := range ms[from:to] {
-		h := search.Hit{Pharmacy: e.docs[m.i].p}
+		h := search.Hit{Pharmacy: e.docs[m.i].p, Hours: e.docs[m.i].hours}
 		if q.Origin != nil {
 			dist := m.dist
 			h.DistanceKm = &dist

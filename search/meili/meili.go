@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/data/openinghours"
 	"github.com/apoportal/apoportal/search"
 	"github.com/meilisearch/meilisearch-go"
 )
@@ -48,6 +49,7 @@ type Engine struct {
 	cursor atomic.Int64                               // the store's change sequence the index holds
 	leader func() int64                               // the change sequence the portal shows elsewhere
 	now    func() time.Time
+	hours  *openinghours.Cache // the hits' opening hours, parsed once per distinct value
 }
 
 var _ search.Engine = (*Engine)(nil)
@@ -63,7 +65,8 @@ func New(cfg Config, now func() time.Time) *Engine {
 	if now == nil {
 		now = time.Now
 	}
-	return &Engine{cfg: cfg, now: now, root: client(cfg.URL, cfg.Key), leader: func() int64 { return 0 }}
+	return &Engine{cfg: cfg, now: now, root: client(cfg.URL, cfg.Key), leader: func() int64 { return 0 },
+		hours: openinghours.NewCache()}
 }
 
 // client never retries: on the request path a slow Meilisearch is a reason to fall back,
@@ -239,12 +242,11 @@ func (e *Engine) Search(ctx context.Context, q search.Query) (search.Page, error
 	var hits []search.Hit
 	for _, d := range res.Hits {
 		p := d.pharmacy()
-		if q.OpenNow {
-			if open, known, _ := p.OpenNow(q.Now); !open || !known {
-				continue
-			}
+		hours := e.hours.Parse(p.OpeningHours)
+		if q.OpenNow && hours.StateAt(q.Now, data.HolidaysIn(p.State)) != openinghours.Open {
+			continue
 		}
-		h := search.Hit{Pharmacy: p}
+		h := search.Hit{Pharmacy: p, Hours: hours}
 		if q.Origin != nil && d.GeoDistance != nil {
 			km := *d.GeoDistance / 1000
 			h.DistanceKm = &km

@@ -70,9 +70,6 @@ func usedKeys(t *testing.T) map[string][]string {
 	for _, s := range data.Services {
 		keys[s.Label()] = append(keys[s.Label()], "data.Services")
 	}
-	for _, d := range data.DayNames {
-		keys[d] = append(keys[d], "data.DayNames")
-	}
 	for _, state := range []string{"Baden-Württemberg", "Bayern", "Berlin", "Brandenburg", "Bremen", "Hamburg", "Hessen",
 		"Mecklenburg-Vorpommern", "Niedersachsen", "Nordrhein-Westfalen", "Rheinland-Pfalz", "Saarland", "Sachsen",
 		"Sachsen-Anhalt", "Schleswig-Holstein", "Thüringen"} {

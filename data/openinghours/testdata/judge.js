@@ -3,7 +3,7 @@
 // with TZ=Europe/Berlin. Reads from stdin {"values": [...], "from": ms, "to": ms, "state":
 // Bundesland} and writes one JSON array: for each value {"error": "..."} when the reference
 // refuses it, else {"changes": [[ms, "open"|"closed"|"unknown", comment or null], ...]}: the
-// state from the first instant ("from") and every change of it until "to".
+// state and comment from the first instant ("from") and every change of them until "to".
 "use strict";
 const path = require("path");
 const opening_hours = require(path.join(process.env.NODE_MODULES, "opening_hours"));
@@ -24,12 +24,26 @@ const out = input.values.map(function (value) {
   } catch (e) {
     return { error: String(e).split("\n")[0] };
   }
-  const it = oh.getIterator(from);
-  const changes = [[from.getTime(), stateOf(it), it.getComment() || null]];
-  while (it.advance(to)) {
-    const at = it.getDate();
-    if (at.getTime() >= to.getTime()) break;
-    changes.push([at.getTime(), stateOf(it), it.getComment() || null]);
+  // The iterator is started anew at every midnight: on its own it can step over one
+  // where the part after midnight of a rule begins without a change of state (its
+  // comment then goes unseen).
+  const changes = [];
+  const push = function (at, it) {
+    const last = changes[changes.length - 1];
+    const change = [at.getTime(), stateOf(it), it.getComment() || null];
+    if (!last || last[1] !== change[1] || last[2] !== change[2]) changes.push(change);
+  };
+  for (let day = from; day < to; ) {
+    const next = new Date(day.getFullYear(), day.getMonth(), day.getDate() + 1);
+    const end = next < to ? next : to;
+    const it = oh.getIterator(day);
+    push(day, it);
+    while (it.advance(end)) {
+      const at = it.getDate();
+      if (at.getTime() >= end.getTime()) break;
+      push(at, it);
+    }
+    day = next;
   }
   return { changes: changes };
 });

@@ -1,0 +1,122 @@
+package openinghours_test
+
+import (
+	"bufio"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/data/openinghours"
+	"github.com/apoportal/apoportal/internal/testenv"
+)
+
+// corpus is the opening_hours values of testdata/pharmacies.txt.
+func corpus(t testing.TB) []string {
+	t.Helper()
+	f, err := os.Open("testdata/pharmacies.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var values []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if line := sc.Text(); strings.TrimSpace(line) != "" && !strings.HasPrefix(line, "#") {
+			values = append(values, line)
+		}
+	}
+	return values
+}
+
+// The evaluator against opening_hours.js, the OSM community's reference, on the corpus and
+// on generated values, at every 37th minute of 2026 (both DST changes, Easter, Christmas)
+// for a pharmacy in Sachsen: wherever the portal says open or closed, the reference says
+// the same with the same comment, and the state lasts until the reference's next change.
+// It prints the coverage: the values and instants the portal knows of those the reference
+// judges.
+func TestHours_AgreeWithTheReference(t *testing.T) {
+	values := append(corpus(t), generated(400)...)
+	from := time.Date(2026, 1, 1, 0, 0, 0, 0, berlin)
+	until := time.Date(2027, 1, 1, 0, 0, 0, 0, berlin)
+	horizon := until.AddDate(0, 0, 14)
+	judged := testenv.JudgeOpeningHours(t, values, from, horizon, "Sachsen")
+	holidays := data.HolidaysIn("Sachsen")
+	var judgedValues, knownValues, judgedInstants, knownInstants, contradictions, slipped int
+	reported := map[string]int{}
+	report := func(format string, args ...any) {
+		contradictions++
+		if v := args[0].(string); reported[v] < 2 && len(reported) < 60 {
+			reported[v]++
+			t.Errorf(format, args...)
+		}
+	}
+	for i, v := range values {
+		ref := judged[i]
+		if ref.Error != "" {
+			continue
+		}
+		judgedValues++
+		h, err := openinghours.Parse(v)
+		if err == nil {
+			knownValues++
+		}
+		for at := from; at.Before(until); at = at.Add(37 * time.Minute) {
+			judgedInstants++
+			want, next, comment := ref.StateAt(at)
+			if referenceSlip(at, next) {
+				slipped++
+				continue
+			}
+			got := h.At(at, holidays)
+			if got.State == openinghours.Unknown {
+				continue
+			}
+			switch {
+			case got.State.String() != want:
+				report("%q at %s: the portal says %s, opening_hours.js %s", v, at.Format(time.RFC3339), got.State, want)
+			case got.Comment != comment && !sameHoliday(at, got.Comment, comment) && !schoolHoliday(v, got.Comment):
+				report("%q at %s: comment %q, opening_hours.js %q", v, at.Format(time.RFC3339), got.Comment, comment)
+			case got.Next != openinghours.Unknown && !got.Until.Equal(next) && (!next.IsZero() || got.Until.Before(horizon)):
+				report("%q at %s: %s until %s, opening_hours.js until %s", v, at.Format(time.RFC3339), got.State, got.Until.Format(time.RFC3339), next.Format(time.RFC3339))
+			case got.Next == openinghours.Unknown && !next.IsZero() && next.Before(got.Until):
+				report("%q at %s: %s until at least %s, opening_hours.js until %s", v, at.Format(time.RFC3339), got.State, got.Until.Format(time.RFC3339), next.Format(time.RFC3339))
+			default:
+				knownInstants++
+			}
+		}
+	}
+	t.Logf("corpus %d values (%d generated); opening_hours.js judges %d; the portal reads %d of them (%.1f %%) and knows %d of %d instants (%.1f %%); %d contradictions; %d instants not compared (the reference's slip after the spring change)",
+		len(values), len(values)-len(corpus(t)), judgedValues, knownValues, 100*float64(knownValues)/float64(judgedValues),
+		knownInstants, judgedInstants, 100*float64(knownInstants)/float64(judgedInstants), contradictions, slipped)
+}
+
+var berlin = data.Berlin()
+
+// schoolHoliday is true where the reference may name a school holiday the portal does not
+// know: the state is the same on such a day and others, and the portal says no comment.
+func schoolHoliday(value, ours string) bool {
+	return ours == "" && strings.Contains(value, "SH")
+}
+
+// sameHoliday is true where both comments name the public holiday at: the reference's
+// names are its own ("Maifeiertag" for "Tag der Arbeit").
+func sameHoliday(at time.Time, ours, theirs string) bool {
+	name, ok := data.PublicHoliday("Sachsen", at)
+	return ok && ours == name && theirs != ""
+}
+
+// springMidnight is the midnight after 2026's spring change (Sunday 29 March has 23 hours).
+var springMidnight = time.Date(2026, 3, 30, 0, 0, 0, 0, berlin)
+
+// referenceSlip is where opening_hours.js 3.15.0 is wrong, not compared: after the Sunday
+// of the spring change (23 hours) it places the next midnight an hour late, so an opening
+// running past it ("Su 22:00-06:00") closes at midnight and opens at 01:00, and one ending
+// at it ("Sa-Su") ends at 01:00. Checked by hand: the first is open all night, the second
+// closes at midnight.
+func referenceSlip(at, next time.Time) bool {
+	late := springMidnight.Add(time.Hour)
+	return (next.Equal(springMidnight) || next.Equal(late)) && at.After(springMidnight.Add(-72*time.Hour)) ||
+		!at.Before(springMidnight) && at.Before(late)
+}
