@@ -81,7 +81,7 @@ cluster-chaos: assets
 ## a busy machine (golang/go#75804, fixed in 1.27); a count has no deadline to race.
 FUZZTIME ?= 30s
 fuzz:
-	go test ./data -run '^$$' -fuzz FuzzParseOpeningHours -fuzztime $(FUZZTIME)
+	go test ./data/openinghours -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME)
 	go test ./data -run '^$$' -fuzz FuzzCheckLine -fuzztime $(FUZZTIME)
 	go test ./data/importer -run '^$$' -fuzz FuzzReadRegistry -fuzztime $(FUZZTIME)
 	go test ./data/importer -run '^$$' -fuzz FuzzReadOverpass -fuzztime $(FUZZTIME)
@@ -103,6 +103,7 @@ bench: build
 	mkdir -p artifacts
 	go test -run '^$$' -bench CacheHit -benchtime 1000000x -cpuprofile artifacts/hit.cpu.pprof -o artifacts/server.test ./server/
 	go tool pprof -top -nodecount 25 artifacts/server.test artifacts/hit.cpu.pprof | tail -n +5
+	go test -run '^$$' -bench . -benchmem ./data/openinghours/
 	go test -run '^$$' -bench . -benchtime 50x ./data/password/
 	go test -run '^$$' -bench . -benchtime 1x ./data/sqlite/
 	go test -run '^$$' -bench ImportRegistry -benchtime 3x ./data/postgres/

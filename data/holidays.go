@@ -41,41 +41,41 @@ var frauentagMV = de.Frauentag.Clone(&cal.Holiday{StartYear: 2023})
 // every Land count.
 func PublicHoliday(state string, t time.Time) (string, bool) {
 	t = t.In(berlin)
-	return HolidaysIn(state)(time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC))
+	return HolidaysIn(state).Holiday(t.Year(), t.Month(), t.Day())
 }
 
-// HolidaysIn is the public holidays of the Bundesland state as opening hours ask for them:
-// the name of the holiday on a calendar day (a date at midnight UTC), if it is one.
-func HolidaysIn(state string) func(day time.Time) (string, bool) {
+// HolidaysIn is the public holidays of the Bundesland state, as opening hours ask for them.
+func HolidaysIn(state string) *Holidays {
 	tables := holidayTable()
 	if _, ok := holidaysByState[state]; !ok {
 		state = ""
 	}
-	return tables[state].on
+	return tables[state]
 }
 
-// holidays are one Land's: a table of the years most asked, else computed.
-type holidays struct {
+// Holidays are one Land's: a table of the years most asked, else computed.
+type Holidays struct {
 	list  []*cal.Holiday
 	table map[int32]string
 }
 
-func (h *holidays) on(day time.Time) (string, bool) {
-	if y := day.Year(); y >= tableFrom && y < tableTo {
-		name, ok := h.table[dayKey(day)]
+// Holiday is the name of the public holiday on a calendar day, if it is one.
+func (h *Holidays) Holiday(year int, month time.Month, day int) (string, bool) {
+	if year >= tableFrom && year < tableTo {
+		name, ok := h.table[dayKey(year, month, day)]
 		return name, ok
 	}
-	return holidayOn(h.list, day)
+	return holidayOn(h.list, year, month, day)
 }
 
 // The holidays of the years most asked, computed once: opening hours ask for every day
 // they evaluate, and the library computes Easter and each rule anew on every call.
 const tableFrom, tableTo = 2015, 2045
 
-var holidayTable = sync.OnceValue(func() map[string]*holidays {
-	out := map[string]*holidays{"": {list: de.Holidays, table: holidaysOf(de.Holidays)}}
+var holidayTable = sync.OnceValue(func() map[string]*Holidays {
+	out := map[string]*Holidays{"": {list: de.Holidays, table: holidaysOf(de.Holidays)}}
 	for state, list := range holidaysByState {
-		out[state] = &holidays{list: list, table: holidaysOf(list)}
+		out[state] = &Holidays{list: list, table: holidaysOf(list)}
 	}
 	return out
 })
@@ -88,21 +88,23 @@ func holidaysOf(list []*cal.Holiday) map[int32]string {
 				continue
 			}
 			if actual, _ := h.Calc(y); !actual.IsZero() && actual.Year() == y {
-				out[dayKey(actual)] = h.Name
+				out[dayKey(actual.Year(), actual.Month(), actual.Day())] = h.Name
 			}
 		}
 	}
 	return out
 }
 
-func dayKey(t time.Time) int32 { return int32(t.Year()*10000 + int(t.Month())*100 + t.Day()) }
+func dayKey(year int, month time.Month, day int) int32 {
+	return int32(year*10000 + int(month)*100 + day)
+}
 
-func holidayOn(list []*cal.Holiday, day time.Time) (string, bool) {
+func holidayOn(list []*cal.Holiday, year int, month time.Month, day int) (string, bool) {
 	for _, h := range list {
 		if h.Type != cal.ObservancePublic {
 			continue
 		}
-		if actual, _ := h.Calc(day.Year()); !actual.IsZero() && actual.Month() == day.Month() && actual.Day() == day.Day() {
+		if actual, _ := h.Calc(year); !actual.IsZero() && actual.Month() == month && actual.Day() == day {
 			return h.Name, true
 		}
 	}

@@ -46,8 +46,8 @@ func TestHolidaysIn(t *testing.T) {
 			if !ok {
 				list = de.Holidays
 			}
-			wantName, want := holidayOn(list, day)
-			if name, got := on(day); got != want || name != wantName {
+			wantName, want := holidayOn(list, day.Year(), day.Month(), day.Day())
+			if name, got := on.Holiday(day.Year(), day.Month(), day.Day()); got != want || name != wantName {
 				t.Fatalf("%q on %s: %q %v, want %q %v", state, day.Format(time.DateOnly), name, got, wantName, want)
 			}
 		}

@@ -1,13 +1,16 @@
 package main
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/data/openinghours"
 )
 
 func TestSearchAPI_Postcode_FollowsTheContract(t *testing.T) {
@@ -41,7 +44,7 @@ func testSearchAPI_Postcode_FollowsTheContract(t *testing.T, shared func(*testin
 	for _, r := range results {
 		p := r.(map[string]any)
 		for _, k := range []string{"id", "name", "street", "housenumber", "postcode", "city", "state", "lat", "lon",
-			"distance_km", "phone", "website", "opening_hours", "open_now", "services", "certificates"} {
+			"distance_km", "phone", "website", "opening_hours", "open_now", "next_change_at", "opening_hours_comment", "services", "certificates"} {
 			if _, ok := p[k]; !ok {
 				t.Fatalf("result lacks %q: %v", k, p)
 			}
@@ -149,6 +152,10 @@ func testPharmacyAPI(t *testing.T, shared func(*testing.T) string) {
 		p.OpenNow == nil || !*p.OpenNow {
 		t.Errorf("got %+v", p)
 	}
+	// "Mo,Tu,Th,Fr 08:00-18:00; …" on a Monday at 11:00 in Dresden: open until 18:00.
+	if want := time.Date(2021, 6, 14, 16, 0, 0, 0, time.UTC); p.NextChangeAt == nil || !p.NextChangeAt.Equal(want) {
+		t.Errorf("next_change_at %v, want %s", p.NextChangeAt, want)
+	}
 	for _, id := range []string{"999999999", "%3Cscript%3E", "..%2F..%2Fetc"} {
 		rec = get(t, h, "/api/v1/pharmacies/"+id)
 		if rec.Code != http.StatusNotFound {
@@ -239,5 +246,39 @@ func testParticipationChange_VisibleInSearchWithinASecond(t *testing.T, shared f
 			t.Fatal("switch not visible in search after 1 s")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Opening hours in the API: open_now null where they are unknown, the next change where one
+// is known (also from unknown to open), and the hours' comment.
+func TestPharmacyJSON_OpeningHours(t *testing.T) {
+	saturday := time.Date(2026, 12, 5, 10, 0, 0, 0, data.Berlin())
+	for _, c := range []struct {
+		hours   string
+		open    string
+		next    string
+		comment string
+	}{
+		{"Mo-Fr 08:00-18:00; Sa 09:00-13:00", "true", "2026-12-05T12:00:00Z", ""},
+		{"Mo-Fr 08:00-18:00", "false", "2026-12-07T07:00:00Z", ""},
+		{`Mo-Fr 08:00-18:00 || "nach Vereinbarung"`, "null", "2026-12-07T07:00:00Z", "nach Vereinbarung"},
+		{"nach Vereinbarung", "null", "null", ""},
+		{"", "null", "null", ""},
+		{"off", "false", "null", ""},
+	} {
+		p := data.Pharmacy{ID: "1", Name: "A", State: "Sachsen", OpeningHours: c.hours}
+		hours, _ := openinghours.Parse(c.hours)
+		b, err := json.Marshal(newPharmacyJSON(p, hours, nil, saturday, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got map[string]json.RawMessage
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		next := strings.Trim(string(got["next_change_at"]), `"`)
+		if string(got["open_now"]) != c.open || next != c.next || string(got["opening_hours_comment"]) != strconv.Quote(c.comment) {
+			t.Errorf("%q: open_now %s, next_change_at %s, comment %s; want %s %s %q", c.hours, got["open_now"], next, got["opening_hours_comment"], c.open, c.next, c.comment)
+		}
 	}
 }

@@ -114,11 +114,6 @@ func isoWeek(y, n int, wd time.Weekday) int {
 	return (thursday-daysFromCivil(ty, time.January, 1))/7 + 1
 }
 
-// date is the day as a time.Time at midnight UTC, as Holidays are asked.
-func (c *civil) date() time.Time {
-	return time.Date(c.year, c.month, c.day, 0, 0, 0, 0, time.UTC)
-}
-
 // civilAt is t's calendar day in Berlin and its minute of the day.
 func civilAt(t time.Time) (civil, int) {
 	local := t.In(berlin)

@@ -2,6 +2,7 @@ package openinghours_test
 
 import (
 	"bufio"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -37,13 +38,15 @@ func corpus(t testing.TB) []string {
 // It prints the coverage: the values and instants the portal knows of those the reference
 // judges.
 func TestHours_AgreeWithTheReference(t *testing.T) {
-	values := append(corpus(t), generated(400)...)
+	real := corpus(t)
+	values := append(real, generated(400)...)
 	from := time.Date(2026, 1, 1, 0, 0, 0, 0, berlin)
 	until := time.Date(2027, 1, 1, 0, 0, 0, 0, berlin)
 	horizon := until.AddDate(0, 0, 14)
 	judged := testenv.JudgeOpeningHours(t, values, from, horizon, "Sachsen")
 	holidays := data.HolidaysIn("Sachsen")
-	var judgedValues, knownValues, judgedInstants, knownInstants, contradictions, slipped int
+	var sets [2]coverage // the corpus, the generated values
+	contradictions, slipped := 0, 0
 	reported := map[string]int{}
 	report := func(format string, args ...any) {
 		contradictions++
@@ -53,24 +56,28 @@ func TestHours_AgreeWithTheReference(t *testing.T) {
 		}
 	}
 	for i, v := range values {
-		ref := judged[i]
+		ref, set := judged[i], &sets[min(i/len(real), 1)]
 		if ref.Error != "" {
 			continue
 		}
-		judgedValues++
+		set.judged++
 		h, err := openinghours.Parse(v)
 		if err == nil {
-			knownValues++
+			set.read++
 		}
+		unknown := false
 		for at := from; at.Before(until); at = at.Add(37 * time.Minute) {
-			judgedInstants++
 			want, next, comment := ref.StateAt(at)
 			if referenceSlip(at, next) {
 				slipped++
 				continue
 			}
+			if want != "unknown" {
+				set.instants++
+			}
 			got := h.At(at, holidays)
 			if got.State == openinghours.Unknown {
+				unknown = unknown || want != "unknown"
 				continue
 			}
 			switch {
@@ -83,13 +90,29 @@ func TestHours_AgreeWithTheReference(t *testing.T) {
 			case got.Next == openinghours.Unknown && !next.IsZero() && next.Before(got.Until):
 				report("%q at %s: %s until at least %s, opening_hours.js until %s", v, at.Format(time.RFC3339), got.State, got.Until.Format(time.RFC3339), next.Format(time.RFC3339))
 			default:
-				knownInstants++
+				set.known++
 			}
 		}
+		if err == nil && !unknown {
+			set.whole++
+		} else if i < len(real) {
+			t.Logf("not known throughout: %q", v)
+		}
 	}
-	t.Logf("corpus %d values (%d generated); opening_hours.js judges %d; the portal reads %d of them (%.1f %%) and knows %d of %d instants (%.1f %%); %d contradictions; %d instants not compared (the reference's slip after the spring change)",
-		len(values), len(values)-len(corpus(t)), judgedValues, knownValues, 100*float64(knownValues)/float64(judgedValues),
-		knownInstants, judgedInstants, 100*float64(knownInstants)/float64(judgedInstants), contradictions, slipped)
+	t.Logf("the corpus: %s", sets[0].String(len(real)))
+	t.Logf("generated: %s", sets[1].String(len(values)-len(real)))
+	t.Logf("%d contradictions; %d instants not compared (the reference's slip after the spring change)", contradictions, slipped)
+}
+
+// coverage counts what the portal knows of what the reference judges: values it reads,
+// values it knows at every instant the reference knows them, and the instants the
+// reference knows (open or closed) that the portal knows too.
+type coverage struct{ judged, read, whole, instants, known int }
+
+func (c coverage) String(values int) string {
+	pct := func(a, b int) float64 { return 100 * float64(a) / float64(max(b, 1)) }
+	return fmt.Sprintf("%d values, %d judged by opening_hours.js; the portal reads %d (%.1f %%), knows %d at every instant (%.1f %%), and %d of %d instants (%.1f %%)",
+		values, c.judged, c.read, pct(c.read, c.judged), c.whole, pct(c.whole, c.judged), c.known, c.instants, pct(c.known, c.instants))
 }
 
 var berlin = data.Berlin()

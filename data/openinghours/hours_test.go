@@ -28,7 +28,22 @@ func mustParse(t testing.TB, value string) *openinghours.Hours {
 	return h
 }
 
-func noHolidays(time.Time) (string, bool) { return "", false }
+// noHolidays knows no holidays.
+var noHolidays = holidayFunc(func(int, time.Month, int) (string, bool) { return "", false })
+
+// everyThirdDay has a holiday on every day of the year divisible by three.
+var everyThirdDay = holidayFunc(func(y int, m time.Month, d int) (string, bool) {
+	return "Feiertag", time.Date(y, m, d, 0, 0, 0, 0, time.UTC).YearDay()%3 == 0
+})
+
+// holidayFunc makes a func Holidays; a pointer, as Holidays must be comparable.
+func holidayFunc(f func(int, time.Month, int) (string, bool)) *funcHolidays { return &funcHolidays{f} }
+
+type funcHolidays struct {
+	f func(int, time.Month, int) (string, bool)
+}
+
+func (h *funcHolidays) Holiday(y int, m time.Month, d int) (string, bool) { return h.f(y, m, d) }
 
 // want reads "open until 18:30", "closed until 2021-06-21 08:00", "unknown", "open", with
 // the next state after "→" when it is not the other of open and closed.
@@ -247,8 +262,6 @@ func FuzzParse(f *testing.F) {
 	})
 }
 
-func everyThirdDay(day time.Time) (string, bool) { return "Feiertag", day.YearDay()%3 == 0 }
-
 var corpusSeeds = []string{
 	"Mo-Fr 08:00-18:30; Sa 08:30-13:00", "24/7", "Sa 20:00-02:00", "Su,PH off", "Fr-Mo 10:00-12:00,14:00-16:00",
 	"off", "PH 10:00-12:00; Mo-Fr 08:00-18:00", "Mo-Fr,PH 09:00-13:00; Sa off",
@@ -257,4 +270,20 @@ var corpusSeeds = []string{
 	`Mo-Fr 08:00-18:00 || "nach Vereinbarung"`, "Mo-Fr 08:00-18:00, We 08:00-13:00", "Sa 08:30-18:00+",
 	"Mo-Su 18:00-26:00", "easter -2 days off", "2025-2027 Mo-Fr 08:00-18:00", "SH Mo-Fr 08:00-13:00",
 	"Mo-Fr 08:00-18:00; Sa sunrise-12:00", `Sa 09:00-12:00 unknown "wechselnd"`, "Feb 01-29 off; Feb 29 09:00-12:00",
+}
+
+// What At remembers of still days (per Holidays) never changes its answer: one Hours asked
+// for two Länder in turn, at instants out of order, answers as a fresh one does.
+func TestHours_RememberedStillDaysChangeNoAnswer(t *testing.T) {
+	lands := []openinghours.Holidays{data.HolidaysIn("Sachsen"), data.HolidaysIn("Bayern")}
+	for _, v := range append(corpusSeeds, "Mo-Su,PH 00:00-24:00", "Dec We 08:00-12:00", "2026 Mo-Fr 08:00-18:00", "Mo-Su 00:00-24:00; Dec 24 off", "Nov 18 off; Mo-Su,PH 00:00-24:00") {
+		shared := mustParse(t, v)
+		for i := range 3000 {
+			at := time.Date(2026, 1, 1, 0, 0, 0, 0, berlin).Add(time.Duration((i*7919)%(24*400)) * time.Hour)
+			land := lands[i%2]
+			if got, want := shared.At(at, land), mustParse(t, v).At(at, land); got != want {
+				t.Fatalf("%q at %s: %+v, fresh %+v", v, at, got, want)
+			}
+		}
+	}
 }

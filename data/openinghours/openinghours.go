@@ -18,6 +18,7 @@ package openinghours
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -42,9 +43,12 @@ func (s State) String() string {
 	return "unknown"
 }
 
-// Holidays says whether a calendar day (a date at midnight UTC) is a public holiday where
-// the pharmacy is, and its name.
-type Holidays func(day time.Time) (name string, ok bool)
+// Holidays says which calendar days are public holidays where the pharmacy is, and their
+// names. Its values must be comparable (a pointer): an Hours remembers, per Holidays, the
+// days its scans found without a change.
+type Holidays interface {
+	Holiday(year int, month time.Month, day int) (name string, ok bool)
+}
 
 // Hours is a parsed opening_hours value. The zero of *Hours (nil) is a value that could not
 // be read: always Unknown.
@@ -55,7 +59,21 @@ type Hours struct {
 	weekly bool
 	// school is true when a rule names SH: each day is evaluated with and without.
 	school bool
+	// still is what the last long look for a change found: days all in one state.
+	still atomic.Pointer[stillDays]
 }
+
+// stillDays are the days [from, to) on which hours are in one state from midnight to
+// midnight, with the holidays they were evaluated with: the next change after one of them
+// is on day to (or, when to is the horizon's end, not known).
+type stillDays struct {
+	holidays Holidays
+	from, to int
+	state    State
+}
+
+// minStill is how many still days are worth remembering: a week is looked at anyway.
+const minStill = 8
 
 // Parse reads an opening_hours value. An empty value is an error: unknown hours are not
 // "closed".
@@ -122,23 +140,49 @@ func (h *Hours) At(t time.Time, holidays Holidays) Status {
 	c := calendar{holidays: holidays}
 	var tl timeline
 	h.day(today.num, &c, &tl)
-	i := tl.find(minute)
-	now := tl.segs[i]
+	now := tl.segs[tl.find(minute)]
 	st := Status{State: now.state, Comment: h.comment(now, &tl)}
-	for d := 0; d <= h.horizon(); d++ {
+	// Look for the next change day by day, over the days a look before found still.
+	end := today.num + h.horizon()
+	stillFrom := -1 // the first of the days after today seen still, if any
+	for n := today.num; n <= end; n++ {
+		if memo := h.still.Load(); n > today.num && memo != nil && memo.holidays == holidays &&
+			memo.state == now.state && memo.from <= n && n < memo.to {
+			if stillFrom < 0 || memo.from < stillFrom {
+				stillFrom = max(memo.from, today.num+1)
+			}
+			if n = memo.to; n > end {
+				h.remember(holidays, stillFrom, n, now.state)
+				return st
+			}
+		}
+		if n > today.num {
+			h.day(n, &c, &tl)
+		}
 		for _, s := range tl.segs[:tl.n] {
-			if d == 0 && s.start <= minute || s.state == now.state {
+			if n == today.num && s.start <= minute || s.state == now.state {
 				continue
 			}
+			h.remember(holidays, stillFrom, n, now.state)
 			st.Until, st.Next = clockTime(&c.today, s.start), s.state
 			if !st.Until.After(t) { // the second of a 02:00 hour that comes twice
 				st.Until = st.Until.Add(time.Hour)
 			}
 			return st
 		}
-		h.day(today.num+d+1, &c, &tl)
+		if n > today.num && stillFrom < 0 {
+			stillFrom = n
+		}
 	}
+	h.remember(holidays, stillFrom, end+1, now.state)
 	return st
+}
+
+// remember keeps that the days [from, to) are still in state, if they are enough to matter.
+func (h *Hours) remember(holidays Holidays, from, to int, state State) {
+	if from >= 0 && to-from >= minStill {
+		h.still.Store(&stillDays{holidays: holidays, from: from, to: to, state: state})
+	}
 }
 
 // StateAt is the state at t, without its comment or next change: what a filter ("open

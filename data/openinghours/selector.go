@@ -22,7 +22,7 @@ func (c *calendar) publicHoliday(day *civil) (string, bool) {
 	if c.holidays == nil {
 		return "", false
 	}
-	return c.holidays(day.date())
+	return c.holidays.Holiday(day.year, day.month, day.day)
 }
 
 // years: 2026, 2025-2027, 2026+, 2026-2030/2, 2026/2.
