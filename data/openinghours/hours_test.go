@@ -163,7 +163,7 @@ func TestParse_RefusesWhatItCannotRead(t *testing.T) {
 		"Mo-Fr 08:00-50:00", "07:00+,12:00-16:00", "Mo[0] 10:00-12:00", "Mo[6] 10:00-12:00",
 		"week 00 off", "week 54 off", "week 10-05 off", "week 01-53/1 off", "2027-2026 off",
 		"Mo-Fr 08:00-18:00 open closed", `Mo "unclosed`, `Mo ""`, "Mo-Fr 08:00", "|| off", ";;",
-		strings.Repeat("Mo 08:00-09:00,", 40) + "Mo 10:00-11:00",
+		strings.Repeat("Mo 08:00-09:00,", 40) + "Mo 10:00-11:00", strings.Repeat("Mo off; ", 49) + "Mo off",
 	} {
 		if h, err := openinghours.Parse(s); err == nil {
 			t.Errorf("Parse(%q) accepted it", s)

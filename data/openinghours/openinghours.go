@@ -24,6 +24,10 @@ import (
 
 const minutesInDay = 24 * 60
 
+// maxRules bounds the rules of a value (with the parts after midnight): each is asked about
+// every day evaluated.
+const maxRules = 48
+
 // State is what the opening hours say about an instant.
 type State uint8
 
@@ -90,6 +94,9 @@ func Parse(value string) (*Hours, error) {
 		return nil, err
 	}
 	h := &Hours{rules: rules, weekly: true}
+	if len(rules) > maxRules {
+		return nil, fmt.Errorf("more than %d rules", maxRules)
+	}
 	spans := 0
 	for _, r := range rules {
 		if spans += len(r.times); spans > maxSpans {
@@ -180,9 +187,13 @@ func (h *Hours) At(t time.Time, holidays Holidays) Status {
 
 // remember keeps that the days [from, to) are still in state, if they are enough to matter.
 func (h *Hours) remember(holidays Holidays, from, to int, state State) {
-	if from >= 0 && to-from >= minStill {
-		h.still.Store(&stillDays{holidays: holidays, from: from, to: to, state: state})
+	if from < 0 || to-from < minStill {
+		return
 	}
+	if m := h.still.Load(); m != nil && m.holidays == holidays && m.state == state && m.from <= from && to <= m.to {
+		return // known already
+	}
+	h.still.Store(&stillDays{holidays: holidays, from: from, to: to, state: state})
 }
 
 // StateAt is the state at t, without its comment or next change: what a filter ("open
