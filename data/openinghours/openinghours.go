@@ -266,9 +266,13 @@ func continueInto(day, next []Interval) []Interval {
 // berlin is the time zone opening hours are written in (time/tzdata is embedded by main).
 var berlin = mustLoadBerlin()
 
+// Berlin returns the Europe/Berlin location.
+func Berlin() *time.Location { return berlin }
+
 func mustLoadBerlin() *time.Location {
 	loc, err := time.LoadLocation("Europe/Berlin")
 	if err != nil {
+		// The binary embeds time/tzdata, so this only fails in a broken build.
 		panic(fmt.Sprintf("load Europe/Berlin: %v", err))
 	}
 	return loc

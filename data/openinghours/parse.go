@@ -139,11 +139,12 @@ func (p *parser) rule() (r rule, more bool, err error) {
 	r.state = Open
 	modified := false
 	start := p.at
+read:
 	for p.at < len(p.toks) {
 		t := p.peek(0)
 		switch {
 		case t.is(tPunct, ";"), t.is(tPunct, "||"):
-			return r.finish(groups, p, start)
+			break read
 		case t.kind == tWeekday:
 			err = p.weekdays(groups)
 		case t.kind == tAlways:
@@ -165,37 +166,26 @@ func (p *parser) rule() (r rule, more bool, err error) {
 			err = p.months(groups, gMonth)
 		case t.kind == tWeek:
 			err = p.weeks(groups)
-		case t.is(tPunct, ":") && p.at > start && (len(r.times) == 0 || !p.peek(-1).is(tNumber, "")):
+		case t.is(tPunct, ":") && p.at > start && len(r.times) == 0:
 			p.at++ // "Mo-Fr: 08:00-18:00", a colon for readability
 		case t.kind == tNumber && p.punct(1, ":"), t.kind == tTimeVar:
-			var more bool
-			if more, err = p.times(&r); err == nil && more {
-				fin, _, ferr := r.finish(groups, p, start)
-				return fin, true, ferr
+			if more, err = p.times(&r); more {
+				break read
 			}
-		case t.kind == tState:
-			if modified {
+		case t.kind == tState || t.kind == tComment:
+			if t.kind == tState && modified {
 				return r, false, p.errorf("a second modifier")
 			}
-			r.state = map[string]State{"open": Open, "closed": Closed, "off": Closed, "unknown": Unknown}[t.text]
-			modified = true
-			p.at++
-			if p.punct(0, ",") {
-				p.at++
-				fin, _, ferr := r.finish(groups, p, start)
-				return fin, true, ferr
-			}
-		case t.kind == tComment:
-			r.comment = t.text
-			if !modified {
+			if t.kind == tState {
+				r.state = map[string]State{"open": Open, "closed": Closed, "off": Closed, "unknown": Unknown}[t.text]
+			} else if r.comment = t.text; !modified {
 				r.state = Unknown // a comment alone: as opening_hours.js, unknown
 			}
 			modified = true
-			p.at++
-			if p.punct(0, ",") {
+			if p.at++; p.punct(0, ",") {
 				p.at++
-				fin, _, ferr := r.finish(groups, p, start)
-				return fin, true, ferr
+				more = true
+				break read
 			}
 		default:
 			return r, false, p.errorf("unexpected %q", p.value[t.pos:min(len(p.value), t.pos+max(1, len(t.text)))])
@@ -204,12 +194,13 @@ func (p *parser) rule() (r rule, more bool, err error) {
 			return r, false, err
 		}
 	}
-	return r.finish(groups, p, start)
+	r, err = r.finish(groups, p, start)
+	return r, more, err
 }
 
-func (r rule) finish(groups [][]selector, p *parser, start int) (rule, bool, error) {
+func (r rule) finish(groups [][]selector, p *parser, start int) (rule, error) {
 	if p.at == start {
-		return r, false, p.errorf("empty rule")
+		return r, p.errorf("empty rule")
 	}
 	for _, g := range groups {
 		if len(g) > 0 {
@@ -221,11 +212,11 @@ func (r rule) finish(groups [][]selector, p *parser, start int) (rule, bool, err
 	for i, a := range r.times {
 		for j, b := range r.times {
 			if i != j && (a.openEnd || b.openEnd) && a.from < b.to && b.from < a.to {
-				return r, false, fmt.Errorf("an open end overlaps another time of its rule")
+				return r, fmt.Errorf("an open end overlaps another time of its rule")
 			}
 		}
 	}
-	return r, false, nil
+	return r, nil
 }
 
 // weekdays reads Mo-Fr,Su, Th[1], Su[2,4], Sa[1-3], and PH or SH after them.

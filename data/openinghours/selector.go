@@ -43,11 +43,16 @@ func (y years) selects(day *civil, _ *calendar) bool {
 type months struct{ from, to time.Month }
 
 func (m months) selects(day *civil, _ *calendar) bool {
-	n := day.month
-	if m.from <= m.to {
-		return m.from <= n && n <= m.to
+	return within(int(day.month), int(m.from), int(m.to))
+}
+
+// within reports whether n is in the range from to to of a cycle (a week, a year's months),
+// which runs across the cycle's end when to is before from (Fr-Mo, Oct-Mar).
+func within(n, from, to int) bool {
+	if from <= to {
+		return from <= n && n <= to
 	}
-	return n >= m.from || n <= m.to
+	return n >= from || n <= to
 }
 
 // dayOfMonth is a day of a month, of a year when year != 0, or Easter plus offset days.
@@ -146,11 +151,7 @@ func (w weeks) selects(day *civil, _ *calendar) bool {
 type weekdays struct{ from, to time.Weekday }
 
 func (w weekdays) selects(day *civil, _ *calendar) bool {
-	n := day.weekday
-	if w.from <= w.to {
-		return w.from <= n && n <= w.to
-	}
-	return n >= w.from || n <= w.to
+	return within(int(day.weekday), int(w.from), int(w.to))
 }
 
 // nthWeekday: Th[1], Th[-1], the first or last Thursday of the month.
