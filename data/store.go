@@ -24,6 +24,7 @@ type Store interface {
 	Throttles
 	ImportPreviews
 	FeedbackBox
+	RecoveryNotices
 	// Ping checks that the store answers a read.
 	Ping(ctx context.Context) error
 	// Refusal says why writes are being refused (read-only, the last write could not be

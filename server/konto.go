@@ -193,7 +193,13 @@ func (a *App) renderDashboard(c echo.Context, status int, notice, errMsg, newTok
 	if err != nil {
 		return err
 	}
-	p := views.Dashboard{Page: a.page("Mein Konto", false).In(views.SectionPharmacies), CSRF: csrfToken(c), Login: acc.Login,
+	// The dashboard is what pharmacies work with in an outage: without the notice rather
+	// than without the page.
+	recovered, err := a.recoveryNotice(c.Request().Context(), acc)
+	if err != nil {
+		a.log.Warn("recovery notice", "err", err)
+	}
+	p := views.Dashboard{Page: a.page("Mein Konto", false).In(views.SectionPharmacies), CSRF: csrfToken(c), Login: acc.Login, Recovered: recovered,
 		Card: views.NewCard(ph, a.hours.Parse(ph.OpeningHours), a.now(), a.cfg.ConfirmationMaxAge), Notice: notice, Error: errMsg, NewToken: newToken}
 	for _, t := range tokens {
 		if t.RevokedAt == nil {

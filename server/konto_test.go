@@ -241,3 +241,62 @@ func TestKonto_TokensShownOnceAndScoped(t *testing.T) {
 }
 
 func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
+// After an outage of the national service the dashboard says since when it is reachable
+// again and that what was taken down on paper can be entered now, until the pharmacy puts
+// the notice away; the next recovery brings it back.
+func TestKonto_RecoveryNoticeAfterAnOutageUntilDismissed(t *testing.T) {
+	national := newFakeNational(t)
+	cfg := DefaultConfig()
+	cfg.DB, cfg.CookieSecure, cfg.NationalURL, cfg.ProbeInterval = sharedDBCopy(t), false, national.srv.URL, 50*time.Millisecond
+	app, _ := openTestApp(t, cfg, nil)
+	base := serveApp(t, app)
+	ctx := context.Background()
+	_, code, err := app.store.CreateAccount(ctx, data.RolePharmacy, "neue@example.org", pharmacyA, data.Actor{Name: "test", Source: "test"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := app.store.ActivateAccount(ctx, code, goodPassword, data.Actor{Name: "test", Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	b := newBrowserless(t, base)
+	b.login("neue@example.org", goodPassword)
+	notice := func() string {
+		_, d := b.get("/konto")
+		return strings.TrimSpace(d.Find("[data-testid=recovery-notice] p").Text())
+	}
+	outage := func() {
+		t.Helper()
+		national.setDown(true)
+		waitState(t, base, "down")
+		national.setDown(false)
+		waitState(t, base, "operational")
+	}
+	waitState(t, base, "operational")
+	if got := notice(); got != "" {
+		t.Fatalf("a notice without an outage: %q", got)
+	}
+	outage()
+	var got string
+	for start := time.Now(); got == "" && time.Since(start) < 10*time.Second; time.Sleep(20 * time.Millisecond) {
+		got = notice() // the incident is resolved just after the state changes
+	}
+	want := "Der Ausstellungsserver ist seit " + time.Now().In(data.Berlin()).Format("15:04") // the minute may turn
+	if !strings.HasPrefix(got, want[:len(want)-1]) || !strings.HasSuffix(got, "Uhr wieder erreichbar — aufgenommene Daten können jetzt nachgetragen werden.") {
+		t.Fatalf("after the outage: %q", got)
+	}
+	if res, _ := b.submit("/konto", "/konto/hinweis", url.Values{}, true); res.Request.URL.Path != "/konto" {
+		t.Fatalf("dismissing ended at %s", res.Request.URL)
+	}
+	if got := notice(); got != "" {
+		t.Fatalf("still there after it was put away: %q", got)
+	}
+	outage()
+	got = ""
+	for start := time.Now(); got == "" && time.Since(start) < 10*time.Second; time.Sleep(20 * time.Millisecond) {
+		got = notice()
+	}
+	if got == "" {
+		t.Fatal("the next recovery has no notice")
+	}
+}

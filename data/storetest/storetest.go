@@ -49,6 +49,7 @@ var scenarios = []struct {
 	{"Throttles_CountAcrossCallers", throttlesCountAcrossCallers},
 	{"ImportPreviews_TakenOnce", importPreviewTakenOnce},
 	{"Feedback_KeptNewestFirstBadOnesRefused", feedbackKeptAndRefused},
+	{"RecoveryNotices_KeptPerAccountLaterReplaces", recoveryNoticeDismissed},
 }
 
 // Run runs every scenario of the contract against the engine open opens.
