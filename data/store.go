@@ -25,6 +25,7 @@ type Store interface {
 	ImportPreviews
 	FeedbackBox
 	RecoveryNotices
+	Notifications
 	// Ping checks that the store answers a read.
 	Ping(ctx context.Context) error
 	// Refusal says why writes are being refused (read-only, the last write could not be

@@ -59,6 +59,11 @@ type Config struct {
 	ComputeLimit       int           // --compute-limit, APOPORTAL_COMPUTE_LIMIT: answers computed at once; more wait briefly, then get 503
 	MemoryMB           int           // --memory-mb, APOPORTAL_MEMORY_MB: soft memory limit of the process (GOMEMLIMIT); the GC works harder near it
 	APIRate            int           // --api-rate, APOPORTAL_API_RATE: search API requests per second and client address (bursts of 3×; 0: no limit)
+	// Notifications of the national service's state to webhooks (issue 17).
+	NotifyHoldUp         time.Duration // --notify-hold-up: how long it must stay up before "up" is sent
+	NotifyRetry          time.Duration // --notify-retry: the first retry's delay (doubling, up to an hour)
+	NotifyGiveUp         time.Duration // --notify-give-up: a delivery failing this long is given up
+	WebhookAllowInternal bool          // --webhook-allow-internal: let webhooks reach loopback and private addresses
 }
 
 // DefaultConfig is the embedded default: a local file, the embedded engine, no map key.
@@ -83,6 +88,9 @@ func DefaultConfig() Config {
 		CacheFresh:      time.Minute,
 		ComputeLimit:    16,
 		APIRate:         20,
+		NotifyHoldUp:    5 * time.Minute,
+		NotifyRetry:     30 * time.Second,
+		NotifyGiveUp:    24 * time.Hour,
 	}
 }
 
@@ -203,6 +211,10 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.int(&c.MemoryMB, "memory-mb", "APOPORTAL_MEMORY_MB", "soft memory limit of the process in MB (the garbage collector works harder near it)")
 	f.int(&c.APIRate, "api-rate", "APOPORTAL_API_RATE", "search API requests per second per client address, bursts of 3× (0: no limit)")
 	f.duration(&c.MeiliTimeout, "meili-timeout", "APOPORTAL_MEILI_TIMEOUT", "deadline of a Meilisearch search before the embedded engine answers")
+	f.duration(&c.NotifyHoldUp, "notify-hold-up", "APOPORTAL_NOTIFY_HOLD_UP", "how long the national service must stay up before subscribers hear it is back")
+	f.duration(&c.NotifyRetry, "notify-retry", "APOPORTAL_NOTIFY_RETRY", "delay of a failed notification's first retry; each next doubles, up to an hour")
+	f.duration(&c.NotifyGiveUp, "notify-give-up", "APOPORTAL_NOTIFY_GIVE_UP", "a notification still failing this long after it was due is given up")
+	f.bool(&c.WebhookAllowInternal, "webhook-allow-internal", "APOPORTAL_WEBHOOK_ALLOW_INTERNAL", "let webhooks reach loopback, private and link-local addresses (closed networks, tests)")
 }
 
 // Validate checks the options that flags cannot.
@@ -230,6 +242,9 @@ func (c Config) Validate() error {
 	}
 	if c.ConfirmationMaxAge < 0 {
 		return usageError{"--confirmation-max-age must not be negative"}
+	}
+	if c.NotifyHoldUp < 0 || c.NotifyRetry <= 0 || c.NotifyGiveUp < time.Minute {
+		return usageError{"--notify-hold-up must not be negative, --notify-retry must be positive and --notify-give-up at least 1m"}
 	}
 	if c.SearchTimeout <= 0 || c.SyncInterval <= 0 || c.MeiliTimeout <= 0 || c.SessionTTL <= 0 || c.SessionIdle <= 0 {
 		return usageError{"--search-timeout, --sync-interval, --meili-timeout, --session-ttl and --session-idle must be positive"}

@@ -81,6 +81,9 @@ func (a *App) Router() *echo.Echo {
 	// the body is read, and its own limit keys on the token, however the header is spelled.
 	writes := []echo.MiddlewareFunc{ipRateLimit(50, 100), a.requireToken, tokenRateLimit()}
 	e.POST("/api/v1/participation", a.participationAPI, writes...)
+	// Webhook subscriptions, no account: a few per address before any body is read.
+	e.POST("/api/v1/subscriptions", a.subscribeAPI, ipRateLimit(0.1, 5))
+	e.DELETE("/api/v1/subscriptions", a.unsubscribeAPI, ipRateLimit(1, 10))
 	e.POST("/api/v1/reports", a.reportsAPI, writes...)
 
 	// Accounts: private, never cached, every form CSRF-protected. The public pages above stay

@@ -23,6 +23,7 @@ import (
 	"github.com/apoportal/apoportal/server/lease"
 	"github.com/apoportal/apoportal/server/legal"
 	"github.com/apoportal/apoportal/server/monitor"
+	"github.com/apoportal/apoportal/server/notify"
 	"github.com/apoportal/apoportal/server/pagecache"
 	"github.com/apoportal/apoportal/server/status"
 	"github.com/apoportal/apoportal/static"
@@ -54,7 +55,8 @@ type App struct {
 	devices          deviceCookies
 	monitor          *monitor.Monitor       // the national service (when configured) and the portal's parts
 	status           *status.Service        // the status page's rules: history, incidents, reports, banner
-	duties           *lease.Keeper          // the lease on work done once across processes: probing, pruning
+	duties           *lease.Keeper          // the lease on work done once across processes: probing, pruning, notifying
+	sender           *notify.Sender         // works the outbox of notifications
 	generations      *pagecache.Generations // what cached answers depend on, bumped by writes
 	answers          *pagecache.Cache       // public answers, rendered; nil with --cache-mb 0
 	computing        chan struct{}          // slots of the compute limit
@@ -185,7 +187,10 @@ func (a *App) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.status = status.New(a.store, a.cfg.ReportThreshold, a.log, a.now)
+	a.status = status.New(a.store, a.cfg.ReportThreshold, a.cfg.NotifyHoldUp, a.log, a.now)
+	ncfg := notify.DefaultConfig()
+	ncfg.FirstRetry, ncfg.GiveUpAfter, ncfg.AllowInternal, ncfg.PublicURL = a.cfg.NotifyRetry, a.cfg.NotifyGiveUp, a.cfg.WebhookAllowInternal, a.cfg.publicBase()
+	a.sender = notify.New(a.store, ncfg, a.log, a.now)
 	a.monitor = monitor.New(targets, a.now, a.status.RecordCheck)
 	a.monitor.OnChange(a.status.OnChange)
 	a.status.Watch(a.monitor)
@@ -254,7 +259,12 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	})
 	go repeat(bg, 10*time.Second, a.status.RecountReports) // reports age out of the window
-	go repeat(bg, status.RecordTTL, a.status.Refresh)      // keeps the banner's maintenance and /status warm
+	go repeat(bg, 500*time.Millisecond, func(ctx context.Context) {
+		if a.duties.Held() {
+			a.sender.Work(ctx) // the outbox, once across the portal's processes
+		}
+	})
+	go repeat(bg, status.RecordTTL, a.status.Refresh) // keeps the banner's maintenance and /status warm
 	if a.meili != nil {
 		// Meilisearch may be down at start: Follow prepares it when it answers.
 		go a.meili.Follow(bg, a.store, a.cfg.SyncInterval, time.Minute, func(err error) {

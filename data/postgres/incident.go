@@ -10,27 +10,27 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// OpenAutomaticIncident opens an incident for target unless an automatic one is open. A
-// unique index allows one open automatic incident per target, so monitors on several
-// machines that see the same outage open it once.
+// OpenAutomaticIncident opens an incident for target unless an automatic one is open.
 func (db *DB) OpenAutomaticIncident(ctx context.Context, target, title, message string, at time.Time) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		var id int64
-		err := tx.QueryRow(ctx, `INSERT INTO incidents (target, title, state, automatic, started_at) VALUES ($1, $2, $3, true, $4)
-			ON CONFLICT (target) WHERE automatic AND resolved_at IS NULL DO NOTHING RETURNING id`,
-			target, title, data.IncidentInvestigating, at).Scan(&id)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return nil // one is open
-		}
-		if err != nil {
-			return err
-		}
-		return addUpdate(ctx, tx, id, at, data.IncidentInvestigating, message)
-	})
+	err := db.inTx(ctx, func(tx pgx.Tx) error { return openAutomaticIncident(ctx, tx, target, title, message, at) })
 	if err != nil {
 		return fmt.Errorf("open incident for %s: %w", target, err)
 	}
 	return nil
+}
+
+func openAutomaticIncident(ctx context.Context, tx pgx.Tx, target, title, message string, at time.Time) error {
+	var id int64
+	err := tx.QueryRow(ctx, `INSERT INTO incidents (target, title, state, automatic, started_at) VALUES ($1, $2, $3, true, $4)
+		ON CONFLICT (target) WHERE automatic AND resolved_at IS NULL DO NOTHING RETURNING id`,
+		target, title, data.IncidentInvestigating, at).Scan(&id)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // one is open
+	}
+	if err != nil {
+		return err
+	}
+	return addUpdate(ctx, tx, id, at, data.IncidentInvestigating, message)
 }
 
 func addUpdate(ctx context.Context, tx pgx.Tx, incident int64, at time.Time, state, message string) error {
@@ -41,25 +41,27 @@ func addUpdate(ctx context.Context, tx pgx.Tx, incident int64, at time.Time, sta
 
 // ResolveAutomaticIncidents resolves target's open automatic incidents.
 func (db *DB) ResolveAutomaticIncidents(ctx context.Context, target, message string, at time.Time) error {
-	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		rows, err := tx.Query(ctx, `UPDATE incidents SET state = $1, resolved_at = $2
-			WHERE target = $3 AND automatic AND resolved_at IS NULL RETURNING id`, data.IncidentResolved, at, target)
-		if err != nil {
-			return err
-		}
-		ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-		if err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if err := addUpdate(ctx, tx, id, at, data.IncidentResolved, message); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := db.inTx(ctx, func(tx pgx.Tx) error { return resolveAutomaticIncidents(ctx, tx, target, message, at) })
 	if err != nil {
 		return fmt.Errorf("resolve incidents of %s: %w", target, err)
+	}
+	return nil
+}
+
+func resolveAutomaticIncidents(ctx context.Context, tx pgx.Tx, target, message string, at time.Time) error {
+	rows, err := tx.Query(ctx, `UPDATE incidents SET state = $1, resolved_at = $2
+		WHERE target = $3 AND automatic AND resolved_at IS NULL RETURNING id`, data.IncidentResolved, at, target)
+	if err != nil {
+		return err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := addUpdate(ctx, tx, id, at, data.IncidentResolved, message); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -12,66 +12,70 @@ import (
 
 // OpenAutomaticIncident opens an incident for target unless an automatic one is open.
 func (db *DB) OpenAutomaticIncident(ctx context.Context, target, title, message string, at time.Time) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var n int
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM incidents WHERE target = ? AND automatic = 1 AND resolved_at IS NULL", target).Scan(&n); err != nil {
-			return err
-		}
-		if n > 0 {
-			return nil
-		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO incidents (target, title, state, automatic, started_at) VALUES (?, ?, ?, 1, ?)",
-			target, title, data.IncidentInvestigating, formatTime(at))
-		if err != nil {
-			return err
-		}
-		id, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, "INSERT INTO incident_updates (incident_id, at, state, message) VALUES (?, ?, ?, ?)",
-			id, formatTime(at), data.IncidentInvestigating, message)
-		return err
-	})
+	err := db.inTx(ctx, func(tx *sql.Tx) error { return openAutomaticIncident(ctx, tx, target, title, message, at) })
 	if err != nil {
 		return fmt.Errorf("open incident for %s: %w", target, err)
 	}
 	return nil
 }
 
+func openAutomaticIncident(ctx context.Context, tx *sql.Tx, target, title, message string, at time.Time) error {
+	var n int
+	if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM incidents WHERE target = ? AND automatic = 1 AND resolved_at IS NULL", target).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	res, err := tx.ExecContext(ctx, "INSERT INTO incidents (target, title, state, automatic, started_at) VALUES (?, ?, ?, 1, ?)",
+		target, title, data.IncidentInvestigating, formatTime(at))
+	if err != nil {
+		return err
+	}
+	id, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, "INSERT INTO incident_updates (incident_id, at, state, message) VALUES (?, ?, ?, ?)",
+		id, formatTime(at), data.IncidentInvestigating, message)
+	return err
+}
+
 // ResolveAutomaticIncidents resolves target's open automatic incidents.
 func (db *DB) ResolveAutomaticIncidents(ctx context.Context, target, message string, at time.Time) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT id FROM incidents WHERE target = ? AND automatic = 1 AND resolved_at IS NULL", target)
-		if err != nil {
-			return err
-		}
-		var ids []int64
-		for rows.Next() {
-			var id int64
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, "UPDATE incidents SET state = ?, resolved_at = ? WHERE id = ?", data.IncidentResolved, formatTime(at), id); err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO incident_updates (incident_id, at, state, message) VALUES (?, ?, ?, ?)",
-				id, formatTime(at), data.IncidentResolved, message); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	err := db.inTx(ctx, func(tx *sql.Tx) error { return resolveAutomaticIncidents(ctx, tx, target, message, at) })
 	if err != nil {
 		return fmt.Errorf("resolve incidents of %s: %w", target, err)
+	}
+	return nil
+}
+
+func resolveAutomaticIncidents(ctx context.Context, tx *sql.Tx, target, message string, at time.Time) error {
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM incidents WHERE target = ? AND automatic = 1 AND resolved_at IS NULL", target)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, "UPDATE incidents SET state = ?, resolved_at = ? WHERE id = ?", data.IncidentResolved, formatTime(at), id); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO incident_updates (incident_id, at, state, message) VALUES (?, ?, ?, ?)",
+			id, formatTime(at), data.IncidentResolved, message); err != nil {
+			return err
+		}
 	}
 	return nil
 }

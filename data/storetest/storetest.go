@@ -50,6 +50,7 @@ var scenarios = []struct {
 	{"ImportPreviews_TakenOnce", importPreviewTakenOnce},
 	{"Feedback_KeptNewestFirstBadOnesRefused", feedbackKeptAndRefused},
 	{"RecoveryNotices_KeptPerAccountLaterReplaces", recoveryNoticeDismissed},
+	{"Notifications_OutboxFollowsStateChanges", outboxFollowsStateChanges},
 }
 
 // Run runs every scenario of the contract against the engine open opens.

@@ -34,9 +34,17 @@ type Monitor interface {
 	Statuses() []monitor.Status
 }
 
+// Store is what the rules keep in the store: the status history, and the national
+// service's state changes with the notifications they send.
+type Store interface {
+	data.Status
+	RecordStateChange(ctx context.Context, c data.StateChange) error
+}
+
 // Service applies the rules. Its methods are safe for concurrent use.
 type Service struct {
-	store     data.Status
+	store     Store
+	holdUp    time.Duration // how long the national service stays up before "up" is sent
 	monitor   Monitor
 	threshold int
 	log       *slog.Logger
@@ -49,9 +57,10 @@ type Service struct {
 }
 
 // New returns the rules over store; threshold is the number of reporting pharmacies that
-// raises the banner. Watch gives it the monitor.
-func New(store data.Status, threshold int, log *slog.Logger, now func() time.Time) *Service {
-	s := &Service{store: store, threshold: threshold, log: log, now: now}
+// raises the banner, holdUp how long the national service must stay up before subscribers
+// hear it is back. Watch gives it the monitor.
+func New(store Store, threshold int, holdUp time.Duration, log *slog.Logger, now func() time.Time) *Service {
+	s := &Service{store: store, threshold: threshold, holdUp: holdUp, log: log, now: now}
 	s.record = newLastKnown(RecordTTL, recordTimeout, now, s.load, func(err error) {
 		log.Warn("status record not read in time; serving the last known", "err", err)
 	})
@@ -131,31 +140,43 @@ func (s *Service) merged(st monitor.Status) monitor.Status {
 }
 
 // OnChange turns an external service going down into an incident, and its recovery into
-// the incident's resolution. The portal's own parts show as components: their failures are
-// the fallbacks' business, not an incident for citizens.
+// the incident's resolution; for the national service in the same transaction as the
+// notifications its subscribers are to get (the outbox). The portal's own parts show as
+// components: their failures are the fallbacks' business, not an incident for citizens.
 func (s *Service) OnChange(ch monitor.Change) {
 	s.log.Info("monitored state", "target", ch.Target.ID, "from", ch.From, "to", ch.To, "message", ch.Message)
 	if ch.Target.Check != nil {
 		return
 	}
 	ctx := context.Background()
+	consequence := "Die Ausstellung von Zertifikaten kann betroffen sein."
+	if ch.Target.ID == National {
+		consequence = "Apotheken nehmen Ihre Daten auf und stellen das Zertifikat später aus."
+	}
+	title, opened := ch.Target.Name+": gestört", "Automatisch erkannt: "+ch.Message+". "+consequence
+	const recovered = "Der Dienst antwortet wieder normal."
 	var err error
-	switch {
-	case ch.To == monitor.Down:
-		consequence := "Die Ausstellung von Zertifikaten kann betroffen sein."
-		if ch.Target.ID == National {
-			consequence = "Apotheken nehmen Ihre Daten auf und stellen das Zertifikat später aus."
+	switch topic, ok := topics[ch.To]; {
+	case ch.Target.ID == National && ok:
+		c := data.StateChange{Target: ch.Target.ID, To: topic, At: ch.At, Message: ch.Message, HoldUp: s.holdUp,
+			IncidentTitle: title, IncidentMessage: opened}
+		if topic == data.TopicUp {
+			c.Message = recovered
 		}
-		err = s.store.OpenAutomaticIncident(ctx, ch.Target.ID, ch.Target.Name+": gestört",
-			"Automatisch erkannt: "+ch.Message+". "+consequence, ch.At)
+		err = s.store.RecordStateChange(ctx, c)
+	case ch.To == monitor.Down:
+		err = s.store.OpenAutomaticIncident(ctx, ch.Target.ID, title, opened, ch.At)
 	case ch.To == monitor.Operational:
-		err = s.store.ResolveAutomaticIncidents(ctx, ch.Target.ID, "Der Dienst antwortet wieder normal.", ch.At)
+		err = s.store.ResolveAutomaticIncidents(ctx, ch.Target.ID, recovered, ch.At)
 	}
 	if err != nil {
 		s.log.Warn("incident", "target", ch.Target.ID, "err", err)
 	}
 	s.record.forget()
 }
+
+// topics are the notifications of the monitor's states.
+var topics = map[monitor.State]data.Topic{monitor.Down: data.TopicDown, monitor.Degraded: data.TopicDegraded, monitor.Operational: data.TopicUp}
 
 // Prune applies the history's retention.
 func (s *Service) Prune(ctx context.Context) {

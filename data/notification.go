@@ -1,0 +1,172 @@
+package data
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Topic is what a subscriber hears of: the national issuing service going down, degraded,
+// back to normal.
+type Topic string
+
+const (
+	TopicDown     Topic = "down"
+	TopicDegraded Topic = "degraded"
+	TopicUp       Topic = "up"
+)
+
+// Topics are every topic, in the order they are shown.
+var Topics = []Topic{TopicDown, TopicDegraded, TopicUp}
+
+// Subscription is a webhook that hears of topics: apps and other portals, no account needed.
+type Subscription struct {
+	ID     int64
+	URL    string
+	Topics []Topic
+	// Secret signs the deliveries (Standard Webhooks, "whsec_" and base64): shown once, at
+	// subscribing; the store keeps it to sign, as every webhook sender must.
+	Secret    string
+	CreatedAt time.Time
+}
+
+// Hears reports whether s is subscribed to topic.
+func (s Subscription) Hears(topic Topic) bool { return slices.Contains(s.Topics, topic) }
+
+// CheckSubscription validates and normalises a subscription's URL and topics: an absolute
+// http(s) URL of at most 2,000 characters without credentials or a fragment, and one or
+// more known topics (all when none are named). Where it may point is the sender's to judge
+// when it connects (its address may change).
+func CheckSubscription(s Subscription) (Subscription, error) {
+	s.URL = strings.TrimSpace(s.URL)
+	u, err := url.Parse(s.URL)
+	switch {
+	case s.URL == "" || len(s.URL) > 2000:
+		return s, &Error{Code: EINVALID, Field: "url", Message: "a URL of 1 to 2000 characters is required"}
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Hostname() == "":
+		return s, &Error{Code: EINVALID, Field: "url", Message: "the URL must be absolute, http or https, with a host"}
+	case u.User != nil || u.Fragment != "":
+		return s, &Error{Code: EINVALID, Field: "url", Message: "the URL must have neither credentials nor a fragment"}
+	}
+	if len(s.Topics) == 0 {
+		s.Topics = Topics
+	}
+	seen := map[Topic]bool{}
+	var topics []Topic
+	for _, t := range s.Topics {
+		if !slices.Contains(Topics, t) {
+			return s, &Error{Code: EINVALID, Field: "topics", Message: fmt.Sprintf("%q is not a topic (down, degraded, up)", t)}
+		}
+		if !seen[t] {
+			seen[t] = true
+			topics = append(topics, t)
+		}
+	}
+	s.Topics = topics
+	return s, nil
+}
+
+// JoinTopics writes topics as the stores keep them: ",down,up,", so that one LIKE
+// "%,up,%" finds a topic's subscriptions.
+func JoinTopics(ts []Topic) string {
+	var b strings.Builder
+	b.WriteString(",")
+	for _, t := range ts {
+		b.WriteString(string(t) + ",")
+	}
+	return b.String()
+}
+
+// SplitTopics reads what JoinTopics wrote.
+func SplitTopics(s string) []Topic {
+	var out []Topic
+	for _, t := range strings.Split(strings.Trim(s, ","), ",") {
+		if t != "" {
+			out = append(out, Topic(t))
+		}
+	}
+	return out
+}
+
+// NewWebhookSecret is a subscription's signing secret as Standard Webhooks writes it.
+func NewWebhookSecret() string {
+	return "whsec_" + base64.StdEncoding.EncodeToString(RandomBytes(24))
+}
+
+// NewUnsubscribeToken is the bearer credential that ends a subscription (256 bits).
+func NewUnsubscribeToken() string {
+	return "unsub_" + base64.RawURLEncoding.EncodeToString(RandomBytes(32))
+}
+
+// StateChange is a confirmed change of a monitored service's state, as the monitor decides
+// it after its confirmations.
+type StateChange struct {
+	Target  string
+	To      Topic
+	At      time.Time
+	Message string
+	// Incident is the automatic incident's title and first message for a change to down;
+	// a change to up resolves it with Message.
+	IncidentTitle, IncidentMessage string
+	// HoldUp is how long the service must stay up before "up" is sent: a change to down
+	// within it withdraws the "up", and the "down" subscribers heard stands.
+	HoldUp time.Duration
+}
+
+// News reports whether a change to topic is news to subscribers who last heard of last
+// ("" for nothing): the same again is not (a prober that restarts mid-outage), nor "up"
+// when nothing was wrong (a prober's first look).
+func News(last, topic Topic) bool {
+	return last != topic && !(last == "" && topic == TopicUp)
+}
+
+// Event is one notification: a state change, sent from NotBefore on.
+type Event struct {
+	ID        int64
+	Target    string
+	Topic     Topic
+	Message   string
+	At        time.Time
+	NotBefore time.Time
+}
+
+// Delivery is an event on its way to one subscription.
+type Delivery struct {
+	ID           int64
+	Event        Event
+	Subscription Subscription
+	Attempts     int
+	DueAt        time.Time
+}
+
+// DeliveryCounts are the outbox's deliveries by what became of them.
+type DeliveryCounts struct {
+	Pending, Sent, GivenUp int
+}
+
+// Notifications are the subscriptions and the outbox of what they are to hear.
+type Notifications interface {
+	// Subscribe keeps a checked subscription with a new secret and returns it with the
+	// token that ends it (the store keeps only its hash).
+	Subscribe(ctx context.Context, s Subscription) (Subscription, string, error)
+	// Unsubscribe deletes the subscription of token, and what it was still to hear;
+	// ENOTFOUND for a token that is not one.
+	Unsubscribe(ctx context.Context, token string) error
+	// RecordStateChange records a confirmed state change in one transaction: the automatic
+	// incident opened (down) or resolved (up), and, when it is News, the event with a
+	// delivery for every subscription that hears of it (the outbox).
+	RecordStateChange(ctx context.Context, c StateChange) error
+	// DueDeliveries are up to limit pending deliveries due at now, the longest due first.
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// DeliverySent marks a delivery done.
+	DeliverySent(ctx context.Context, id int64, at time.Time) error
+	// DeliveryFailed records a failed attempt: due again at retry, or given up when retry
+	// is zero.
+	DeliveryFailed(ctx context.Context, id int64, problem string, retry time.Time) error
+	// CountDeliveries counts the outbox's deliveries.
+	CountDeliveries(ctx context.Context) (DeliveryCounts, error)
+}

@@ -1,0 +1,153 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+	"github.com/jackc/pgx/v5"
+)
+
+// Subscribe implements data.Notifications.
+func (db *DB) Subscribe(ctx context.Context, s data.Subscription) (data.Subscription, string, error) {
+	s, err := data.CheckSubscription(s)
+	if err != nil {
+		return s, "", err
+	}
+	token := data.NewUnsubscribeToken()
+	s.Secret, s.CreatedAt = data.NewWebhookSecret(), db.now().UTC()
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, "INSERT INTO subscriptions (url, topics, secret, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+			s.URL, data.JoinTopics(s.Topics), s.Secret, data.HashSecret(token), s.CreatedAt).Scan(&s.ID)
+	})
+	if err != nil {
+		return s, "", fmt.Errorf("subscribe: %w", err)
+	}
+	return s, token, nil
+}
+
+// Unsubscribe implements data.Notifications.
+func (db *DB) Unsubscribe(ctx context.Context, token string) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "DELETE FROM subscriptions WHERE token_hash = $1", data.HashSecret(token))
+		if err == nil && tag.RowsAffected() == 0 {
+			err = &data.Error{Code: data.ENOTFOUND, Message: "no subscription has this token"}
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("unsubscribe: %w", err)
+	}
+	return nil
+}
+
+// RecordStateChange implements data.Notifications.
+func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		notBefore := c.At
+		switch c.To {
+		case data.TopicDown:
+			if err := openAutomaticIncident(ctx, tx, c.Target, c.IncidentTitle, c.IncidentMessage, c.At); err != nil {
+				return err
+			}
+			// An "up" not sent yet is withdrawn: a flap within the hold.
+			if _, err := tx.Exec(ctx, "DELETE FROM notification_events WHERE target = $1 AND topic = $2 AND not_before > $3",
+				c.Target, data.TopicUp, c.At); err != nil {
+				return err
+			}
+		case data.TopicUp:
+			if err := resolveAutomaticIncidents(ctx, tx, c.Target, c.Message, c.At); err != nil {
+				return err
+			}
+			notBefore = c.At.Add(c.HoldUp)
+		}
+		var last string
+		err := tx.QueryRow(ctx, "SELECT topic FROM notification_events WHERE target = $1 ORDER BY id DESC LIMIT 1", c.Target).Scan(&last)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if !data.News(data.Topic(last), c.To) {
+			return nil
+		}
+		var event int64
+		if err := tx.QueryRow(ctx, "INSERT INTO notification_events (target, topic, message, at, not_before) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+			c.Target, c.To, c.Message, c.At, notBefore).Scan(&event); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO deliveries (event_id, subscription_id, state, due_at)
+			SELECT $1, id, 'pending', $2 FROM subscriptions WHERE topics LIKE $3`, event, notBefore, "%,"+string(c.To)+",%")
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record %s going %s: %w", c.Target, c.To, err)
+	}
+	return nil
+}
+
+// DueDeliveries implements data.Notifications.
+func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]data.Delivery, error) {
+	rows, err := db.pool.Query(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, e.not_before,
+			s.id, s.url, s.topics, s.secret, s.created_at
+		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
+		WHERE d.state = 'pending' AND d.due_at <= $1 ORDER BY d.due_at, d.id LIMIT $2`, now, limit)
+	if err != nil {
+		return nil, read("due deliveries", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (data.Delivery, error) {
+		var d data.Delivery
+		var topics string
+		err := row.Scan(&d.ID, &d.Attempts, &d.DueAt, &d.Event.ID, &d.Event.Target, &d.Event.Topic, &d.Event.Message, &d.Event.At,
+			&d.Event.NotBefore, &d.Subscription.ID, &d.Subscription.URL, &topics, &d.Subscription.Secret, &d.Subscription.CreatedAt)
+		d.Subscription.Topics = data.SplitTopics(topics)
+		for _, t := range []*time.Time{&d.DueAt, &d.Event.At, &d.Event.NotBefore, &d.Subscription.CreatedAt} {
+			*t = t.UTC()
+		}
+		return d, err
+	})
+	if err != nil {
+		return nil, read("due deliveries", err)
+	}
+	return out, nil
+}
+
+// DeliverySent implements data.Notifications.
+func (db *DB) DeliverySent(ctx context.Context, id int64, at time.Time) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = $1, last_error = '' WHERE id = $2", at, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delivery %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// DeliveryFailed implements data.Notifications.
+func (db *DB) DeliveryFailed(ctx context.Context, id int64, problem string, retry time.Time) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		state, due := "pending", retry
+		if retry.IsZero() {
+			state, due = "given_up", db.now()
+		}
+		_, err := tx.Exec(ctx, "UPDATE deliveries SET state = $1, attempts = attempts + 1, due_at = $2, last_error = $3 WHERE id = $4 AND state = 'pending'",
+			state, due, problem, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delivery %d failed: %w", id, err)
+	}
+	return nil
+}
+
+// CountDeliveries implements data.Notifications.
+func (db *DB) CountDeliveries(ctx context.Context) (data.DeliveryCounts, error) {
+	var c data.DeliveryCounts
+	err := db.pool.QueryRow(ctx, `SELECT COUNT(*) FILTER (WHERE state = 'pending'), COUNT(*) FILTER (WHERE state = 'sent'),
+		COUNT(*) FILTER (WHERE state = 'given_up') FROM deliveries`).Scan(&c.Pending, &c.Sent, &c.GivenUp)
+	if err != nil {
+		return c, read("count deliveries", err)
+	}
+	return c, nil
+}

@@ -1,0 +1,182 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+)
+
+// sortableTime writes t with nine fractional digits, so that times sort as text.
+func sortableTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000000000Z07:00") }
+
+// Subscribe implements data.Notifications.
+func (db *DB) Subscribe(ctx context.Context, s data.Subscription) (data.Subscription, string, error) {
+	s, err := data.CheckSubscription(s)
+	if err != nil {
+		return s, "", err
+	}
+	token := data.NewUnsubscribeToken()
+	s.Secret, s.CreatedAt = data.NewWebhookSecret(), db.now().UTC()
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "INSERT INTO subscriptions (url, topics, secret, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
+			s.URL, data.JoinTopics(s.Topics), s.Secret, data.HashSecret(token), formatTime(s.CreatedAt))
+		if err != nil {
+			return err
+		}
+		s.ID, err = res.LastInsertId()
+		return err
+	})
+	if err != nil {
+		return s, "", fmt.Errorf("subscribe: %w", err)
+	}
+	return s, token, nil
+}
+
+// Unsubscribe implements data.Notifications.
+func (db *DB) Unsubscribe(ctx context.Context, token string) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE token_hash = ?", data.HashSecret(token))
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errNoSubscription(err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("unsubscribe: %w", err)
+	}
+	return nil
+}
+
+func errNoSubscription(err error) error {
+	if err != nil {
+		return err
+	}
+	return &data.Error{Code: data.ENOTFOUND, Message: "no subscription has this token"}
+}
+
+// RecordStateChange implements data.Notifications.
+func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		notBefore := c.At
+		switch c.To {
+		case data.TopicDown:
+			if err := openAutomaticIncident(ctx, tx, c.Target, c.IncidentTitle, c.IncidentMessage, c.At); err != nil {
+				return err
+			}
+			// An "up" not sent yet is withdrawn: a flap within the hold.
+			if _, err := tx.ExecContext(ctx, "DELETE FROM notification_events WHERE target = ? AND topic = ? AND not_before > ?",
+				c.Target, data.TopicUp, sortableTime(c.At)); err != nil {
+				return err
+			}
+		case data.TopicUp:
+			if err := resolveAutomaticIncidents(ctx, tx, c.Target, c.Message, c.At); err != nil {
+				return err
+			}
+			notBefore = c.At.Add(c.HoldUp)
+		}
+		var last string
+		err := tx.QueryRowContext(ctx, "SELECT topic FROM notification_events WHERE target = ? ORDER BY id DESC LIMIT 1", c.Target).Scan(&last)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if !data.News(data.Topic(last), c.To) {
+			return nil
+		}
+		res, err := tx.ExecContext(ctx, "INSERT INTO notification_events (target, topic, message, at, not_before) VALUES (?, ?, ?, ?, ?)",
+			c.Target, c.To, c.Message, formatTime(c.At), sortableTime(notBefore))
+		if err != nil {
+			return err
+		}
+		event, err := res.LastInsertId()
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, subscription_id, state, due_at)
+			SELECT ?, id, 'pending', ? FROM subscriptions WHERE topics LIKE ?`, event, sortableTime(notBefore), "%,"+string(c.To)+",%")
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("record %s going %s: %w", c.Target, c.To, err)
+	}
+	return nil
+}
+
+// DueDeliveries implements data.Notifications.
+func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]data.Delivery, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, e.not_before,
+			s.id, s.url, s.topics, s.secret, s.created_at
+		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
+		WHERE d.state = 'pending' AND d.due_at <= ? ORDER BY d.due_at, d.id LIMIT ?`, sortableTime(now), limit)
+	if err != nil {
+		return nil, fmt.Errorf("due deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []data.Delivery
+	for rows.Next() {
+		var d data.Delivery
+		var due, at, notBefore, created, topics string
+		if err := rows.Scan(&d.ID, &d.Attempts, &due, &d.Event.ID, &d.Event.Target, &d.Event.Topic, &d.Event.Message, &at, &notBefore,
+			&d.Subscription.ID, &d.Subscription.URL, &topics, &d.Subscription.Secret, &created); err != nil {
+			return nil, fmt.Errorf("read due deliveries: %w", err)
+		}
+		d.Subscription.Topics = data.SplitTopics(topics)
+		for _, f := range []struct {
+			s string
+			t *time.Time
+		}{{due, &d.DueAt}, {at, &d.Event.At}, {notBefore, &d.Event.NotBefore}, {created, &d.Subscription.CreatedAt}} {
+			if *f.t, err = time.Parse(time.RFC3339Nano, f.s); err != nil {
+				return nil, fmt.Errorf("read delivery %d: %w", d.ID, err)
+			}
+		}
+		out = append(out, d)
+	}
+	return out, rows.Err()
+}
+
+// DeliverySent implements data.Notifications.
+func (db *DB) DeliverySent(ctx context.Context, id int64, at time.Time) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?",
+			formatTime(at), id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delivery %d sent: %w", id, err)
+	}
+	return nil
+}
+
+// DeliveryFailed implements data.Notifications.
+func (db *DB) DeliveryFailed(ctx context.Context, id int64, problem string, retry time.Time) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		state, due := "pending", sortableTime(retry)
+		if retry.IsZero() {
+			state = "given_up"
+		}
+		_, err := tx.ExecContext(ctx, "UPDATE deliveries SET state = ?, attempts = attempts + 1, due_at = ?, last_error = ? WHERE id = ? AND state = 'pending'",
+			state, due, problem, id)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delivery %d failed: %w", id, err)
+	}
+	return nil
+}
+
+// CountDeliveries implements data.Notifications.
+func (db *DB) CountDeliveries(ctx context.Context) (data.DeliveryCounts, error) {
+	var c data.DeliveryCounts
+	err := db.read.QueryRowContext(ctx, `SELECT COUNT(*) FILTER (WHERE state = 'pending'), COUNT(*) FILTER (WHERE state = 'sent'),
+		COUNT(*) FILTER (WHERE state = 'given_up') FROM deliveries`).Scan(&c.Pending, &c.Sent, &c.GivenUp)
+	if err != nil {
+		return c, fmt.Errorf("count deliveries: %w", err)
+	}
+	return c, nil
+}

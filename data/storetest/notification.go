@@ -1,0 +1,126 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+)
+
+// Subscriptions and the outbox: a state change writes its incident and a delivery for
+// each subscription to its topic in one go; due deliveries are handed out until sent or
+// given up; "up" waits out its hold, and a "down" within it withdraws it and sends no
+// second "down"; unsubscribing deletes what was still to be sent; bad subscriptions change
+// nothing.
+func outboxFollowsStateChanges(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t, nil)
+	for _, bad := range []struct {
+		s     data.Subscription
+		field string
+	}{
+		{data.Subscription{URL: "ftp://example.org/hook"}, "url"},
+		{data.Subscription{URL: "/hook"}, "url"},
+		{data.Subscription{URL: "https://user:pw@example.org/hook"}, "url"},
+		{data.Subscription{URL: "https://example.org/hook", Topics: []data.Topic{"down", "bald"}}, "topics"},
+	} {
+		if _, _, err := db.Subscribe(ctx, bad.s); data.ErrorCode(err) != data.EINVALID || data.ErrorField(err) != bad.field {
+			t.Errorf("%+v: %v, want EINVALID on %s", bad.s, err, bad.field)
+		}
+	}
+	a, tokenA, err := db.Subscribe(ctx, data.Subscription{URL: "https://a.example.org/hook", Topics: []data.Topic{data.TopicDown, data.TopicUp, data.TopicDown}})
+	if err != nil || a.ID == 0 || len(a.Topics) != 2 || len(a.Secret) < 30 || len(tokenA) < 40 {
+		t.Fatalf("subscribe: %+v %q %v", a, tokenA, err)
+	}
+	b, _, err := db.Subscribe(ctx, data.Subscription{URL: "https://b.example.org/hook", Topics: []data.Topic{data.TopicDegraded}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	due := func(at time.Time) []data.Delivery {
+		t.Helper()
+		ds, err := db.DueDeliveries(ctx, at, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ds
+	}
+	down := time.Date(2021, 6, 15, 9, 12, 0, 0, time.UTC)
+	// A prober's first look finds it working: nobody needs to hear "up".
+	if err := db.RecordStateChange(ctx, data.StateChange{Target: "national", To: data.TopicUp, At: down.Add(-time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.RecordStateChange(ctx, data.StateChange{Target: "national", To: data.TopicDown, At: down, Message: "503",
+		IncidentTitle: "gestört", IncidentMessage: "Automatisch erkannt"}); err != nil {
+		t.Fatal(err)
+	}
+	if in, err := db.Incidents(ctx, down.Add(-time.Hour)); err != nil || len(in) != 1 || in[0].ResolvedAt != nil {
+		t.Fatalf("the incident with the outbox: %+v %v", in, err)
+	}
+	// The prober restarts during the outage and sees it again: no second "down".
+	if err := db.RecordStateChange(ctx, data.StateChange{Target: "national", To: data.TopicDown, At: down.Add(time.Second),
+		IncidentTitle: "gestört", IncidentMessage: "Automatisch erkannt"}); err != nil {
+		t.Fatal(err)
+	}
+	ds := due(down.Add(time.Second))
+	if len(ds) != 1 || ds[0].Subscription.ID != a.ID || ds[0].Subscription.Secret != a.Secret || ds[0].Event.Topic != data.TopicDown ||
+		ds[0].Event.Message != "503" || !ds[0].Event.At.Equal(down) || ds[0].Attempts != 0 {
+		t.Fatalf("due after down: %+v", ds)
+	}
+	if err := db.DeliveryFailed(ctx, ds[0].ID, "HTTP 500", down.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if len(due(down.Add(30*time.Second))) != 0 {
+		t.Error("due again before its retry")
+	}
+	if ds := due(down.Add(time.Minute)); len(ds) != 1 || ds[0].Attempts != 1 {
+		t.Fatalf("due at its retry: %+v", ds)
+	}
+	if err := db.DeliverySent(ctx, ds[0].ID, down.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	// Back up, down within the hold, up again: one "up", after the hold of the last.
+	up := down.Add(10 * time.Minute)
+	hold := 5 * time.Minute
+	for _, c := range []data.StateChange{
+		{Target: "national", To: data.TopicUp, At: up, HoldUp: hold},
+		{Target: "national", To: data.TopicDown, At: up.Add(2 * time.Minute), IncidentTitle: "gestört", IncidentMessage: "wieder"},
+		{Target: "national", To: data.TopicUp, At: up.Add(3 * time.Minute), HoldUp: hold},
+	} {
+		if err := db.RecordStateChange(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if ds := due(up.Add(7 * time.Minute)); len(ds) != 0 {
+		t.Errorf("due before the last up's hold: %+v", ds)
+	}
+	ds = due(up.Add(8 * time.Minute))
+	if len(ds) != 1 || ds[0].Event.Topic != data.TopicUp || !ds[0].Event.At.Equal(up.Add(3*time.Minute)) {
+		t.Fatalf("after the hold: %+v", ds)
+	}
+	if in, _ := db.Incidents(ctx, down.Add(-time.Hour)); len(in) != 2 || in[0].ResolvedAt == nil || in[1].ResolvedAt == nil {
+		t.Errorf("incidents: %+v", in)
+	}
+	if err := db.RecordStateChange(ctx, data.StateChange{Target: "national", To: data.TopicDegraded, At: up.Add(20 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	// The "up" is still due (not sent yet), and the degraded for B.
+	if ds = due(up.Add(20 * time.Minute)); len(ds) != 2 || ds[1].Subscription.ID != b.ID {
+		t.Fatalf("degraded: %+v", ds)
+	}
+	if err := db.DeliveryFailed(ctx, ds[1].ID, "timeout", time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Unsubscribe(ctx, "unsub_nothing"); data.ErrorCode(err) != data.ENOTFOUND {
+		t.Errorf("an unknown token: %v", err)
+	}
+	if err := db.Unsubscribe(ctx, tokenA); err != nil {
+		t.Fatal(err)
+	}
+	if ds := due(up.Add(time.Hour)); len(ds) != 0 {
+		t.Errorf("due after unsubscribing and giving up: %+v", ds)
+	}
+	if c, err := db.CountDeliveries(ctx); err != nil || c != (data.DeliveryCounts{Pending: 0, Sent: 0, GivenUp: 1}) {
+		t.Errorf("counts: %+v %v (A's deliveries went with it)", c, err)
+	}
+}

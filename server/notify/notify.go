@@ -1,0 +1,144 @@
+// Package notify delivers the outbox: each delivery a confirmed state change wrote, to its
+// webhook, at least once, with the same webhook-id on every attempt so that a receiver can
+// tell a repeat; failures are retried with exponential backoff and jitter, and given up
+// after a configurable time. The portal runs it in the process holding the duties lease;
+// a process killed mid-fan-out leaves the rest pending, and the next holder goes on.
+package notify
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+)
+
+// Store is the outbox as the sender uses it.
+type Store interface {
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]data.Delivery, error)
+	DeliverySent(ctx context.Context, id int64, at time.Time) error
+	DeliveryFailed(ctx context.Context, id int64, problem string, retry time.Time) error
+}
+
+// Config is how the sender works.
+type Config struct {
+	Timeout       time.Duration // of one webhook request (10 s)
+	GiveUpAfter   time.Duration // a delivery still failing this long after it was due is given up
+	FirstRetry    time.Duration // the first retry's delay; each next doubles, up to MaxRetry
+	MaxRetry      time.Duration
+	Concurrency   int  // webhook requests at once
+	AllowInternal bool // let webhooks reach loopback and private addresses (tests, closed networks)
+	PublicURL     string
+}
+
+// DefaultConfig are the sender's defaults.
+func DefaultConfig() Config {
+	return Config{Timeout: 10 * time.Second, GiveUpAfter: 24 * time.Hour, FirstRetry: 30 * time.Second, MaxRetry: time.Hour, Concurrency: 16}
+}
+
+// Sender works the outbox.
+type Sender struct {
+	store  Store
+	cfg    Config
+	client *http.Client
+	log    *slog.Logger
+	now    func() time.Time
+}
+
+// New returns a sender over store.
+func New(store Store, cfg Config, log *slog.Logger, now func() time.Time) *Sender {
+	return &Sender{store: store, cfg: cfg, client: newClient(cfg.Timeout, cfg.AllowInternal), log: log, now: now}
+}
+
+// Work sends what is due, up to 500 deliveries, Concurrency at a time, and records each
+// outcome as it comes; run it again and again (each second).
+func (s *Sender) Work(ctx context.Context) {
+	due, err := s.store.DueDeliveries(ctx, s.now(), 500)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("read the outbox", "err", err)
+		}
+		return
+	}
+	slots := make(chan struct{}, max(1, s.cfg.Concurrency))
+	var wg sync.WaitGroup
+	for _, d := range due {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			wg.Wait()
+			return
+		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			s.deliver(ctx, d)
+		}()
+	}
+	wg.Wait()
+}
+
+// deliver sends one delivery and records what became of it.
+func (s *Sender) deliver(ctx context.Context, d data.Delivery) {
+	id := fmt.Sprintf("msg_%d", d.ID)
+	body, err := json.Marshal(message(d, s.cfg.PublicURL))
+	if err == nil {
+		err = post(ctx, s.client, d.Subscription.URL, d.Subscription.Secret, id, s.now(), body)
+	}
+	if ctx.Err() != nil {
+		return // stopped: it stays due, and is sent again by whoever works next
+	}
+	if err == nil {
+		if err := s.store.DeliverySent(ctx, d.ID, s.now()); err != nil {
+			s.log.Warn("record a delivery sent", "delivery", d.ID, "err", err)
+		}
+		return
+	}
+	retry := s.retryAt(d)
+	if retry.IsZero() || errors.Is(err, ErrForbiddenAddress) {
+		retry = time.Time{}
+		s.log.Warn("webhook given up", "delivery", d.ID, "subscription", d.Subscription.ID, "attempts", d.Attempts+1, "err", err)
+	}
+	if err := s.store.DeliveryFailed(ctx, d.ID, err.Error(), retry); err != nil {
+		s.log.Warn("record a failed delivery", "delivery", d.ID, "err", err)
+	}
+}
+
+// retryAt is when a failed delivery is tried again: FirstRetry doubled per attempt up to
+// MaxRetry, each ±25 % at random so that many receivers back do not come back at once; zero
+// once it would be past GiveUpAfter.
+func (s *Sender) retryAt(d data.Delivery) time.Time {
+	delay := s.cfg.FirstRetry
+	for range min(d.Attempts, 30) {
+		if delay *= 2; delay >= s.cfg.MaxRetry {
+			delay = s.cfg.MaxRetry
+			break
+		}
+	}
+	delay = time.Duration(float64(delay) * (0.75 + rand.Float64()/2))
+	at := s.now().Add(delay)
+	if at.Sub(d.Event.NotBefore) > s.cfg.GiveUpAfter {
+		return time.Time{}
+	}
+	return at
+}
+
+// message is a delivery's body, as Standard Webhooks shapes it: the type, when, and the
+// national service's state as the status API gives it.
+func message(d data.Delivery, publicURL string) any {
+	state := map[data.Topic]string{data.TopicDown: "down", data.TopicDegraded: "degraded", data.TopicUp: "operational"}[d.Event.Topic]
+	return map[string]any{
+		"type":      "national_service." + string(d.Event.Topic),
+		"timestamp": d.Event.At.UTC().Format(time.RFC3339),
+		"data": map[string]any{
+			"target": d.Event.Target, "state": state, "since": d.Event.At.UTC().Format(time.RFC3339),
+			"message": d.Event.Message, "status_url": publicURL + "/status",
+		},
+	}
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/server/notify"
+	"github.com/labstack/echo/v4"
+)
+
+// subscriptionRequest is the body of POST /api/v1/subscriptions.
+type subscriptionRequest struct {
+	URL    string       `json:"url"`
+	Topics []data.Topic `json:"topics"`
+}
+
+// subscriptionJSON answers a subscription: its secret and unsubscribe token only now.
+type subscriptionJSON struct {
+	ID               int64        `json:"id"`
+	URL              string       `json:"url"`
+	Topics           []data.Topic `json:"topics"`
+	Secret           string       `json:"secret"`
+	UnsubscribeToken string       `json:"unsubscribe_token"`
+	CreatedAt        time.Time    `json:"created_at"`
+}
+
+// subscribeAPI is POST /api/v1/subscriptions: a webhook for apps and other portals hears of
+// the national service going down, degraded and back up; no account needed. Its address is
+// limited before the body is read; a host on an internal address is refused (and judged
+// again at every delivery).
+func (a *App) subscribeAPI(c echo.Context) error {
+	var req subscriptionRequest
+	if err := decodeBody(c, &req); err != nil {
+		return err
+	}
+	s, err := data.CheckSubscription(data.Subscription{URL: req.URL, Topics: req.Topics})
+	if err != nil {
+		return err
+	}
+	u, _ := url.Parse(s.URL) // checked above
+	if err := notify.CheckHost(u.Hostname(), a.cfg.WebhookAllowInternal); err != nil {
+		return &data.Error{Code: data.EINVALID, Field: "url", Message: "the URL's host is a loopback, private or link-local address"}
+	}
+	s, token, err := a.store.Subscribe(c.Request().Context(), s)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, subscriptionJSON{ID: s.ID, URL: s.URL, Topics: s.Topics, Secret: s.Secret,
+		UnsubscribeToken: token, CreatedAt: s.CreatedAt.UTC().Truncate(time.Second)})
+}
+
+// unsubscribeAPI is DELETE /api/v1/subscriptions with Authorization: Bearer <unsubscribe
+// token>: the subscription and what it was still to hear are deleted.
+func (a *App) unsubscribeAPI(c echo.Context) error {
+	token, ok := bearerToken(c.Request().Header.Get(echo.HeaderAuthorization))
+	if !ok {
+		return data.Errorf(data.EUNAUTHORIZED, "send the unsubscribe token as Authorization: Bearer <token>")
+	}
+	err := a.store.Unsubscribe(c.Request().Context(), token)
+	if data.ErrorCode(err) == data.ENOTFOUND {
+		return data.Errorf(data.EUNAUTHORIZED, "no subscription has this token")
+	}
+	if err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}

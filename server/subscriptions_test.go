@@ -1,0 +1,141 @@
+package main
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/apoportal/apoportal/server/notify"
+)
+
+// hookReceiver keeps the types of the webhook messages it gets whose signature holds.
+type hookReceiver struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	secret string
+	types  []string
+	forged int
+}
+
+func newHookReceiver(t *testing.T) *hookReceiver {
+	h := &hookReceiver{}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		var msg struct{ Type string }
+		_ = json.Unmarshal(body, &msg)
+		ts, _ := strconv.ParseInt(r.Header.Get("webhook-timestamp"), 10, 64)
+		h.mu.Lock()
+		defer h.mu.Unlock()
+		if want, err := notify.Sign(h.secret, r.Header.Get("webhook-id"), time.Unix(ts, 0), body); err != nil || want != r.Header.Get("webhook-signature") {
+			h.forged++
+			return
+		}
+		h.types = append(h.types, msg.Type)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *hookReceiver) got() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return append([]string(nil), h.types...)
+}
+
+func subscribe(t *testing.T, base, body string) (*http.Response, map[string]any) {
+	t.Helper()
+	res, err := http.Post(base+"/api/v1/subscriptions", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var out map[string]any
+	_ = json.Unmarshal([]byte(readAll(t, res.Body)), &out)
+	return res, out
+}
+
+// Apps and other portals subscribe a webhook through the API and hear, signed, of the
+// national service going down and, after the hold, back up: once per change and
+// subscriber, only the topics they asked for, nothing after unsubscribing.
+func TestSubscriptions_WebhooksHearTheNationalService(t *testing.T) {
+	national := newFakeNational(t)
+	cfg := DefaultConfig()
+	cfg.DB, cfg.NationalURL, cfg.ProbeInterval = sharedDBCopy(t), national.srv.URL, 50*time.Millisecond
+	cfg.NotifyHoldUp, cfg.NotifyRetry, cfg.WebhookAllowInternal = 300*time.Millisecond, 50*time.Millisecond, true
+	app, _ := openTestApp(t, cfg, nil)
+	base := serveApp(t, app)
+	all, onlyUp, gone := newHookReceiver(t), newHookReceiver(t), newHookReceiver(t)
+	tokens := map[*hookReceiver]string{}
+	for r, topics := range map[*hookReceiver]string{all: `[]`, onlyUp: `["up"]`, gone: `["down","up"]`} {
+		res, body := subscribe(t, base, `{"url": "`+r.srv.URL+`/hook", "topics": `+topics+`}`)
+		secret, _ := body["secret"].(string)
+		token, _ := body["unsubscribe_token"].(string)
+		if res.StatusCode != http.StatusCreated || !strings.HasPrefix(secret, "whsec_") || !strings.HasPrefix(token, "unsub_") {
+			t.Fatalf("subscribe: %d %v", res.StatusCode, body)
+		}
+		r.secret, tokens[r] = secret, token
+	}
+	req, _ := http.NewRequest(http.MethodDelete, base+"/api/v1/subscriptions", nil)
+	req.Header.Set("Authorization", "Bearer "+tokens[gone])
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusNoContent {
+		t.Fatalf("unsubscribe: %v %v", res, err)
+	}
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("unsubscribing twice: %v %v", res, err)
+	}
+	waitState(t, base, "operational") // a first look: nobody hears "up"
+	national.setDown(true)
+	waitState(t, base, "down")
+	national.setDown(false)
+	waitState(t, base, "operational")
+	want := func(r *hookReceiver, types ...string) {
+		t.Helper()
+		var got []string
+		for start := time.Now(); len(types) > 0 && time.Since(start) < 10*time.Second; time.Sleep(20 * time.Millisecond) {
+			if got = r.got(); len(got) >= len(types) && got[len(got)-1] == types[len(types)-1] {
+				break
+			}
+		}
+		time.Sleep(500 * time.Millisecond) // and nothing more
+		if got = r.got(); strings.Join(got, " ") != strings.Join(types, " ") || r.forged != 0 {
+			t.Errorf("%s received %v (%d forged), want %v", r.srv.URL, got, r.forged, types)
+		}
+	}
+	want(onlyUp, "national_service.up") // once it is there, so are the others'
+	// Back from down it may answer too often not for a while (degraded) before it is up.
+	if got := all.got(); len(got) == 3 && got[1] == "national_service.degraded" {
+		want(all, "national_service.down", "national_service.degraded", "national_service.up")
+	} else {
+		want(all, "national_service.down", "national_service.up")
+	}
+	want(gone)
+}
+
+// A subscription names what is wrong with it, a webhook to an internal address is refused
+// unless the operator allows them, and one address cannot subscribe without end.
+func TestSubscriptions_BadOnesRefused(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	base := serveApp(t, app)
+	for body, field := range map[string]string{
+		`{"url": "ftp://example.org/x"}`:                        "url",
+		`{"url": "https://example.org/x", "topics": ["sunny"]}`: "topics",
+		`{"url": "http://127.0.0.1:9/x"}`:                       "url",
+		`{"url": "http://localhost/x"}`:                         "url",
+		`{"url": "https://example.org/x", "secret": "mine"}`:    "secret",
+	} {
+		res, out := subscribe(t, base, body)
+		e, _ := out["error"].(map[string]any)
+		if res.StatusCode != http.StatusBadRequest || e["field"] != field {
+			t.Errorf("%s: %d %v, want 400 on %s", body, res.StatusCode, out, field)
+		}
+	}
+	if res, _ := subscribe(t, base, `{"url": "https://example.org/x"}`); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("a sixth subscription from one address at once: %d", res.StatusCode)
+	}
+}
