@@ -5,19 +5,22 @@ import (
 	"time"
 
 	"github.com/rickar/cal/v2"
+	"github.com/rickar/cal/v2/aa"
 	"github.com/rickar/cal/v2/de"
 )
 
 // Public holidays by Bundesland, from github.com/rickar/cal/v2 (its German lists, kept up to
-// date there: Frauentag in Berlin, Weltkindertag in Thüringen, Buß- und Bettag in Sachsen).
-// Holidays of single towns or communes (Augsburger Friedensfest, Mariä Himmelfahrt in
-// Catholic Bavaria, Fronleichnam in parts of Sachsen and Thüringen) are not known: there
-// such a pharmacy's PH rule is not applied, and the day shows its weekday's hours.
+// date there: Frauentag in Berlin, Weltkindertag in Thüringen, Buß- und Bettag in Sachsen),
+// with what the library lacks: Frauentag in Mecklenburg-Vorpommern since 2023, Easter and
+// Whit Sunday in Brandenburg. Holidays of only part of a Land (Mariä Himmelfahrt in Bavaria's
+// Catholic communes, the Augsburger Friedensfest) are uncertainHolidays: on those days the
+// opening hours are unknown where a PH rule would change them. Fronleichnam in parts of
+// Sachsen and Thüringen is not known (the reference evaluator does not know it either).
 var holidaysByState = map[string][]*cal.Holiday{
 	"Baden-Württemberg":      de.HolidaysBW,
 	"Bayern":                 de.HolidaysBY,
 	"Berlin":                 de.HolidaysBE,
-	"Brandenburg":            de.HolidaysBB,
+	"Brandenburg":            append(de.HolidaysBB[:len(de.HolidaysBB):len(de.HolidaysBB)], ostersonntag, pfingstsonntag),
 	"Bremen":                 de.HolidaysHB,
 	"Hamburg":                de.HolidaysHH,
 	"Hessen":                 de.HolidaysHE,
@@ -35,6 +38,18 @@ var holidaysByState = map[string][]*cal.Holiday{
 // frauentagMV: Mecklenburg-Vorpommern has kept 8 March since 2023; the library's list
 // (v2.1.32) does not have it yet.
 var frauentagMV = de.Frauentag.Clone(&cal.Holiday{StartYear: 2023})
+
+// Easter and Whit Sunday are public holidays in Brandenburg (Feiertagsgesetz § 2); the
+// library's list lacks them.
+var (
+	ostersonntag   = aa.Easter.Clone(&cal.Holiday{Name: "Ostersonntag", Type: cal.ObservancePublic})
+	pfingstsonntag = aa.Pentecost.Clone(&cal.Holiday{Name: "Pfingstsonntag", Type: cal.ObservancePublic})
+)
+
+// uncertainHolidays are public holidays in only part of a Land.
+var uncertainHolidays = map[string][]*cal.Holiday{
+	"Bayern": {de.MariaHimmelfahrt, de.Friedensfest},
+}
 
 // PublicHoliday returns the name of the public holiday on t's calendar day in Berlin in the
 // Bundesland state. For a state we do not know (empty, misspelt) only the nine holidays of
@@ -55,8 +70,8 @@ func HolidaysIn(state string) *Holidays {
 
 // Holidays are one Land's: a table of the years most asked, else computed.
 type Holidays struct {
-	list  []*cal.Holiday
-	table map[int32]string
+	list, uncertain []*cal.Holiday
+	table           map[int32]string
 }
 
 // Holiday is the name of the public holiday on a calendar day, if it is one.
@@ -68,6 +83,14 @@ func (h *Holidays) Holiday(year int, month time.Month, day int) (string, bool) {
 	return holidayOn(h.list, year, month, day)
 }
 
+// Uncertain is the name of a public holiday of only part of the Land on a calendar day.
+func (h *Holidays) Uncertain(year int, month time.Month, day int) (string, bool) {
+	if len(h.uncertain) == 0 {
+		return "", false
+	}
+	return holidayOn(h.uncertain, year, month, day)
+}
+
 // The holidays of the years most asked, computed once: opening hours ask for every day
 // they evaluate, and the library computes Easter and each rule anew on every call.
 const tableFrom, tableTo = 2015, 2045
@@ -75,7 +98,7 @@ const tableFrom, tableTo = 2015, 2045
 var holidayTable = sync.OnceValue(func() map[string]*Holidays {
 	out := map[string]*Holidays{"": {list: de.Holidays, table: holidaysOf(de.Holidays)}}
 	for state, list := range holidaysByState {
-		out[state] = &Holidays{list: list, table: holidaysOf(list)}
+		out[state] = &Holidays{list: list, uncertain: uncertainHolidays[state], table: holidaysOf(list)}
 	}
 	return out
 })

@@ -88,8 +88,8 @@ func (tl *timeline) merge() {
 
 // day evaluates the calendar day into tl, as opening_hours.js evaluates each instant:
 // the rules selecting the day, from the last normal rule that opens (or says unknown) on;
-// each applied in order over its times. Where school holidays would change the answer,
-// it is unknown.
+// each applied in order over its times. Where school holidays, or a holiday of only part
+// of the Land, would change the answer, it is unknown.
 func (h *Hours) day(n int, c *calendar, tl *timeline) {
 	switch {
 	case c.today.year != 0 && n == c.today.num:
@@ -98,16 +98,37 @@ func (h *Hours) day(n int, c *calendar, tl *timeline) {
 	default:
 		c.today, c.before = civilOf(n), civilOf(n-1)
 	}
-	c.schoolToday, c.schoolBefore = false, false
+	// What is not known is assumed both ways, each combination a reading: school holidays
+	// on the day and the day before (whose night may reach into it), and public holidays of
+	// only part of the Land. Where the readings' states differ the day is unknown; where only
+	// their comments do, it has none.
+	c.uncertain = [2]string{}
+	if h.public && c.holidays != nil {
+		c.uncertain = [2]string{c.uncertainOn(&c.today), c.uncertainOn(&c.before)}
+	}
+	var vary []*bool
+	if h.school {
+		vary = append(vary, &c.schoolToday, &c.schoolBefore)
+	}
+	for i := range c.uncertain {
+		if c.uncertain[i] != "" {
+			vary = append(vary, &c.assumed[i])
+		}
+	}
+	assume := func(mask int) {
+		c.schoolToday, c.schoolBefore, c.assumed = false, false, [2]bool{}
+		for i, b := range vary {
+			*b = mask&(1<<i) != 0
+		}
+	}
+	assume(0)
 	h.evaluate(c, tl)
-	if !h.school {
+	if len(vary) == 0 {
 		return
 	}
-	// The day and the day before (whose night may reach into it) each in school holidays
-	// or not: where any reading differs, unknown.
 	var other timeline
-	for _, assume := range [][2]bool{{true, true}, {true, false}, {false, true}} {
-		c.schoolToday, c.schoolBefore = assume[0], assume[1]
+	for mask := 1; mask < 1<<len(vary); mask++ {
+		assume(mask)
 		h.evaluate(c, &other)
 		for _, s := range other.segs[:other.n] {
 			tl.split(s.start)
@@ -115,11 +136,15 @@ func (h *Hours) day(n int, c *calendar, tl *timeline) {
 		for i := range tl.n {
 			s := &tl.segs[i]
 			o := other.segs[other.find(s.start)]
-			if o.state != s.state || h.comment(o, &other) != h.comment(*s, tl) {
+			switch {
+			case o.state != s.state:
 				s.state, s.rule, s.openEnd = Unknown, -1, false
+			case h.comment(o, &other) != h.comment(*s, tl):
+				s.rule, s.openEnd = -1, false // the state holds; which comment is not known
 			}
 		}
 	}
+	assume(0)
 	tl.merge()
 }
 

@@ -149,6 +149,15 @@ func TestHours_PublicHolidays(t *testing.T) {
 		{"24/7; PH off", "Berlin", "2027-05-16 10:00", "open until 2027-05-17 00:00"},
 		{"Sa 20:00-02:00; PH off", "Berlin", "2027-05-16 01:00", "open until 02:00"},
 		{"Mo-Fr 08:00-18:00; SH off", "Sachsen", "2026-12-05 10:00", "closed until 2026-12-07 08:00 → unknown"},
+		// Easter and Whit Sunday are holidays in Brandenburg (the library lacks them).
+		{"Mo-Su 08:00-18:00; PH off", "Brandenburg", "2026-04-05 10:00", `closed until 2026-04-07 08:00 "Ostersonntag"`},
+		{"Mo-Su 08:00-18:00; PH off", "Brandenburg", "2026-04-04 19:00", "closed until 2026-04-07 08:00"},
+		{"Mo-Su 08:00-18:00; PH off", "Berlin", "2026-04-05 10:00", "open until 18:00"},
+		// Mariä Himmelfahrt is a holiday in Bavaria's Catholic communes only: unknown where PH
+		// would change the day, known where it would not.
+		{"Mo-Su 08:00-18:00; PH off", "Bayern", "2026-08-15 10:00", "unknown until 18:00 → closed"},
+		{"Mo-Su 08:00-18:00; PH off", "Bayern", "2026-08-15 07:00", "closed until 08:00 → unknown"},
+		{"Mo-Su 08:00-18:00", "Bayern", "2026-08-15 10:00", "open until 18:00"},
 		{"Mo-Fr 08:00-18:00; SH off", "Sachsen", "2026-12-07 10:00", "unknown until 18:00 → closed"},
 	} {
 		checkStatus(t, tt.hours, tt.at, data.HolidaysIn(tt.state), tt.want)
@@ -162,7 +171,9 @@ func TestParse_RefusesWhatItCannotRead(t *testing.T) {
 		"2026 Jul 13-Jul 31 off", "Feb 30 off", "Apr 31 off", "Mo-Fr 25:00-26:00", "Mo-Fr 08:00-08:60",
 		"Mo-Fr 08:00-50:00", "07:00+,12:00-16:00", "Mo[0] 10:00-12:00", "Mo[6] 10:00-12:00",
 		"week 00 off", "week 54 off", "week 10-05 off", "week 01-53/1 off", "2027-2026 off",
-		"Mo-Fr 08:00-18:00 open closed", `Mo "unclosed`, `Mo ""`, "Mo-Fr 08:00", "|| off", ";;",
+		"Mo-Fr 08:00-18:00 open closed", `Mo "unclosed`, "2026/0 off", "2026-2030/0 off", "Mo 10:00-12:00 || || off",
+		"Mo 10:00-12:00 ;|| off", "Dec Su[2,4] 10:00-12:00", "Mar Tu[1-2] off", "2026 Dec 24,31 off", "2026 Dec 24-26,31 off",
+		"2026 easter off", "2026 easter -2 days off", "easter -100 days off", "easter +250 days off", `Mo ""`, "Mo-Fr 08:00", "|| off", ";;",
 		strings.Repeat("Mo 08:00-09:00,", 40) + "Mo 10:00-11:00", strings.Repeat("Mo off; ", 49) + "Mo off",
 	} {
 		if h, err := openinghours.Parse(s); err == nil {
@@ -190,6 +201,8 @@ func TestHours_EndAtTheClockTimeWhenTheClocksChange(t *testing.T) {
 		{"Fr-Sa 18:00-02:00", time.Date(2026, 10, 24, 23, 0, 0, 0, berlin), time.Date(2026, 10, 25, 0, 0, 0, 0, time.UTC)}, // 02:00 CEST
 		{"Mo-Su 22:00-06:00", time.Date(2026, 3, 28, 23, 0, 0, 0, berlin), time.Date(2026, 3, 29, 6, 0, 0, 0, berlin)},
 		{"Sa-Su", time.Date(2026, 3, 28, 10, 0, 0, 0, berlin), time.Date(2026, 3, 30, 0, 0, 0, 0, berlin)},
+		// An opening within the hour the clock skips never comes; the next one does.
+		{"Su 02:00-03:00; Mo-Su 00:00-01:00", time.Date(2026, 3, 29, 0, 30, 0, 0, berlin), time.Date(2026, 3, 29, 1, 0, 0, 0, berlin)},
 		// In the second 02:30 of 25 October the change at 02:45 is the second 02:45.
 		{"Su 00:00-02:45", time.Date(2026, 10, 25, 1, 30, 0, 0, time.UTC), time.Date(2026, 10, 25, 1, 45, 0, 0, time.UTC)},
 	} {
@@ -197,6 +210,10 @@ func TestHours_EndAtTheClockTimeWhenTheClocksChange(t *testing.T) {
 		if st.State != openinghours.Open || !st.Until.Equal(c.until) {
 			t.Errorf("%q at %s: %s until %s, want open until %s", c.hours, c.at, st.State, st.Until, c.until)
 		}
+	}
+	st := mustParse(t, "Su 02:00-03:00").At(time.Date(2026, 3, 29, 0, 0, 0, 0, berlin), noHolidays)
+	if want := time.Date(2026, 4, 5, 2, 0, 0, 0, berlin); st.State != openinghours.Closed || !st.Until.Equal(want) {
+		t.Errorf("the skipped hour: %s until %s, want closed until %s", st.State, st.Until, want)
 	}
 }
 
@@ -227,6 +244,23 @@ func TestHours_Days(t *testing.T) {
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("the week:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// A whole day open is its own; the next day's hours from midnight are the next day's.
+	for _, c := range []struct{ hours, from, want string }{
+		{"Mo-Th 08:00-18:00; Fr 08:00-24:00; Sa 00:00-24:00; Su 00:00-08:00", "2026-12-11 10:00", "08:00-24:00|00:00-24:00|00:00-08:00"},
+		{"Mo-Su 00:00-24:00; Dec 24 00:00-14:00", "2026-12-23 10:00", "00:00-24:00|00:00-14:00|00:00-24:00"},
+	} {
+		var rows []string
+		for _, d := range mustParse(t, c.hours).Days(berlinTime(t, c.from), 3, noHolidays) {
+			row := ""
+			for _, iv := range d.Intervals {
+				row += fmt.Sprintf("%02d:%02d-%02d:%02d", iv.Start/60, iv.Start%60, iv.End/60, iv.End%60)
+			}
+			rows = append(rows, row)
+		}
+		if got := strings.Join(rows, "|"); got != c.want {
+			t.Errorf("%q from %s: %s, want %s", c.hours, c.from, got, c.want)
+		}
 	}
 }
 

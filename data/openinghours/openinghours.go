@@ -54,6 +54,13 @@ type Holidays interface {
 	Holiday(year int, month time.Month, day int) (name string, ok bool)
 }
 
+// UncertainHolidays are Holidays that also know days which are public holidays in only part
+// of the Land (Mariä Himmelfahrt in Bavaria's Catholic communes): there the hours are
+// unknown wherever a PH rule would change them.
+type UncertainHolidays interface {
+	Uncertain(year int, month time.Month, day int) (name string, ok bool)
+}
+
 // Hours is a parsed opening_hours value. The zero of *Hours (nil) is a value that could not
 // be read: always Unknown.
 type Hours struct {
@@ -63,6 +70,9 @@ type Hours struct {
 	weekly bool
 	// school is true when a rule names SH: each day is evaluated with and without.
 	school bool
+	// public is true when a rule names PH: a day that is a holiday in only part of the
+	// Land is evaluated with and without.
+	public bool
 	// still is what the last long look for a change found: days all in one state.
 	still atomic.Pointer[stillDays]
 }
@@ -111,6 +121,8 @@ func Parse(value string) (*Hours, error) {
 				case weekdays:
 				case schoolHolidays:
 					h.school, h.weekly = true, false
+				case publicHolidays:
+					h.public, h.weekly = true, false
 				default:
 					h.weekly = false
 				}
@@ -166,9 +178,10 @@ func (h *Hours) At(t time.Time, holidays Holidays) Status {
 		if n > today.num {
 			h.day(n, &c, &tl)
 		}
+		gapFrom, gapTo := clockGap(&c.today)
 		for _, s := range tl.segs[:tl.n] {
-			if n == today.num && s.start <= minute || s.state == now.state {
-				continue
+			if n == today.num && s.start <= minute || s.state == now.state || s.start >= gapFrom && s.end <= gapTo {
+				continue // before now, no change, or hours the clock skips
 			}
 			h.remember(holidays, stillFrom, n, now.state)
 			st.Until, st.Next = clockTime(&c.today, s.start), s.state
@@ -247,15 +260,15 @@ func (h *Hours) Days(t time.Time, n int, holidays Holidays) []Day {
 	return out[:n]
 }
 
-// continueInto lengthens the last interval of a day that runs to midnight by the next
-// day's first one from midnight, when that one does not fill its whole day, and returns
-// the next day's others.
+// continueInto lengthens the last interval of a day that runs into midnight (a night, not
+// the whole day) by the next day's first one from midnight, when that one does not fill its
+// whole day, and returns the next day's others.
 func continueInto(day, next []Interval) []Interval {
 	if len(day) == 0 || len(next) == 0 {
 		return next
 	}
 	last, first := &day[len(day)-1], next[0]
-	if last.End != minutesInDay || first.Start != 0 || first.End == minutesInDay ||
+	if last.Start == 0 || last.End != minutesInDay || first.Start != 0 || first.End == minutesInDay ||
 		last.State != first.State || last.Comment != first.Comment {
 		return next
 	}
@@ -276,6 +289,18 @@ func mustLoadBerlin() *time.Location {
 		panic(fmt.Sprintf("load Europe/Berlin: %v", err))
 	}
 	return loc
+}
+
+// clockGap is the minutes of a day the clock in Berlin skips (02:00 to 03:00 on the last
+// Sunday of March); none (0, 0) on other days.
+func clockGap(day *civil) (from, to int) {
+	if day.month != time.March || day.weekday != time.Sunday || day.day+7 <= day.lastDay {
+		return 0, 0
+	}
+	if t := time.Date(day.year, day.month, day.day, 2, 30, 0, 0, berlin); t.Hour() != 2 {
+		return 120, 180
+	}
+	return 0, 0
 }
 
 // clockTime is the instant the clock in Berlin shows minute m of a calendar day: where the

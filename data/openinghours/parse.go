@@ -33,8 +33,8 @@ type parser struct {
 }
 
 func (p *parser) peek(ahead int) token {
-	if p.at+ahead < len(p.toks) {
-		return p.toks[p.at+ahead]
+	if i := p.at + ahead; i >= 0 && i < len(p.toks) {
+		return p.toks[i]
 	}
 	return token{}
 }
@@ -67,7 +67,7 @@ func parse(value string) ([]rule, error) {
 			continue
 		}
 		if p.punct(0, "||") {
-			if len(rules) == 0 {
+			if len(rules) == 0 || p.punct(-1, ";") || p.punct(-1, "||") {
 				return nil, p.errorf("nothing before the fallback rule")
 			}
 			p.at++
@@ -345,8 +345,8 @@ func (p *parser) years(groups [][]selector) error {
 			y.to = 0
 			p.at++
 		}
-		if y.step == 0 && p.punct(-1, "/") {
-			return p.errorf("step 0")
+		if y.step == 0 && p.punct(-2, "/") {
+			return p.errorf("a step of 0 years")
 		}
 		groups[gYear] = append(groups[gYear], y)
 		if !p.punct(0, ",") || p.peek(1).kind != tYear {
@@ -416,7 +416,12 @@ func (p *parser) weeks(groups [][]selector) error {
 // 2026 Dec 21-2027 Jan 03, easter, easter -2 days, and a month before weekdays (Dec We).
 func (p *parser) monthDays(groups [][]selector) error {
 	for {
-		// "Jan 10:00-12:00": a month and a time, not a date.
+		// "Jan 10:00-12:00": a month and a time, not a date. "Dec Su[-1]" is the last Sunday
+		// of December (opening_hours.js takes one number there, no list or range).
+		if p.peek(0).kind == tMonth && p.peek(1).kind == tWeekday && p.punct(2, "[") &&
+			!(p.peek(3).kind == tNumber && p.punct(4, "]") || p.punct(3, "-") && p.peek(4).kind == tNumber && p.punct(5, "]")) {
+			return p.errorf("a month's weekday takes one number in []")
+		}
 		if p.peek(0).kind == tMonth && (p.peek(1).kind == tWeekday || p.punct(2, ":")) {
 			return p.months(groups, gMonthDay)
 		}
@@ -471,6 +476,10 @@ func (p *parser) daysOfMonth(groups [][]selector, first dayOfMonth) error {
 		if !p.punct(0, ",") || p.peek(1).kind != tNumber || p.punct(2, ":") {
 			return nil
 		}
+		if first.year != 0 {
+			// opening_hours.js reads "2026 Dec 24,31" as something else from the second day on.
+			return p.errorf("a list of days after a year; write 2026 Dec 24,2026 Dec 31")
+		}
 		p.at++
 		first.day = p.peek(0).num
 		if !validDay(first.month, first.day) {
@@ -489,6 +498,10 @@ func (p *parser) dayOfMonth() (dayOfMonth, error) {
 	}
 	switch t := p.peek(0); t.kind {
 	case tEvent:
+		if d.year != 0 {
+			// opening_hours.js takes that year's Easter in every year.
+			return d, p.errorf("Easter after a year is not read")
+		}
 		d.easter = true
 		p.at++
 		if (p.punct(0, "+") || p.punct(0, "-")) && p.peek(1).kind == tNumber && p.peek(2).kind == tDays {
@@ -496,8 +509,8 @@ func (p *parser) dayOfMonth() (dayOfMonth, error) {
 			if p.punct(0, "-") {
 				d.offset = -d.offset
 			}
-			if d.offset < -200 || d.offset > 200 {
-				return d, p.errorf("more than 200 days from Easter")
+			if d.offset < -80 || d.offset > 249 {
+				return d, p.errorf("Easter %+d days can fall in another year", d.offset)
 			}
 			p.at += 3
 		}

@@ -16,13 +16,38 @@ type calendar struct {
 	holidays                  Holidays
 	today, before             civil // the day evaluated and the one before it
 	schoolToday, schoolBefore bool
+	// uncertain is the name of a holiday of only part of the Land today and the day
+	// before (empty: none); assumed is whether it is taken as one in this reading.
+	uncertain [2]string
+	assumed   [2]bool
 }
 
 func (c *calendar) publicHoliday(day *civil) (string, bool) {
 	if c.holidays == nil {
 		return "", false
 	}
+	if i := c.which(day); c.uncertain[i] != "" {
+		return c.uncertain[i], c.assumed[i]
+	}
 	return c.holidays.Holiday(day.year, day.month, day.day)
+}
+
+// which is 0 for today, 1 for the day before.
+func (c *calendar) which(day *civil) int {
+	if day.num == c.today.num {
+		return 0
+	}
+	return 1
+}
+
+// uncertainOn is the name of a holiday of only part of the Land on day, if it is one.
+func (c *calendar) uncertainOn(day *civil) string {
+	u, ok := c.holidays.(UncertainHolidays)
+	if !ok {
+		return ""
+	}
+	name, _ := u.Uncertain(day.year, day.month, day.day)
+	return name
 }
 
 // years: 2026, 2025-2027, 2026+, 2026-2030/2, 2026/2.

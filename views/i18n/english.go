@@ -295,4 +295,6 @@ var english = map[string]string{
 	"Jetzt geschlossen, öffnet um %s Uhr":                          "Closed now, opens at %s",
 	"Jetzt geöffnet bis %s":                                        "Open now until %s",
 	"Jetzt geöffnet bis mindestens %s":                             "Open now until at least %s",
+	"Ostersonntag":                                                 "Easter Sunday",
+	"Pfingstsonntag":                                               "Whit Sunday",
 }
