@@ -169,4 +169,11 @@ type Notifications interface {
 	DeliveryFailed(ctx context.Context, id int64, problem string, retry time.Time) error
 	// CountDeliveries counts the outbox's deliveries.
 	CountDeliveries(ctx context.Context) (DeliveryCounts, error)
+	// PruneNotifications deletes the events due before before, with their deliveries,
+	// unless one is still pending or it is its target's last (which News needs); it
+	// returns how many events went.
+	PruneNotifications(ctx context.Context, before time.Time) (int, error)
 }
+
+// NotificationRetention is how long sent and given-up notifications are kept.
+const NotificationRetention = 30 * 24 * time.Hour

@@ -251,6 +251,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go repeat(bg, time.Hour, func(ctx context.Context) {
 		if a.duties.Held() {
 			a.status.Prune(ctx)
+			if _, err := a.store.PruneNotifications(ctx, a.now().Add(-data.NotificationRetention)); err != nil && ctx.Err() == nil {
+				a.log.Warn("prune notifications", "err", err)
+			}
 		}
 	})
 	go repeat(bg, throttleMemory/10, func(ctx context.Context) {

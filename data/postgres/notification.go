@@ -151,3 +151,19 @@ func (db *DB) CountDeliveries(ctx context.Context) (data.DeliveryCounts, error) 
 	}
 	return c, nil
 }
+
+// PruneNotifications implements data.Notifications.
+func (db *DB) PruneNotifications(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `DELETE FROM notification_events WHERE not_before < $1 AND NOT EXISTS
+			(SELECT 1 FROM deliveries WHERE event_id = notification_events.id AND state = 'pending')
+			AND id NOT IN (SELECT MAX(id) FROM notification_events GROUP BY target)`, before)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune notifications: %w", err)
+	}
+	return int(n), nil
+}

@@ -180,3 +180,22 @@ func (db *DB) CountDeliveries(ctx context.Context) (data.DeliveryCounts, error) 
 	}
 	return c, nil
 }
+
+// PruneNotifications implements data.Notifications.
+func (db *DB) PruneNotifications(ctx context.Context, before time.Time) (int, error) {
+	var n int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM notification_events WHERE not_before < ? AND NOT EXISTS
+			(SELECT 1 FROM deliveries WHERE event_id = notification_events.id AND state = 'pending')
+			AND id NOT IN (SELECT MAX(id) FROM notification_events GROUP BY target)`, sortableTime(before))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune notifications: %w", err)
+	}
+	return int(n), nil
+}

@@ -12,7 +12,7 @@ import (
 // each subscription to its topic in one go; due deliveries are handed out until sent or
 // given up; "up" waits out its hold, and a "down" within it withdraws it and sends no
 // second "down"; unsubscribing deletes what was still to be sent; bad subscriptions change
-// nothing.
+// nothing; done notifications go after their retention.
 func outboxFollowsStateChanges(t *testing.T, open Open) {
 	ctx := context.Background()
 	db := open(t, nil)
@@ -122,5 +122,22 @@ func outboxFollowsStateChanges(t *testing.T, open Open) {
 	}
 	if c, err := db.CountDeliveries(ctx); err != nil || c != (data.DeliveryCounts{Pending: 0, Sent: 0, GivenUp: 1}) {
 		t.Errorf("counts: %+v %v (A's deliveries went with it)", c, err)
+	}
+	// Retention: what is done goes after its time; what is pending stays, and so does each
+	// target's last event (what subscribers last heard, which says whether a change is news).
+	if err := db.RecordStateChange(ctx, data.StateChange{Target: "national", To: data.TopicDown, At: up.Add(30 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := db.PruneNotifications(ctx, up.Add(40*time.Minute)); err != nil || n != 3 {
+		t.Errorf("pruned %d events (%v), want the three before the last", n, err)
+	}
+	if err := db.RecordStateChange(ctx, data.StateChange{Target: "national", To: data.TopicDown, At: up.Add(50 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := db.PruneNotifications(ctx, up.Add(time.Hour)); n != 0 {
+		t.Errorf("pruned %d: the last event went, and a second down would be news", n)
+	}
+	if c, _ := db.CountDeliveries(ctx); c != (data.DeliveryCounts{Pending: 0, Sent: 0, GivenUp: 0}) {
+		t.Errorf("after pruning: %+v", c)
 	}
 }
