@@ -104,6 +104,7 @@ bench: build
 	go test -run '^$$' -bench CacheHit -benchtime 1000000x -cpuprofile artifacts/hit.cpu.pprof -o artifacts/server.test ./server/
 	go tool pprof -top -nodecount 25 artifacts/server.test artifacts/hit.cpu.pprof | tail -n +5
 	go test -run '^$$' -bench . -benchmem ./data/openinghours/
+	go test -run '^$$' -bench FanOut -benchtime 1x ./server/notify/
 	go test -run '^$$' -bench . -benchtime 50x ./data/password/
 	go test -run '^$$' -bench . -benchtime 1x ./data/sqlite/
 	go test -run '^$$' -bench ImportRegistry -benchtime 3x ./data/postgres/

@@ -162,8 +162,8 @@ type Notifications interface {
 	RecordStateChange(ctx context.Context, c StateChange) error
 	// DueDeliveries are up to limit pending deliveries due at now, the longest due first.
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
-	// DeliverySent marks a delivery done.
-	DeliverySent(ctx context.Context, id int64, at time.Time) error
+	// DeliveriesSent marks deliveries done, in one transaction.
+	DeliveriesSent(ctx context.Context, ids []int64, at time.Time) error
 	// DeliveryFailed records a failed attempt: due again at retry, or given up when retry
 	// is zero.
 	DeliveryFailed(ctx context.Context, id int64, problem string, retry time.Time) error

@@ -112,14 +112,14 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]da
 	return out, nil
 }
 
-// DeliverySent implements data.Notifications.
-func (db *DB) DeliverySent(ctx context.Context, id int64, at time.Time) error {
+// DeliveriesSent implements data.Notifications.
+func (db *DB) DeliveriesSent(ctx context.Context, ids []int64, at time.Time) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = $1, last_error = '' WHERE id = $2", at, id)
+		_, err := tx.Exec(ctx, "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = $1, last_error = '' WHERE id = ANY($2)", at, ids)
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("delivery %d sent: %w", id, err)
+		return fmt.Errorf("%d deliveries sent: %w", len(ids), err)
 	}
 	return nil
 }

@@ -140,15 +140,23 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]da
 	return out, rows.Err()
 }
 
-// DeliverySent implements data.Notifications.
-func (db *DB) DeliverySent(ctx context.Context, id int64, at time.Time) error {
+// DeliveriesSent implements data.Notifications.
+func (db *DB) DeliveriesSent(ctx context.Context, ids []int64, at time.Time) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?",
-			formatTime(at), id)
-		return err
+		stmt, err := tx.PrepareContext(ctx, "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = ?, last_error = '' WHERE id = ?")
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		for _, id := range ids {
+			if _, err := stmt.ExecContext(ctx, formatTime(at), id); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 	if err != nil {
-		return fmt.Errorf("delivery %d sent: %w", id, err)
+		return fmt.Errorf("%d deliveries sent: %w", len(ids), err)
 	}
 	return nil
 }

@@ -76,7 +76,7 @@ func outboxFollowsStateChanges(t *testing.T, open Open) {
 	if ds := due(down.Add(time.Minute)); len(ds) != 1 || ds[0].Attempts != 1 {
 		t.Fatalf("due at its retry: %+v", ds)
 	}
-	if err := db.DeliverySent(ctx, ds[0].ID, down.Add(time.Minute)); err != nil {
+	if err := db.DeliveriesSent(ctx, []int64{ds[0].ID}, down.Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
 	// Back up, down within the hold, up again: one "up", after the hold of the last.

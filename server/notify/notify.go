@@ -22,7 +22,7 @@ import (
 // Store is the outbox as the sender uses it.
 type Store interface {
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]data.Delivery, error)
-	DeliverySent(ctx context.Context, id int64, at time.Time) error
+	DeliveriesSent(ctx context.Context, ids []int64, at time.Time) error
 	DeliveryFailed(ctx context.Context, id int64, problem string, retry time.Time) error
 }
 
@@ -56,8 +56,9 @@ func New(store Store, cfg Config, log *slog.Logger, now func() time.Time) *Sende
 	return &Sender{store: store, cfg: cfg, client: newClient(cfg.Timeout, cfg.AllowInternal), log: log, now: now}
 }
 
-// Work sends what is due, up to 500 deliveries, Concurrency at a time, and records each
-// outcome as it comes; run it again and again (each second).
+// Work sends what is due, up to 500 deliveries, Concurrency at a time; failures are
+// recorded as they come, what was sent in one transaction at the end (a process killed
+// before it sends those again, with the same webhook-id). Run it again and again.
 func (s *Sender) Work(ctx context.Context) {
 	due, err := s.store.DueDeliveries(ctx, s.now(), 500)
 	if err != nil {
@@ -68,37 +69,46 @@ func (s *Sender) Work(ctx context.Context) {
 	}
 	slots := make(chan struct{}, max(1, s.cfg.Concurrency))
 	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var sent []int64
 	for _, d := range due {
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
-			wg.Wait()
-			return
+		}
+		if ctx.Err() != nil {
+			break
 		}
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			s.deliver(ctx, d)
+			if s.deliver(ctx, d) {
+				mu.Lock()
+				sent = append(sent, d.ID)
+				mu.Unlock()
+			}
 		}()
 	}
 	wg.Wait()
+	if len(sent) > 0 {
+		if err := s.store.DeliveriesSent(context.WithoutCancel(ctx), sent, s.now()); err != nil {
+			s.log.Warn("record deliveries sent", "deliveries", len(sent), "err", err)
+		}
+	}
 }
 
-// deliver sends one delivery and records what became of it.
-func (s *Sender) deliver(ctx context.Context, d data.Delivery) {
+// deliver sends one delivery, records a failure, and reports whether it was taken.
+func (s *Sender) deliver(ctx context.Context, d data.Delivery) bool {
 	id := fmt.Sprintf("msg_%d", d.ID)
 	body, err := json.Marshal(message(d, s.cfg.PublicURL))
 	if err == nil {
 		err = post(ctx, s.client, d.Subscription.URL, d.Subscription.Secret, id, s.now(), body)
 	}
-	if ctx.Err() != nil {
-		return // stopped: it stays due, and is sent again by whoever works next
-	}
 	if err == nil {
-		if err := s.store.DeliverySent(ctx, d.ID, s.now()); err != nil {
-			s.log.Warn("record a delivery sent", "delivery", d.ID, "err", err)
-		}
-		return
+		return true
+	}
+	if ctx.Err() != nil {
+		return false // stopped: it stays due, and is sent by whoever works next
 	}
 	retry := s.retryAt(d)
 	if retry.IsZero() || errors.Is(err, ErrForbiddenAddress) {
@@ -108,6 +118,7 @@ func (s *Sender) deliver(ctx context.Context, d data.Delivery) {
 	if err := s.store.DeliveryFailed(ctx, d.ID, err.Error(), retry); err != nil {
 		s.log.Warn("record a failed delivery", "delivery", d.ID, "err", err)
 	}
+	return false
 }
 
 // retryAt is when a failed delivery is tried again: FirstRetry doubled per attempt up to

@@ -91,13 +91,17 @@ type fixture struct {
 
 func newFixture(t *testing.T, cfg Config) fixture {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "outbox.db"), nil)
+	db, err := openSQLite(filepath.Join(t.TempDir(), "outbox.db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return fixture{db: db, sender: New(db, cfg, slog.New(slog.DiscardHandler), time.Now)}
+	return fixture{db: db, sender: New(db, cfg, discard(), time.Now)}
 }
+
+func openSQLite(path string) (*sqlite.DB, error) { return sqlite.Open(context.Background(), path, nil) }
+
+func discard() *slog.Logger { return slog.New(slog.DiscardHandler) }
 
 func (f fixture) subscribe(t *testing.T, r *receiver, url string) {
 	t.Helper()
