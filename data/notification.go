@@ -143,6 +143,16 @@ type Delivery struct {
 	DueAt        time.Time
 }
 
+// GivenUp is a delivery the sender gave up on, for the operators' page.
+type GivenUp struct {
+	ID       int64
+	Topic    Topic
+	At       time.Time // of the event
+	URL      string
+	Attempts int
+	Problem  string // the last attempt's
+}
+
 // DeliveryCounts are the outbox's deliveries by what became of them.
 type DeliveryCounts struct {
 	Pending, Sent, GivenUp int
@@ -169,6 +179,8 @@ type Notifications interface {
 	DeliveryFailed(ctx context.Context, id int64, problem string, retry time.Time) error
 	// CountDeliveries counts the outbox's deliveries.
 	CountDeliveries(ctx context.Context) (DeliveryCounts, error)
+	// GivenUpDeliveries are the last limit deliveries given up, newest first.
+	GivenUpDeliveries(ctx context.Context, limit int) ([]GivenUp, error)
 	// PruneNotifications deletes the events due before before, with their deliveries,
 	// unless one is still pending or it is its target's last (which News needs); it
 	// returns how many events went.

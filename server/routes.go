@@ -125,6 +125,7 @@ func (a *App) Router() *echo.Echo {
 	admin(http.MethodPost, "/import/:id", a.adminImportApply)
 	admin(http.MethodGet, "/status", a.adminStatus)
 	admin(http.MethodGet, "/rueckmeldungen", a.feedbackList)
+	admin(http.MethodGet, "/benachrichtigungen", a.adminNotifications)
 	admin(http.MethodPost, "/status/stoerung", a.adminOpenIncident)
 	admin(http.MethodPost, "/status/stoerung/:id", a.adminUpdateIncident)
 	admin(http.MethodPost, "/status/wartung", a.adminScheduleMaintenance)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/server/notify"
+	"github.com/apoportal/apoportal/views"
 	"github.com/labstack/echo/v4"
 )
 
@@ -66,4 +67,20 @@ func (a *App) unsubscribeAPI(c echo.Context) error {
 		return err
 	}
 	return c.NoContent(http.StatusNoContent)
+}
+
+// adminNotifications is GET /admin/benachrichtigungen: the outbox's counts and the
+// deliveries given up, for operators to follow up.
+func (a *App) adminNotifications(c echo.Context) error {
+	ctx := c.Request().Context()
+	counts, err := a.store.CountDeliveries(ctx)
+	if err != nil {
+		return err
+	}
+	given, err := a.store.GivenUpDeliveries(ctx, 100)
+	if err != nil {
+		return err
+	}
+	return render(c, http.StatusOK, views.AdminNotificationsPage(views.AdminNotifications{Page: a.page("Benachrichtigungen", false),
+		Counts: counts, GivenUp: given}))
 }

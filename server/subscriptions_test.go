@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -11,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/server/notify"
 )
 
@@ -137,5 +140,52 @@ func TestSubscriptions_BadOnesRefused(t *testing.T) {
 	}
 	if res, _ := subscribe(t, base, `{"url": "https://example.org/x"}`); res.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("a sixth subscription from one address at once: %d", res.StatusCode)
+	}
+}
+
+// A receiver that keeps failing is given up after the configured time, and operators
+// see it on their page, with the last error; a pharmacy's account cannot.
+func TestSubscriptions_GivenUpShownToOperators(t *testing.T) {
+	national := newFakeNational(t)
+	failing := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	t.Cleanup(failing.Close)
+	cfg := DefaultConfig()
+	cfg.DB, cfg.CookieSecure, cfg.NationalURL, cfg.ProbeInterval = sharedDBCopy(t), false, national.srv.URL, 50*time.Millisecond
+	cfg.NotifyRetry, cfg.NotifyGiveUp, cfg.WebhookAllowInternal = 20*time.Millisecond, 200*time.Millisecond, true
+	app, _ := openTestApp(t, cfg, nil)
+	base := serveApp(t, app)
+	addOperator(t, app)
+	if res, body := subscribe(t, base, `{"url": "`+failing.URL+`/hook", "topics": ["down"]}`); res.StatusCode != http.StatusCreated {
+		t.Fatalf("subscribe: %d %v", res.StatusCode, body)
+	}
+	waitState(t, base, "operational")
+	national.setDown(true)
+	waitState(t, base, "down")
+	ops := newBrowserless(t, base)
+	ops.login("ops@example.org", operatorPassword)
+	var rows *goquery.Selection
+	for start := time.Now(); time.Since(start) < 10*time.Second; time.Sleep(50 * time.Millisecond) {
+		_, d := ops.get("/admin/benachrichtigungen")
+		if rows = d.Find("[data-testid=given-up] tbody tr"); rows.Length() > 0 {
+			break
+		}
+	}
+	if rows.Length() != 1 || !strings.Contains(rows.Text(), failing.URL) || !strings.Contains(rows.Text(), "503") {
+		t.Fatalf("given up: %q", rows.Text())
+	}
+	actor := data.Actor{Name: "test", Source: "test"}
+	_, code, err := app.store.CreateAccount(context.Background(), data.RolePharmacy, "neue@example.org", pharmacyA, actor)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := app.store.ActivateAccount(context.Background(), code, goodPassword, actor); err != nil {
+		t.Fatal(err)
+	}
+	pharmacy := newBrowserless(t, base)
+	pharmacy.login("neue@example.org", goodPassword)
+	if res, d := pharmacy.get("/admin/benachrichtigungen"); res.StatusCode != http.StatusForbidden || strings.Contains(d.Text(), failing.URL) {
+		t.Fatalf("a pharmacy's account on the operators' page: %d", res.StatusCode)
 	}
 }

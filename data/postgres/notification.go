@@ -167,3 +167,23 @@ func (db *DB) PruneNotifications(ctx context.Context, before time.Time) (int, er
 	}
 	return int(n), nil
 }
+
+// GivenUpDeliveries implements data.Notifications.
+func (db *DB) GivenUpDeliveries(ctx context.Context, limit int) ([]data.GivenUp, error) {
+	rows, err := db.pool.Query(ctx, `SELECT d.id, e.topic, e.at, s.url, d.attempts, d.last_error
+		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
+		WHERE d.state = 'given_up' ORDER BY d.id DESC LIMIT $1`, limit)
+	if err != nil {
+		return nil, read("given-up deliveries", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (data.GivenUp, error) {
+		var g data.GivenUp
+		err := row.Scan(&g.ID, &g.Topic, &g.At, &g.URL, &g.Attempts, &g.Problem)
+		g.At = g.At.UTC()
+		return g, err
+	})
+	if err != nil {
+		return nil, read("given-up deliveries", err)
+	}
+	return out, nil
+}

@@ -207,3 +207,27 @@ func (db *DB) PruneNotifications(ctx context.Context, before time.Time) (int, er
 	}
 	return int(n), nil
 }
+
+// GivenUpDeliveries implements data.Notifications.
+func (db *DB) GivenUpDeliveries(ctx context.Context, limit int) ([]data.GivenUp, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT d.id, e.topic, e.at, s.url, d.attempts, d.last_error
+		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
+		WHERE d.state = 'given_up' ORDER BY d.id DESC LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("given-up deliveries: %w", err)
+	}
+	defer rows.Close()
+	var out []data.GivenUp
+	for rows.Next() {
+		var g data.GivenUp
+		var at string
+		if err := rows.Scan(&g.ID, &g.Topic, &at, &g.URL, &g.Attempts, &g.Problem); err != nil {
+			return nil, fmt.Errorf("read given-up deliveries: %w", err)
+		}
+		if g.At, err = time.Parse(time.RFC3339Nano, at); err != nil {
+			return nil, fmt.Errorf("read given-up delivery %d: %w", g.ID, err)
+		}
+		out = append(out, g)
+	}
+	return out, rows.Err()
+}

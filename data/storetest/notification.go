@@ -111,6 +111,10 @@ func outboxFollowsStateChanges(t *testing.T, open Open) {
 	if err := db.DeliveryFailed(ctx, ds[1].ID, "timeout", time.Time{}); err != nil {
 		t.Fatal(err)
 	}
+	if g, err := db.GivenUpDeliveries(ctx, 10); err != nil || len(g) != 1 || g[0].URL != b.URL || g[0].Topic != data.TopicDegraded ||
+		g[0].Attempts != 1 || g[0].Problem != "timeout" || !g[0].At.Equal(up.Add(20*time.Minute)) {
+		t.Errorf("given up: %+v %v", g, err)
+	}
 	if err := db.Unsubscribe(ctx, "unsub_nothing"); data.ErrorCode(err) != data.ENOTFOUND {
 		t.Errorf("an unknown token: %v", err)
 	}
