@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"net/mail"
 	"net/url"
 	"slices"
 	"strings"
@@ -23,14 +24,17 @@ const (
 // Topics are every topic, in the order they are shown.
 var Topics = []Topic{TopicDown, TopicDegraded, TopicUp}
 
-// Subscription is a webhook that hears of topics: apps and other portals, no account needed.
+// Subscription is a webhook (apps and other portals) or an e-mail address (people) that
+// hears of topics; no account needed. An address hears nothing before it is confirmed.
 type Subscription struct {
 	ID     int64
-	URL    string
+	URL    string // a webhook's
+	Email  string // an e-mail subscription's address
 	Topics []Topic
 	// Secret signs the deliveries (Standard Webhooks, "whsec_" and base64): shown once, at
 	// subscribing; the store keeps it to sign, as every webhook sender must.
 	Secret    string
+	Confirmed bool
 	CreatedAt time.Time
 }
 
@@ -52,6 +56,28 @@ func CheckSubscription(s Subscription) (Subscription, error) {
 	case u.User != nil || u.Fragment != "":
 		return s, &Error{Code: EINVALID, Field: "url", Message: "the URL must have neither credentials nor a fragment"}
 	}
+	return checkTopics(s)
+}
+
+// MaxEmailLength is the longest address a mail subscription takes (RFC 5321's path).
+const MaxEmailLength = 254
+
+// CheckMailSubscription validates and normalises an e-mail subscription: one bare address
+// (no name, no comment) of at most MaxEmailLength characters, its domain lower-cased, and
+// one or more known topics (all when none are named).
+func CheckMailSubscription(s Subscription) (Subscription, error) {
+	s.Email = strings.TrimSpace(s.Email)
+	a, err := mail.ParseAddress(s.Email)
+	at := strings.LastIndexByte(s.Email, '@')
+	if s.Email == "" || len(s.Email) > MaxEmailLength || err != nil || a.Name != "" || a.Address != s.Email || at < 1 ||
+		!strings.Contains(s.Email[at:], ".") || strings.ContainsAny(s.Email, "\r\n<>,;\"") {
+		return s, &Error{Code: EINVALID, Field: "email", Message: "an e-mail address like name@example.org is required"}
+	}
+	s.Email = s.Email[:at] + strings.ToLower(s.Email[at:])
+	return checkTopics(s)
+}
+
+func checkTopics(s Subscription) (Subscription, error) {
 	if len(s.Topics) == 0 {
 		s.Topics = Topics
 	}
@@ -102,6 +128,15 @@ func NewUnsubscribeToken() string {
 	return "unsub_" + base64.RawURLEncoding.EncodeToString(RandomBytes(32))
 }
 
+// NewConfirmToken is the credential of an e-mail subscription's confirmation link (256 bits).
+func NewConfirmToken() string {
+	return "confirm_" + base64.RawURLEncoding.EncodeToString(RandomBytes(32))
+}
+
+// ConfirmWithin is how long a confirmation link is valid; an address not confirmed by then
+// is deleted.
+const ConfirmWithin = 24 * time.Hour
+
 // StateChange is a confirmed change of a monitored service's state, as the monitor decides
 // it after its confirmations.
 type StateChange struct {
@@ -148,7 +183,8 @@ type GivenUp struct {
 	ID       int64
 	Topic    Topic
 	At       time.Time // of the event
-	URL      string
+	URL      string    // a webhook's
+	Email    string    // or an address's
 	Attempts int
 	Problem  string // the last attempt's
 }
@@ -163,8 +199,19 @@ type Notifications interface {
 	// Subscribe keeps a checked subscription with a new secret and returns it with the
 	// token that ends it (the store keeps only its hash).
 	Subscribe(ctx context.Context, s Subscription) (Subscription, string, error)
-	// Unsubscribe deletes the subscription of token, and what it was still to hear;
-	// ENOTFOUND for a token that is not one.
+	// SubscribeMail keeps a checked e-mail subscription, unconfirmed, and returns the token
+	// of its confirmation link (valid ConfirmWithin; the store keeps its hash). An address
+	// already confirmed stays as it is and gets "" (the caller answers the same either way);
+	// one not yet confirmed takes the new topics and token, the old link void.
+	SubscribeMail(ctx context.Context, s Subscription) (string, error)
+	// ConfirmSubscription confirms the subscription of a confirmation token and returns it;
+	// ENOTFOUND for a token that is not one, or no longer.
+	ConfirmSubscription(ctx context.Context, token string) (Subscription, error)
+	// UnsubscribeLinks mints for each subscription a new token that ends it, for the
+	// unsubscribe link of one message, and keeps their hashes, in one transaction.
+	UnsubscribeLinks(ctx context.Context, subscriptions []int64) ([]string, error)
+	// Unsubscribe deletes the subscription of token (its own or one of its links'), and
+	// what it was still to hear; ENOTFOUND for a token that is not one.
 	Unsubscribe(ctx context.Context, token string) error
 	// RecordStateChange records a confirmed state change in one transaction: the automatic
 	// incident opened (down) or resolved (up), and, when it is News, the event with a
@@ -182,10 +229,15 @@ type Notifications interface {
 	// GivenUpDeliveries are the last limit deliveries given up, newest first.
 	GivenUpDeliveries(ctx context.Context, limit int) ([]GivenUp, error)
 	// PruneNotifications deletes the events due before before, with their deliveries,
-	// unless one is still pending or it is its target's last (which News needs); it
-	// returns how many events went.
+	// unless one is still pending or it is its target's last (which News needs), and the
+	// e-mail subscriptions whose confirmation expired and the unsubscribe links older than
+	// UnsubscribeLinkLife; it returns how many events went.
 	PruneNotifications(ctx context.Context, before time.Time) (int, error)
 }
+
+// UnsubscribeLinkLife is how long a message's unsubscribe link works (every later message
+// has a new one).
+const UnsubscribeLinkLife = 365 * 24 * time.Hour
 
 // NotificationRetention is how long sent and given-up notifications are kept.
 const NotificationRetention = 30 * 24 * time.Hour

@@ -17,7 +17,7 @@ func (db *DB) Subscribe(ctx context.Context, s data.Subscription) (data.Subscrip
 		return s, "", err
 	}
 	token := data.NewUnsubscribeToken()
-	s.Secret, s.CreatedAt = data.NewWebhookSecret(), db.now().UTC()
+	s.Secret, s.Confirmed, s.CreatedAt = data.NewWebhookSecret(), true, db.now().UTC()
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		return tx.QueryRow(ctx, "INSERT INTO subscriptions (url, topics, secret, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
 			s.URL, data.JoinTopics(s.Topics), s.Secret, data.HashSecret(token), s.CreatedAt).Scan(&s.ID)
@@ -28,10 +28,78 @@ func (db *DB) Subscribe(ctx context.Context, s data.Subscription) (data.Subscrip
 	return s, token, nil
 }
 
+// SubscribeMail implements data.Notifications.
+func (db *DB) SubscribeMail(ctx context.Context, s data.Subscription) (string, error) {
+	s, err := data.CheckMailSubscription(s)
+	if err != nil {
+		return "", err
+	}
+	token, now := data.NewConfirmToken(), db.now().UTC()
+	err = db.inTx(ctx, func(tx pgx.Tx) error {
+		// A confirmed address stays as it is; one waiting takes the new topics and token.
+		var confirmed bool
+		err := tx.QueryRow(ctx, `INSERT INTO subscriptions (url, email, topics, secret, token_hash, confirmed, confirm_hash, confirm_until, created_at)
+			VALUES ('', $1, $2, '', $3, false, $4, $5, $6)
+			ON CONFLICT (email) WHERE email <> '' DO UPDATE SET topics = EXCLUDED.topics, confirm_hash = EXCLUDED.confirm_hash,
+				confirm_until = EXCLUDED.confirm_until WHERE NOT subscriptions.confirmed
+			RETURNING confirmed`, s.Email, data.JoinTopics(s.Topics), data.HashSecret(data.NewUnsubscribeToken()),
+			data.HashSecret(token), now.Add(data.ConfirmWithin), now).Scan(&confirmed)
+		if errors.Is(err, pgx.ErrNoRows) { // confirmed already: nothing updated
+			token = ""
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("subscribe an address: %w", err)
+	}
+	return token, nil
+}
+
+// ConfirmSubscription implements data.Notifications.
+func (db *DB) ConfirmSubscription(ctx context.Context, token string) (data.Subscription, error) {
+	var s data.Subscription
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		var topics string
+		err := tx.QueryRow(ctx, `UPDATE subscriptions SET confirmed = true, confirm_hash = NULL, confirm_until = NULL
+			WHERE confirm_hash = $1 AND confirm_until > $2 RETURNING id, email, topics, created_at`,
+			data.HashSecret(token), db.now()).Scan(&s.ID, &s.Email, &topics, &s.CreatedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return &data.Error{Code: data.ENOTFOUND, Message: "no subscription waits for this confirmation, or no longer"}
+		}
+		s.Topics, s.Confirmed, s.CreatedAt = data.SplitTopics(topics), true, s.CreatedAt.UTC()
+		return err
+	})
+	if err != nil {
+		return s, fmt.Errorf("confirm a subscription: %w", err)
+	}
+	return s, nil
+}
+
+// UnsubscribeLinks implements data.Notifications.
+func (db *DB) UnsubscribeLinks(ctx context.Context, subscriptions []int64) ([]string, error) {
+	tokens := make([]string, len(subscriptions))
+	hashes := make([]string, len(subscriptions))
+	for i := range subscriptions {
+		tokens[i] = data.NewUnsubscribeToken()
+		hashes[i] = data.HashSecret(tokens[i])
+	}
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO unsubscribe_links (token_hash, subscription_id, created_at)
+			SELECT h, s, $3 FROM unnest($1::text[], $2::bigint[]) AS l (h, s)`, hashes, subscriptions, db.now())
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unsubscribe links for %d subscriptions: %w", len(subscriptions), err)
+	}
+	return tokens, nil
+}
+
 // Unsubscribe implements data.Notifications.
 func (db *DB) Unsubscribe(ctx context.Context, token string) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(ctx, "DELETE FROM subscriptions WHERE token_hash = $1", data.HashSecret(token))
+		tag, err := tx.Exec(ctx, `DELETE FROM subscriptions WHERE token_hash = $1
+			OR id = (SELECT subscription_id FROM unsubscribe_links WHERE token_hash = $1)`, data.HashSecret(token))
 		if err == nil && tag.RowsAffected() == 0 {
 			err = &data.Error{Code: data.ENOTFOUND, Message: "no subscription has this token"}
 		}
@@ -77,7 +145,7 @@ func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO deliveries (event_id, subscription_id, state, due_at)
-			SELECT $1, id, 'pending', $2 FROM subscriptions WHERE topics LIKE $3`, event, notBefore, "%,"+string(c.To)+",%")
+			SELECT $1, id, 'pending', $2 FROM subscriptions WHERE topics LIKE $3 AND confirmed`, event, notBefore, "%,"+string(c.To)+",%")
 		return err
 	})
 	if err != nil {
@@ -89,7 +157,7 @@ func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
 // DueDeliveries implements data.Notifications.
 func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]data.Delivery, error) {
 	rows, err := db.pool.Query(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, e.not_before,
-			s.id, s.url, s.topics, s.secret, s.created_at
+			s.id, s.url, s.email, s.topics, s.secret, s.created_at
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
 		WHERE d.state = 'pending' AND d.due_at <= $1 ORDER BY d.due_at, d.id LIMIT $2`, now, limit)
 	if err != nil {
@@ -99,8 +167,8 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]da
 		var d data.Delivery
 		var topics string
 		err := row.Scan(&d.ID, &d.Attempts, &d.DueAt, &d.Event.ID, &d.Event.Target, &d.Event.Topic, &d.Event.Message, &d.Event.At,
-			&d.Event.NotBefore, &d.Subscription.ID, &d.Subscription.URL, &topics, &d.Subscription.Secret, &d.Subscription.CreatedAt)
-		d.Subscription.Topics = data.SplitTopics(topics)
+			&d.Event.NotBefore, &d.Subscription.ID, &d.Subscription.URL, &d.Subscription.Email, &topics, &d.Subscription.Secret, &d.Subscription.CreatedAt)
+		d.Subscription.Topics, d.Subscription.Confirmed = data.SplitTopics(topics), true
 		for _, t := range []*time.Time{&d.DueAt, &d.Event.At, &d.Event.NotBefore, &d.Subscription.CreatedAt} {
 			*t = t.UTC()
 		}
@@ -159,7 +227,15 @@ func (db *DB) PruneNotifications(ctx context.Context, before time.Time) (int, er
 		tag, err := tx.Exec(ctx, `DELETE FROM notification_events WHERE not_before < $1 AND NOT EXISTS
 			(SELECT 1 FROM deliveries WHERE event_id = notification_events.id AND state = 'pending')
 			AND id NOT IN (SELECT MAX(id) FROM notification_events GROUP BY target)`, before)
+		if err != nil {
+			return err
+		}
 		n = tag.RowsAffected()
+		now := db.now()
+		if _, err := tx.Exec(ctx, "DELETE FROM subscriptions WHERE NOT confirmed AND confirm_until <= $1", now); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, "DELETE FROM unsubscribe_links WHERE created_at < $1", now.Add(-data.UnsubscribeLinkLife))
 		return err
 	})
 	if err != nil {
@@ -170,7 +246,7 @@ func (db *DB) PruneNotifications(ctx context.Context, before time.Time) (int, er
 
 // GivenUpDeliveries implements data.Notifications.
 func (db *DB) GivenUpDeliveries(ctx context.Context, limit int) ([]data.GivenUp, error) {
-	rows, err := db.pool.Query(ctx, `SELECT d.id, e.topic, e.at, s.url, d.attempts, d.last_error
+	rows, err := db.pool.Query(ctx, `SELECT d.id, e.topic, e.at, s.url, s.email, d.attempts, d.last_error
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
 		WHERE d.state = 'given_up' ORDER BY d.id DESC LIMIT $1`, limit)
 	if err != nil {
@@ -178,7 +254,7 @@ func (db *DB) GivenUpDeliveries(ctx context.Context, limit int) ([]data.GivenUp,
 	}
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (data.GivenUp, error) {
 		var g data.GivenUp
-		err := row.Scan(&g.ID, &g.Topic, &g.At, &g.URL, &g.Attempts, &g.Problem)
+		err := row.Scan(&g.ID, &g.Topic, &g.At, &g.URL, &g.Email, &g.Attempts, &g.Problem)
 		g.At = g.At.UTC()
 		return g, err
 	})

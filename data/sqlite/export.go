@@ -12,7 +12,7 @@ import (
 var exportTables = []string{"pharmacies", "participations", "postcodes", "meta", "accounts", "activation_codes",
 	"api_tokens", "audit_log", "sessions", "corrections", "reports", "checks_raw", "checks_hourly", "checks_daily",
 	"incidents", "incident_updates", "maintenances", "target_statuses", "feedback", "recovery_notices",
-	"subscriptions", "notification_events", "deliveries"}
+	"subscriptions", "notification_events", "deliveries", "unsubscribe_links"}
 
 // Export calls row for every row of every table of the store, parents before the tables
 // that refer to them, in the order stored, with each value as its text (SQLite's: times

@@ -20,7 +20,7 @@ func (db *DB) Subscribe(ctx context.Context, s data.Subscription) (data.Subscrip
 		return s, "", err
 	}
 	token := data.NewUnsubscribeToken()
-	s.Secret, s.CreatedAt = data.NewWebhookSecret(), db.now().UTC()
+	s.Secret, s.Confirmed, s.CreatedAt = data.NewWebhookSecret(), true, db.now().UTC()
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, "INSERT INTO subscriptions (url, topics, secret, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
 			s.URL, data.JoinTopics(s.Topics), s.Secret, data.HashSecret(token), formatTime(s.CreatedAt))
@@ -36,10 +36,92 @@ func (db *DB) Subscribe(ctx context.Context, s data.Subscription) (data.Subscrip
 	return s, token, nil
 }
 
+// SubscribeMail implements data.Notifications.
+func (db *DB) SubscribeMail(ctx context.Context, s data.Subscription) (string, error) {
+	s, err := data.CheckMailSubscription(s)
+	if err != nil {
+		return "", err
+	}
+	token, now := data.NewConfirmToken(), db.now().UTC()
+	err = db.inTx(ctx, func(tx *sql.Tx) error {
+		var confirmed bool
+		err := tx.QueryRowContext(ctx, "SELECT confirmed FROM subscriptions WHERE email = ?", s.Email).Scan(&confirmed)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			_, err = tx.ExecContext(ctx, `INSERT INTO subscriptions (url, email, topics, secret, token_hash, confirmed, confirm_hash, confirm_until, created_at)
+				VALUES ('', ?, ?, '', ?, 0, ?, ?, ?)`, s.Email, data.JoinTopics(s.Topics), data.HashSecret(data.NewUnsubscribeToken()),
+				data.HashSecret(token), sortableTime(now.Add(data.ConfirmWithin)), formatTime(now))
+			return err
+		case err != nil:
+			return err
+		case confirmed:
+			token = ""
+			return nil
+		}
+		_, err = tx.ExecContext(ctx, "UPDATE subscriptions SET topics = ?, confirm_hash = ?, confirm_until = ? WHERE email = ?",
+			data.JoinTopics(s.Topics), data.HashSecret(token), sortableTime(now.Add(data.ConfirmWithin)), s.Email)
+		return err
+	})
+	if err != nil {
+		return "", fmt.Errorf("subscribe an address: %w", err)
+	}
+	return token, nil
+}
+
+// ConfirmSubscription implements data.Notifications.
+func (db *DB) ConfirmSubscription(ctx context.Context, token string) (data.Subscription, error) {
+	var s data.Subscription
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var topics, created string
+		err := tx.QueryRowContext(ctx, `UPDATE subscriptions SET confirmed = 1, confirm_hash = NULL, confirm_until = NULL
+			WHERE confirm_hash = ? AND confirm_until > ? RETURNING id, email, topics, created_at`,
+			data.HashSecret(token), sortableTime(db.now())).Scan(&s.ID, &s.Email, &topics, &created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return &data.Error{Code: data.ENOTFOUND, Message: "no subscription waits for this confirmation, or no longer"}
+		}
+		if err != nil {
+			return err
+		}
+		s.Topics, s.Confirmed = data.SplitTopics(topics), true
+		s.CreatedAt, err = time.Parse(time.RFC3339Nano, created)
+		return err
+	})
+	if err != nil {
+		return s, fmt.Errorf("confirm a subscription: %w", err)
+	}
+	return s, nil
+}
+
+// UnsubscribeLinks implements data.Notifications.
+func (db *DB) UnsubscribeLinks(ctx context.Context, subscriptions []int64) ([]string, error) {
+	tokens := make([]string, len(subscriptions))
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		stmt, err := tx.PrepareContext(ctx, "INSERT INTO unsubscribe_links (token_hash, subscription_id, created_at) VALUES (?, ?, ?)")
+		if err != nil {
+			return err
+		}
+		defer stmt.Close()
+		now := formatTime(db.now())
+		for i, id := range subscriptions {
+			tokens[i] = data.NewUnsubscribeToken()
+			if _, err := stmt.ExecContext(ctx, data.HashSecret(tokens[i]), id, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("unsubscribe links for %d subscriptions: %w", len(subscriptions), err)
+	}
+	return tokens, nil
+}
+
 // Unsubscribe implements data.Notifications.
 func (db *DB) Unsubscribe(ctx context.Context, token string) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE token_hash = ?", data.HashSecret(token))
+		hash := data.HashSecret(token)
+		res, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE token_hash = ?
+			OR id = (SELECT subscription_id FROM unsubscribe_links WHERE token_hash = ?)`, hash, hash)
 		if err != nil {
 			return err
 		}
@@ -99,7 +181,7 @@ func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
 			return err
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, subscription_id, state, due_at)
-			SELECT ?, id, 'pending', ? FROM subscriptions WHERE topics LIKE ?`, event, sortableTime(notBefore), "%,"+string(c.To)+",%")
+			SELECT ?, id, 'pending', ? FROM subscriptions WHERE topics LIKE ? AND confirmed = 1`, event, sortableTime(notBefore), "%,"+string(c.To)+",%")
 		return err
 	})
 	if err != nil {
@@ -111,7 +193,7 @@ func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
 // DueDeliveries implements data.Notifications.
 func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]data.Delivery, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, e.not_before,
-			s.id, s.url, s.topics, s.secret, s.created_at
+			s.id, s.url, s.email, s.topics, s.secret, s.created_at
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
 		WHERE d.state = 'pending' AND d.due_at <= ? ORDER BY d.due_at, d.id LIMIT ?`, sortableTime(now), limit)
 	if err != nil {
@@ -123,10 +205,10 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]da
 		var d data.Delivery
 		var due, at, notBefore, created, topics string
 		if err := rows.Scan(&d.ID, &d.Attempts, &due, &d.Event.ID, &d.Event.Target, &d.Event.Topic, &d.Event.Message, &at, &notBefore,
-			&d.Subscription.ID, &d.Subscription.URL, &topics, &d.Subscription.Secret, &created); err != nil {
+			&d.Subscription.ID, &d.Subscription.URL, &d.Subscription.Email, &topics, &d.Subscription.Secret, &created); err != nil {
 			return nil, fmt.Errorf("read due deliveries: %w", err)
 		}
-		d.Subscription.Topics = data.SplitTopics(topics)
+		d.Subscription.Topics, d.Subscription.Confirmed = data.SplitTopics(topics), true
 		for _, f := range []struct {
 			s string
 			t *time.Time
@@ -199,7 +281,14 @@ func (db *DB) PruneNotifications(ctx context.Context, before time.Time) (int, er
 		if err != nil {
 			return err
 		}
-		n, err = res.RowsAffected()
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		now := db.now()
+		if _, err = tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE confirmed = 0 AND confirm_until <= ?", sortableTime(now)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM unsubscribe_links WHERE created_at < ?", formatTime(now.Add(-data.UnsubscribeLinkLife)))
 		return err
 	})
 	if err != nil {
@@ -210,7 +299,7 @@ func (db *DB) PruneNotifications(ctx context.Context, before time.Time) (int, er
 
 // GivenUpDeliveries implements data.Notifications.
 func (db *DB) GivenUpDeliveries(ctx context.Context, limit int) ([]data.GivenUp, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT d.id, e.topic, e.at, s.url, d.attempts, d.last_error
+	rows, err := db.read.QueryContext(ctx, `SELECT d.id, e.topic, e.at, s.url, s.email, d.attempts, d.last_error
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
 		WHERE d.state = 'given_up' ORDER BY d.id DESC LIMIT ?`, limit)
 	if err != nil {
@@ -221,7 +310,7 @@ func (db *DB) GivenUpDeliveries(ctx context.Context, limit int) ([]data.GivenUp,
 	for rows.Next() {
 		var g data.GivenUp
 		var at string
-		if err := rows.Scan(&g.ID, &g.Topic, &at, &g.URL, &g.Attempts, &g.Problem); err != nil {
+		if err := rows.Scan(&g.ID, &g.Topic, &at, &g.URL, &g.Email, &g.Attempts, &g.Problem); err != nil {
 			return nil, fmt.Errorf("read given-up deliveries: %w", err)
 		}
 		if g.At, err = time.Parse(time.RFC3339Nano, at); err != nil {

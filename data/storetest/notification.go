@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -143,5 +144,92 @@ func outboxFollowsStateChanges(t *testing.T, open Open) {
 	}
 	if c, _ := db.CountDeliveries(ctx); c != (data.DeliveryCounts{Pending: 0, Sent: 0, GivenUp: 0}) {
 		t.Errorf("after pruning: %+v", c)
+	}
+}
+
+// E-mail subscriptions: a bad address changes nothing and names the field; an address
+// hears nothing before it is confirmed, its link works once and for a day, asking again
+// voids the old link, a confirmed address stays as it is; each message's own link ends the
+// subscription with what it was still to hear; links not clicked in time go.
+func mailNeedsConfirmation(t *testing.T, open Open) {
+	ctx := context.Background()
+	now := time.Date(2021, 6, 14, 8, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	db := open(t, clock)
+	for _, bad := range []string{"", "apotheke", "a@b", "Anna <anna@example.org>", "anna@example.org, bob@example.org",
+		"anna@example.org\r\nBcc: x@example.org", strings.Repeat("a", 250) + "@example.org"} {
+		if _, err := db.SubscribeMail(ctx, data.Subscription{Email: bad}); data.ErrorCode(err) != data.EINVALID || data.ErrorField(err) != "email" {
+			t.Errorf("%q: %v, want EINVALID on email", bad, err)
+		}
+	}
+	if _, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@example.org", Topics: []data.Topic{"rain"}}); data.ErrorField(err) != "topics" {
+		t.Errorf("a bad topic: %v", err)
+	}
+	first, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@Example.ORG", Topics: []data.Topic{data.TopicDown}})
+	if err != nil || !strings.HasPrefix(first, "confirm_") {
+		t.Fatalf("subscribe: %q %v", first, err)
+	}
+	record := func(to data.Topic) {
+		t.Helper()
+		now = now.Add(time.Minute)
+		if err := db.RecordStateChange(ctx, data.StateChange{Target: "national", To: to, At: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	record(data.TopicDown)
+	if ds, _ := db.DueDeliveries(ctx, now, 10); len(ds) != 0 {
+		t.Fatalf("an unconfirmed address is to hear: %+v", ds)
+	}
+	second, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@example.org"}) // asked again: all topics
+	if err != nil || second == "" || second == first {
+		t.Fatalf("asked again: %q %v", second, err)
+	}
+	if _, err := db.ConfirmSubscription(ctx, first); data.ErrorCode(err) != data.ENOTFOUND {
+		t.Errorf("the first link after a second: %v", err)
+	}
+	s, err := db.ConfirmSubscription(ctx, second)
+	if err != nil || s.Email != "anna@example.org" || len(s.Topics) != 3 || !s.Confirmed {
+		t.Fatalf("confirm: %+v %v", s, err)
+	}
+	if _, err := db.ConfirmSubscription(ctx, second); data.ErrorCode(err) != data.ENOTFOUND {
+		t.Errorf("a link used twice: %v", err)
+	}
+	if again, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@example.org", Topics: []data.Topic{data.TopicUp}}); err != nil || again != "" {
+		t.Errorf("a confirmed address asked again: %q %v", again, err)
+	}
+	record(data.TopicUp)
+	ds, err := db.DueDeliveries(ctx, now, 10)
+	if err != nil || len(ds) != 1 || ds[0].Subscription.Email != "anna@example.org" || ds[0].Subscription.URL != "" || ds[0].Event.Topic != data.TopicUp {
+		t.Fatalf("due for the confirmed address: %+v %v", ds, err)
+	}
+	links, err := db.UnsubscribeLinks(ctx, []int64{s.ID, s.ID})
+	if err != nil || len(links) != 2 || links[0] == links[1] || !strings.HasPrefix(links[0], "unsub_") {
+		t.Fatalf("links: %q %v", links, err)
+	}
+	record(data.TopicDown)
+	if err := db.Unsubscribe(ctx, links[1]); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := db.DueDeliveries(ctx, now, 10); len(ds) != 0 {
+		t.Errorf("due after unsubscribing: %+v", ds)
+	}
+	if err := db.Unsubscribe(ctx, links[0]); data.ErrorCode(err) != data.ENOTFOUND {
+		t.Errorf("the other link after unsubscribing: %v", err)
+	}
+	// The address is gone: it may subscribe anew, and a link not clicked within a day fails
+	// and goes with the next pruning.
+	late, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@example.org"})
+	if err != nil || late == "" {
+		t.Fatalf("subscribe anew: %q %v", late, err)
+	}
+	now = now.Add(data.ConfirmWithin + time.Second)
+	if _, err := db.ConfirmSubscription(ctx, late); data.ErrorCode(err) != data.ENOTFOUND {
+		t.Errorf("a link after a day: %v", err)
+	}
+	if _, err := db.PruneNotifications(ctx, now.Add(-data.NotificationRetention)); err != nil {
+		t.Fatal(err)
+	}
+	if fresh, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@example.org"}); err != nil || fresh == "" {
+		t.Errorf("after pruning: %q %v", fresh, err)
 	}
 }

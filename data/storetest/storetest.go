@@ -51,6 +51,7 @@ var scenarios = []struct {
 	{"Feedback_KeptNewestFirstBadOnesRefused", feedbackKeptAndRefused},
 	{"RecoveryNotices_KeptPerAccountLaterReplaces", recoveryNoticeDismissed},
 	{"Notifications_OutboxFollowsStateChanges", outboxFollowsStateChanges},
+	{"Notifications_MailNeedsConfirmation", mailNeedsConfirmation},
 }
 
 // Run runs every scenario of the contract against the engine open opens.

@@ -1,0 +1,17 @@
+-- E-mail subscriptions beside the webhooks: an address hears nothing before it is
+-- confirmed (double opt-in); its confirmation token's hash is valid until confirm_until.
+-- Every message carries a link of its own to unsubscribe: unsubscribe_links keeps their
+-- hashes. Webhooks are confirmed when they are made (the caller holds the URL).
+ALTER TABLE subscriptions ADD COLUMN email text NOT NULL DEFAULT '';
+ALTER TABLE subscriptions ADD COLUMN confirmed boolean NOT NULL DEFAULT true;
+ALTER TABLE subscriptions ADD COLUMN confirm_hash text;
+ALTER TABLE subscriptions ADD COLUMN confirm_until timestamptz;
+CREATE UNIQUE INDEX subscriptions_email ON subscriptions (email) WHERE email <> '';
+CREATE UNIQUE INDEX subscriptions_confirm ON subscriptions (confirm_hash) WHERE confirm_hash IS NOT NULL;
+
+CREATE TABLE unsubscribe_links (
+    token_hash      text PRIMARY KEY,
+    subscription_id bigint NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+    created_at      timestamptz NOT NULL
+);
+CREATE INDEX unsubscribe_links_subscription ON unsubscribe_links (subscription_id);

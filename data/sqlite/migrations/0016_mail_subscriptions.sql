@@ -1,0 +1,17 @@
+-- E-mail subscriptions beside the webhooks: an address hears nothing before it is
+-- confirmed (double opt-in); its confirmation token's hash is valid until confirm_until.
+-- Every message carries a link of its own to unsubscribe: unsubscribe_links keeps their
+-- hashes. Webhooks are confirmed when they are made (the caller holds the URL).
+ALTER TABLE subscriptions ADD COLUMN email TEXT NOT NULL DEFAULT '';
+ALTER TABLE subscriptions ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE subscriptions ADD COLUMN confirm_hash TEXT;
+ALTER TABLE subscriptions ADD COLUMN confirm_until TEXT;
+CREATE UNIQUE INDEX subscriptions_email ON subscriptions (email) WHERE email <> '';
+CREATE UNIQUE INDEX subscriptions_confirm ON subscriptions (confirm_hash) WHERE confirm_hash IS NOT NULL;
+
+CREATE TABLE unsubscribe_links (
+    token_hash      TEXT PRIMARY KEY,
+    subscription_id INTEGER NOT NULL REFERENCES subscriptions (id) ON DELETE CASCADE,
+    created_at      TEXT NOT NULL
+);
+CREATE INDEX unsubscribe_links_subscription ON unsubscribe_links (subscription_id);
