@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/search/meili"
+	"github.com/apoportal/apoportal/server/notify"
 )
 
 // Config is everything the portal can be told, read once at start. Every option is a flag
@@ -64,6 +65,12 @@ type Config struct {
 	NotifyRetry          time.Duration // --notify-retry: the first retry's delay (doubling, up to an hour)
 	NotifyGiveUp         time.Duration // --notify-give-up: a delivery failing this long is given up
 	WebhookAllowInternal bool          // --webhook-allow-internal: let webhooks reach loopback and private addresses
+	// E-mail notifications: without --smtp-url, e-mail subscriptions are not offered.
+	SMTPURL         string // --smtp-url, APOPORTAL_SMTP_URL: smtp://user@host:587 (STARTTLS), smtps://…, smtp+plain://host:25
+	SMTPPassword    string // APOPORTAL_SMTP_PASSWORD: the password, when the URL has none (never a flag: flags show in ps)
+	MailFrom        string // --mail-from, APOPORTAL_MAIL_FROM: the sender's address
+	SMTPConnections int    // --smtp-connections: connections to the mail server at once
+	SMTPRate        int    // --smtp-rate: messages per second to the mail server
 }
 
 // DefaultConfig is the embedded default: a local file, the embedded engine, no map key.
@@ -91,6 +98,8 @@ func DefaultConfig() Config {
 		NotifyHoldUp:    5 * time.Minute,
 		NotifyRetry:     30 * time.Second,
 		NotifyGiveUp:    24 * time.Hour,
+		SMTPConnections: 4,
+		SMTPRate:        50,
 	}
 }
 
@@ -214,6 +223,11 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.duration(&c.NotifyHoldUp, "notify-hold-up", "APOPORTAL_NOTIFY_HOLD_UP", "how long the national service must stay up before subscribers hear it is back")
 	f.duration(&c.NotifyRetry, "notify-retry", "APOPORTAL_NOTIFY_RETRY", "delay of a failed notification's first retry; each next doubles, up to an hour")
 	f.duration(&c.NotifyGiveUp, "notify-give-up", "APOPORTAL_NOTIFY_GIVE_UP", "a notification still failing this long after it was due is given up")
+	f.string(&c.SMTPURL, "smtp-url", "APOPORTAL_SMTP_URL", "mail server for e-mail notifications: smtp://user@host:587 (STARTTLS), smtps://user@host:465, smtp+plain://host:25 (no TLS, no credentials); the password in APOPORTAL_SMTP_PASSWORD")
+	c.SMTPPassword = f.getenv("APOPORTAL_SMTP_PASSWORD")
+	f.string(&c.MailFrom, "mail-from", "APOPORTAL_MAIL_FROM", "sender address of e-mail notifications")
+	f.int(&c.SMTPConnections, "smtp-connections", "APOPORTAL_SMTP_CONNECTIONS", "connections to the mail server at once")
+	f.int(&c.SMTPRate, "smtp-rate", "APOPORTAL_SMTP_RATE", "messages per second to the mail server")
 	f.bool(&c.WebhookAllowInternal, "webhook-allow-internal", "APOPORTAL_WEBHOOK_ALLOW_INTERNAL", "let webhooks reach loopback, private and link-local addresses (closed networks, tests)")
 }
 
@@ -245,6 +259,11 @@ func (c Config) Validate() error {
 	}
 	if c.NotifyHoldUp < 0 || c.NotifyRetry <= 0 || c.NotifyGiveUp < time.Minute {
 		return usageError{"--notify-hold-up must not be negative, --notify-retry must be positive and --notify-give-up at least 1m"}
+	}
+	if c.SMTPURL != "" {
+		if _, err := c.mailer(); err != nil {
+			return usageError{"--smtp-url and --mail-from: " + err.Error()} // the URL may hold credentials: not echoed
+		}
 	}
 	if c.SearchTimeout <= 0 || c.SyncInterval <= 0 || c.MeiliTimeout <= 0 || c.SessionTTL <= 0 || c.SessionIdle <= 0 {
 		return usageError{"--search-timeout, --sync-interval, --meili-timeout, --session-ttl and --session-idle must be positive"}
@@ -300,6 +319,24 @@ func (c Config) trustedProxies() ([]*net.IPNet, error) {
 		nets = append(nets, n)
 	}
 	return nets, nil
+}
+
+// mailer is the mail server's client, nil without --smtp-url.
+func (c Config) mailer() (*notify.Mailer, error) {
+	if c.SMTPURL == "" {
+		return nil, nil
+	}
+	if c.SMTPConnections < 1 || c.SMTPRate <= 0 {
+		return nil, fmt.Errorf("--smtp-connections must be at least 1 and --smtp-rate positive")
+	}
+	raw := c.SMTPURL
+	if u, err := url.Parse(raw); err == nil && u.User != nil && c.SMTPPassword != "" {
+		if _, has := u.User.Password(); !has {
+			u.User = url.UserPassword(u.User.Username(), c.SMTPPassword)
+			raw = u.String()
+		}
+	}
+	return notify.NewMailer(notify.MailConfig{URL: raw, From: c.MailFrom, Connections: c.SMTPConnections, PerSecond: float64(c.SMTPRate), Timeout: 30 * time.Second})
 }
 
 // meili is the Meilisearch engine's configuration: with --instance, the cursor is this

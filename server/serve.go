@@ -57,6 +57,7 @@ type App struct {
 	status           *status.Service        // the status page's rules: history, incidents, reports, banner
 	duties           *lease.Keeper          // the lease on work done once across processes: probing, pruning, notifying
 	sender           *notify.Sender         // works the outbox of notifications
+	postbox          *notify.Postbox        // sends confirmation mails; nil without a mail server
 	generations      *pagecache.Generations // what cached answers depend on, bumped by writes
 	answers          *pagecache.Cache       // public answers, rendered; nil with --cache-mb 0
 	computing        chan struct{}          // slots of the compute limit
@@ -190,7 +191,14 @@ func (a *App) open(ctx context.Context) error {
 	a.status = status.New(a.store, a.cfg.ReportThreshold, a.cfg.NotifyHoldUp, a.log, a.now)
 	ncfg := notify.DefaultConfig()
 	ncfg.FirstRetry, ncfg.GiveUpAfter, ncfg.AllowInternal, ncfg.PublicURL = a.cfg.NotifyRetry, a.cfg.NotifyGiveUp, a.cfg.WebhookAllowInternal, a.cfg.publicBase()
-	a.sender = notify.New(a.store, ncfg, a.log, a.now)
+	mailer, err := a.cfg.mailer()
+	if err != nil {
+		return err
+	}
+	if mailer != nil {
+		a.postbox = notify.NewPostbox(mailer, a.cfg.NotifyRetry, a.log)
+	}
+	a.sender = notify.New(a.store, ncfg, mailer, a.log, a.now)
 	a.monitor = monitor.New(targets, a.now, a.status.RecordCheck)
 	a.monitor.OnChange(a.status.OnChange)
 	a.status.Watch(a.monitor)
@@ -247,6 +255,9 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go repeat(bg, 10*time.Second, a.reloadGazetteer)
 	go a.duties.Run(bg)
 	go a.monitor.Run(bg)
+	if a.postbox != nil {
+		go a.postbox.Run(bg) // in every process: a confirmation's token is only in the mail it posts
+	}
 	go repeat(bg, time.Second, a.status.ReadShared) // what the prober, maybe another process, recorded
 	go repeat(bg, time.Hour, func(ctx context.Context) {
 		if a.duties.Held() {

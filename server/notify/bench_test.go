@@ -77,5 +77,5 @@ func newBenchFixture(b *testing.B, path string, cfg Config) fixture {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	return fixture{db: db, sender: New(db, cfg, discard(), time.Now)}
+	return fixture{db: db, sender: New(db, cfg, nil, discard(), time.Now)}
 }

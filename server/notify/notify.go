@@ -1,6 +1,6 @@
 // Package notify delivers the outbox: each delivery a confirmed state change wrote, to its
-// webhook, at least once, with the same webhook-id on every attempt so that a receiver can
-// tell a repeat; failures are retried with exponential backoff and jitter, and given up
+// webhook or e-mail address, at least once, with the same webhook-id or Message-ID on every
+// attempt so that a receiver can tell a repeat; failures are retried with exponential backoff and jitter, and given up
 // after a configurable time. The portal runs it in the process holding the duties lease;
 // a process killed mid-fan-out leaves the rest pending, and the next holder goes on.
 package notify
@@ -13,10 +13,12 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/wneessen/go-mail"
 )
 
 // Store is the outbox as the sender uses it.
@@ -24,6 +26,7 @@ type Store interface {
 	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]data.Delivery, error)
 	DeliveriesSent(ctx context.Context, ids []int64, at time.Time) error
 	DeliveryFailed(ctx context.Context, id int64, problem string, retry time.Time) error
+	UnsubscribeLinks(ctx context.Context, subscriptions []int64) ([]string, error)
 }
 
 // Config is how the sender works.
@@ -47,18 +50,20 @@ type Sender struct {
 	store  Store
 	cfg    Config
 	client *http.Client
+	mailer *Mailer // nil: no e-mail
 	log    *slog.Logger
 	now    func() time.Time
 }
 
-// New returns a sender over store.
-func New(store Store, cfg Config, log *slog.Logger, now func() time.Time) *Sender {
-	return &Sender{store: store, cfg: cfg, client: newClient(cfg.Timeout, cfg.AllowInternal), log: log, now: now}
+// New returns a sender over store; e-mail goes through mailer, or is given up without one.
+func New(store Store, cfg Config, mailer *Mailer, log *slog.Logger, now func() time.Time) *Sender {
+	return &Sender{store: store, cfg: cfg, client: newClient(cfg.Timeout, cfg.AllowInternal), mailer: mailer, log: log, now: now}
 }
 
-// Work sends what is due, up to 500 deliveries, Concurrency at a time; failures are
-// recorded as they come, what was sent in one transaction at the end (a process killed
-// before it sends those again, with the same webhook-id). Run it again and again.
+// Work sends what is due, up to 500 deliveries: webhooks Concurrency at a time, e-mail
+// over the mailer's connections; failures are recorded as they come, what was sent in one
+// transaction at the end (a process killed before it sends those again, with the same
+// webhook-id or Message-ID). Run it again and again.
 func (s *Sender) Work(ctx context.Context) {
 	due, err := s.store.DueDeliveries(ctx, s.now(), 500)
 	if err != nil {
@@ -67,6 +72,27 @@ func (s *Sender) Work(ctx context.Context) {
 		}
 		return
 	}
+	var hooks, mails []data.Delivery
+	for _, d := range due {
+		if d.Subscription.Email != "" {
+			mails = append(mails, d)
+		} else {
+			hooks = append(hooks, d)
+		}
+	}
+	mailed := make(chan []int64, 1)
+	go func() { mailed <- s.mail(ctx, mails) }()
+	sent := s.post(ctx, hooks)
+	sent = append(sent, <-mailed...)
+	if len(sent) > 0 {
+		if err := s.store.DeliveriesSent(context.WithoutCancel(ctx), sent, s.now()); err != nil {
+			s.log.Warn("record deliveries sent", "deliveries", len(sent), "err", err)
+		}
+	}
+}
+
+// post sends webhooks, Concurrency at a time, and returns those taken.
+func (s *Sender) post(ctx context.Context, due []data.Delivery) []int64 {
 	slots := make(chan struct{}, max(1, s.cfg.Concurrency))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -90,11 +116,52 @@ func (s *Sender) Work(ctx context.Context) {
 		}()
 	}
 	wg.Wait()
-	if len(sent) > 0 {
-		if err := s.store.DeliveriesSent(context.WithoutCancel(ctx), sent, s.now()); err != nil {
-			s.log.Warn("record deliveries sent", "deliveries", len(sent), "err", err)
+	return sent
+}
+
+// mail sends e-mail deliveries, each with an unsubscribe link of its own (minted for the
+// round in one transaction before anything is sent), and returns those the server took.
+func (s *Sender) mail(ctx context.Context, due []data.Delivery) []int64 {
+	if len(due) == 0 {
+		return nil
+	}
+	if s.mailer == nil {
+		for _, d := range due {
+			s.failed(ctx, d, errors.New("no mail server is configured"), true)
+		}
+		return nil
+	}
+	subscriptions := make([]int64, len(due))
+	for i, d := range due {
+		subscriptions[i] = d.Subscription.ID
+	}
+	tokens, err := s.store.UnsubscribeLinks(ctx, subscriptions)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Warn("unsubscribe links", "err", err)
+		}
+		return nil // due again in the next round
+	}
+	var msgs []*mail.Msg
+	var ready []data.Delivery
+	for i, d := range due {
+		msg, err := s.mailer.Notice(d, s.cfg.PublicURL, tokens[i], s.now())
+		if err != nil {
+			s.failed(ctx, d, err, true)
+			continue
+		}
+		msgs, ready = append(msgs, msg), append(ready, d)
+	}
+	var sent []int64
+	for i, err := range s.mailer.Send(ctx, msgs) {
+		switch {
+		case err == nil:
+			sent = append(sent, ready[i].ID)
+		case ctx.Err() == nil:
+			s.failed(ctx, ready[i], err, errors.Is(err, ErrRefused))
 		}
 	}
+	return sent
 }
 
 // deliver sends one delivery, records a failure, and reports whether it was taken.
@@ -110,15 +177,26 @@ func (s *Sender) deliver(ctx context.Context, d data.Delivery) bool {
 	if ctx.Err() != nil {
 		return false // stopped: it stays due, and is sent by whoever works next
 	}
-	retry := s.retryAt(d)
-	if retry.IsZero() || errors.Is(err, ErrForbiddenAddress) {
-		retry = time.Time{}
-		s.log.Warn("webhook given up", "delivery", d.ID, "subscription", d.Subscription.ID, "attempts", d.Attempts+1, "err", err)
+	s.failed(ctx, d, err, errors.Is(err, ErrForbiddenAddress))
+	return false
+}
+
+// failed records a failed attempt: due again after a backoff, or given up when it has
+// failed too long or forGood.
+// A mail server's answer may quote the address: it is never logged.
+func (s *Sender) failed(ctx context.Context, d data.Delivery, err error, forGood bool) {
+	problem := err.Error()
+	if d.Subscription.Email != "" {
+		problem = strings.ReplaceAll(problem, d.Subscription.Email, "<Adresse>")
 	}
-	if err := s.store.DeliveryFailed(ctx, d.ID, err.Error(), retry); err != nil {
+	retry := s.retryAt(d)
+	if retry.IsZero() || forGood {
+		retry = time.Time{}
+		s.log.Warn("notification given up", "delivery", d.ID, "subscription", d.Subscription.ID, "attempts", d.Attempts+1, "err", problem)
+	}
+	if err := s.store.DeliveryFailed(ctx, d.ID, problem, retry); err != nil {
 		s.log.Warn("record a failed delivery", "delivery", d.ID, "err", err)
 	}
-	return false
 }
 
 // retryAt is when a failed delivery is tried again: FirstRetry doubled per attempt up to

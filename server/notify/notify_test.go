@@ -96,7 +96,7 @@ func newFixture(t *testing.T, cfg Config) fixture {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return fixture{db: db, sender: New(db, cfg, discard(), time.Now)}
+	return fixture{db: db, sender: New(db, cfg, nil, discard(), time.Now)}
 }
 
 func openSQLite(path string) (*sqlite.DB, error) { return sqlite.Open(context.Background(), path, nil) }

@@ -1,0 +1,150 @@
+package notify
+
+import (
+	"bytes"
+	"fmt"
+	htmltemplate "html/template"
+	"net/url"
+	"strconv"
+	"text/template"
+	"time"
+
+	"github.com/apoportal/apoportal/data"
+	"github.com/wneessen/go-mail"
+)
+
+// ConfirmPath and UnsubscribePath are the portal's pages behind the links in messages;
+// the token travels in the query, which the access log does not keep.
+const (
+	ConfirmPath     = "/status/bestaetigen"
+	UnsubscribePath = "/status/abmelden"
+)
+
+// headline is what a message says happened, by topic.
+var headline = map[data.Topic]string{
+	data.TopicDown:     "Der Ausstellungsserver ist gestört",
+	data.TopicDegraded: "Der Ausstellungsserver arbeitet eingeschränkt",
+	data.TopicUp:       "Der Ausstellungsserver ist wieder erreichbar",
+}
+
+// since says since when, by topic.
+var since = map[data.Topic]string{
+	data.TopicDown:     "Der nationale Ausstellungsserver für digitale Impfzertifikate ist seit %s gestört.",
+	data.TopicDegraded: "Der nationale Ausstellungsserver für digitale Impfzertifikate arbeitet seit %s eingeschränkt.",
+	data.TopicUp:       "Der nationale Ausstellungsserver für digitale Impfzertifikate ist seit %s wieder erreichbar.",
+}
+
+var detail = map[data.Topic]string{
+	data.TopicDown:     "Apotheken können zurzeit keine digitalen Impfzertifikate ausstellen; sie können die Daten aufnehmen und das Zertifikat später ausstellen.",
+	data.TopicDegraded: "Der nationale Ausstellungsserver antwortet langsam oder nicht auf jede Anfrage: Ausstellen kann länger dauern oder einmal fehlschlagen.",
+	data.TopicUp:       "Apotheken können wieder digitale Impfzertifikate ausstellen; aufgenommene Daten können jetzt nachgetragen werden.",
+}
+
+type noticeText struct {
+	Headline, Since, Detail, Message, StatusURL, UnsubscribeURL string
+}
+
+var noticeTextTmpl = template.Must(template.New("notice").Parse(`Guten Tag,
+
+{{.Since}}
+{{.Detail}}
+{{if .Message}}
+Meldung des Portals: {{.Message}}
+{{end}}
+Aktueller Stand: {{.StatusURL}}
+
+-- 
+Sie erhalten diese Nachricht, weil Sie Meldungen zum Ausstellungsserver bei apoportal
+abonniert haben. Abbestellen mit einem Klick (Ihre Adresse wird gelöscht):
+{{.UnsubscribeURL}}
+`))
+
+var noticeHTMLTmpl = htmltemplate.Must(htmltemplate.New("notice").Parse(`<!DOCTYPE html>
+<html lang="de"><head><meta charset="utf-8"><title>{{.Headline}}</title></head>
+<body style="font-family: sans-serif; line-height: 1.5; max-width: 40em">
+<h1 style="font-size: 1.3em">{{.Headline}}</h1>
+<p>{{.Since}} {{.Detail}}</p>
+{{if .Message}}<p>Meldung des Portals: {{.Message}}</p>{{end}}
+<p><a href="{{.StatusURL}}">Aktueller Stand auf der Statusseite</a></p>
+<hr>
+<p style="font-size: 0.9em">Sie erhalten diese Nachricht, weil Sie Meldungen zum Ausstellungsserver bei apoportal abonniert haben.
+<a href="{{.UnsubscribeURL}}">Abbestellen</a> (Ihre Adresse wird gelöscht).</p>
+</body></html>
+`))
+
+type confirmationText struct {
+	ConfirmURL string
+	Hours      int
+}
+
+var confirmationTextTmpl = template.Must(template.New("confirmation").Parse(`Guten Tag,
+
+jemand – vermutlich Sie – möchte unter dieser Adresse Meldungen von apoportal zum nationalen
+Ausstellungsserver für digitale Impfzertifikate erhalten. Bitte bestätigen Sie das innerhalb
+von {{.Hours}} Stunden:
+
+{{.ConfirmURL}}
+
+Ohne Bestätigung senden wir nichts, und die Adresse wird nach {{.Hours}} Stunden gelöscht.
+Wenn Sie das nicht waren, können Sie diese Nachricht einfach löschen.
+`))
+
+var confirmationHTMLTmpl = htmltemplate.Must(htmltemplate.New("confirmation").Parse(`<!DOCTYPE html>
+<html lang="de"><head><meta charset="utf-8"><title>Abonnement bestätigen</title></head>
+<body style="font-family: sans-serif; line-height: 1.5; max-width: 40em">
+<p>Jemand – vermutlich Sie – möchte unter dieser Adresse Meldungen von apoportal zum nationalen Ausstellungsserver für digitale Impfzertifikate erhalten.</p>
+<p><a href="{{.ConfirmURL}}">Abonnement bestätigen</a> (innerhalb von {{.Hours}} Stunden)</p>
+<p>Ohne Bestätigung senden wir nichts, und die Adresse wird nach {{.Hours}} Stunden gelöscht. Wenn Sie das nicht waren, können Sie diese Nachricht einfach löschen.</p>
+</body></html>
+`))
+
+// Notice is the message of one delivery to its address, with its own unsubscribe link
+// (RFC 8058: List-Unsubscribe and List-Unsubscribe-Post, and the link in the text) and
+// the delivery's Message-ID on every attempt.
+func (m *Mailer) Notice(d data.Delivery, publicURL, unsubscribeToken string, now time.Time) (*mail.Msg, error) {
+	host := hostOf(publicURL)
+	unsubscribe := publicURL + UnsubscribePath + "?t=" + url.QueryEscape(unsubscribeToken)
+	msg, err := m.newMsg(d.Subscription.Email, "delivery-"+strconv.FormatInt(d.ID, 10)+"@"+host, headline[d.Event.Topic], now)
+	if err != nil {
+		return nil, err
+	}
+	msg.SetGenHeader(mail.HeaderListUnsubscribe, "<"+unsubscribe+">")
+	msg.SetGenHeader(mail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
+	msg.SetGenHeader("List-Id", "Meldungen zum Ausstellungsserver <ausstellungsserver."+host+">")
+	text := noticeText{Headline: headline[d.Event.Topic], Since: fmt.Sprintf(since[d.Event.Topic], berlinTime(d.Event.At)), Detail: detail[d.Event.Topic],
+		Message: d.Event.Message, StatusURL: publicURL + "/status", UnsubscribeURL: unsubscribe}
+	return msg, bodies(msg, noticeTextTmpl, noticeHTMLTmpl, text)
+}
+
+// Confirmation is the message with the link that confirms a subscription.
+func (m *Mailer) Confirmation(to, publicURL, token string, now time.Time) (*mail.Msg, error) {
+	id := "confirm-" + strconv.FormatInt(now.UnixNano(), 36) + "@" + hostOf(publicURL)
+	msg, err := m.newMsg(to, id, "Bitte bestätigen Sie Ihr Abonnement der Meldungen zum Ausstellungsserver", now)
+	if err != nil {
+		return nil, err
+	}
+	text := confirmationText{ConfirmURL: publicURL + ConfirmPath + "?t=" + url.QueryEscape(token), Hours: int(data.ConfirmWithin.Hours())}
+	return msg, bodies(msg, confirmationTextTmpl, confirmationHTMLTmpl, text)
+}
+
+// bodies sets msg's text and, as its alternative, HTML body.
+func bodies(msg *mail.Msg, text *template.Template, html *htmltemplate.Template, v any) error {
+	var t, h bytes.Buffer
+	if err := text.Execute(&t, v); err != nil {
+		return err
+	}
+	if err := html.Execute(&h, v); err != nil {
+		return err
+	}
+	msg.SetBodyString(mail.TypeTextPlain, t.String())
+	msg.AddAlternativeString(mail.TypeTextHTML, h.String())
+	return nil
+}
+
+// berlinTime is t as a German reader expects it: "14.06.2021, 14:32 Uhr" in Europe/Berlin.
+func berlinTime(t time.Time) string {
+	if loc, err := time.LoadLocation("Europe/Berlin"); err == nil {
+		t = t.In(loc)
+	}
+	return t.Format("02.01.2006, 15:04") + " Uhr"
+}
