@@ -682,10 +682,10 @@ func TestAttack_OversizedBodies(t *testing.T) {
 	}
 }
 
-// postFeedbackBody posts 30 MiB to the feedback form as a browser on the portal's pages
+// postFormBody posts 30 MiB to the feedback form as a browser on the portal's pages
 // would (Origin) or as another site's would (Sec-Fetch-Site: cross-site), announced or
 // chunked, and says what the server answered and what the client managed to send.
-func postFeedbackBody(t *testing.T, b *browserless, crossSite, chunked bool) (*http.Response, int64) {
+func postFormBody(t *testing.T, b *browserless, crossSite, chunked bool) (*http.Response, int64) {
 	t.Helper()
 	cb := &countingBody{r: strings.NewReader("message=" + strings.Repeat("x", 30<<20))}
 	req, _ := http.NewRequest(http.MethodPost, b.base+"/barrierefreiheit", cb)
@@ -724,7 +724,7 @@ func TestAttack_FeedbackReadsNothingBeforeItsChecks(t *testing.T) {
 		{"the portal's page's, announced", false, false, http.StatusRequestEntityTooLarge},
 		{"the portal's page's, chunked", false, true, http.StatusRequestEntityTooLarge},
 	} {
-		res, read := postFeedbackBody(t, from(t, base, "127.0.0.41"), c.crossSite, c.chunked)
+		res, read := postFormBody(t, from(t, base, "127.0.0.41"), c.crossSite, c.chunked)
 		if res != nil && res.StatusCode != c.want || read > unread {
 			t.Errorf("%s 30 MiB feedback: %v (want %d), the server read %d bytes", c.name, res, c.want, read)
 		}
@@ -764,7 +764,7 @@ func TestAttack_BothLanguagesShareTheLimits(t *testing.T) {
 		if i%2 == 1 {
 			path = "/en/barrierefreiheit"
 		}
-		if res, _ := postFeedback(t, feedback, path, url.Values{"message": {"Die Schrift ist zu klein."}}, nil); res.StatusCode == http.StatusSeeOther {
+		if res, _ := postForm(t, feedback, path, url.Values{"message": {"Die Schrift ist zu klein."}}, nil); res.StatusCode == http.StatusSeeOther {
 			kept++
 		}
 	}

@@ -11,9 +11,9 @@ import (
 	"github.com/PuerkitoBio/goquery"
 )
 
-// postFeedback sends the accessibility statement's form as a browser on base's pages does
+// postForm sends a form without a token as a browser on base's pages does
 // (Origin: base), or with the headers given instead.
-func postFeedback(t *testing.T, b *browserless, path string, form url.Values, headers map[string]string) (*http.Response, *goquery.Document) {
+func postForm(t *testing.T, b *browserless, path string, form url.Values, headers map[string]string) (*http.Response, *goquery.Document) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPost, b.base+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -44,7 +44,7 @@ func TestFeedback_ReachesTheOperatorsAndNobodyElse(t *testing.T) {
 		d.Find("form[data-testid=feedback-form]").AttrOr("action", "") != "/barrierefreiheit" {
 		t.Fatalf("statement: %d, cookie %q, cache %q, form %d", res.StatusCode, res.Header.Get("Set-Cookie"), res.Header.Get("Cache-Control"), d.Find("form[data-testid=feedback-form]").Length())
 	}
-	res, _ = postFeedback(t, citizen, "/barrierefreiheit", url.Values{"message": {"Die Karte lässt sich nicht mit der Tastatur bedienen."},
+	res, _ = postForm(t, citizen, "/barrierefreiheit", url.Values{"message": {"Die Karte lässt sich nicht mit der Tastatur bedienen."},
 		"page": {"/suche?q=21614"}, "contact": {"leser@example.org"}}, nil)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/barrierefreiheit/danke" {
 		t.Fatalf("feedback: %d to %q", res.StatusCode, res.Header.Get("Location"))
@@ -52,7 +52,7 @@ func TestFeedback_ReachesTheOperatorsAndNobodyElse(t *testing.T) {
 	if _, d := citizen.get("/barrierefreiheit/danke"); d.Find("[data-testid=feedback-thanks]").Length() != 1 {
 		t.Fatal("no thanks")
 	}
-	res, _ = postFeedback(t, citizen, "/en/barrierefreiheit", url.Values{"message": {"The contrast of the banner is too low."}}, nil)
+	res, _ = postForm(t, citizen, "/en/barrierefreiheit", url.Values{"message": {"The contrast of the banner is too low."}}, nil)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/en/barrierefreiheit/danke" {
 		t.Fatalf("feedback in English: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -96,17 +96,17 @@ func TestFeedback_RefusesForeignPostsBadFieldsAndFloods(t *testing.T) {
 		"no origin at all":        {},
 		"an origin of other port": {"Origin": "http://127.0.0.1:1"},
 	} {
-		if res, _ := postFeedback(t, citizen, "/barrierefreiheit", good, headers); res.StatusCode != http.StatusForbidden {
+		if res, _ := postForm(t, citizen, "/barrierefreiheit", good, headers); res.StatusCode != http.StatusForbidden {
 			t.Errorf("%s: %d, want 403", name, res.StatusCode)
 		}
 	}
-	res, d := postFeedback(t, citizen, "/barrierefreiheit", url.Values{"message": {"  "}, "contact": {"leser@example.org"}}, nil)
+	res, d := postForm(t, citizen, "/barrierefreiheit", url.Values{"message": {"  "}, "contact": {"leser@example.org"}}, nil)
 	field := d.Find("#feedback-message")
 	if res.StatusCode != http.StatusBadRequest || d.Find("#form-error").Length() != 1 || field.AttrOr("aria-invalid", "") != "true" ||
 		field.AttrOr("aria-describedby", "") != "form-error" || d.Find("#feedback-contact").AttrOr("value", "") != "leser@example.org" {
 		t.Fatalf("empty message: %d, error %q, field %v", res.StatusCode, d.Find("#form-error").Text(), field.Nodes)
 	}
-	res, d = postFeedback(t, citizen, "/en/barrierefreiheit", url.Values{"message": {"ok"}, "page": {"a\nb"}}, nil)
+	res, d = postForm(t, citizen, "/en/barrierefreiheit", url.Values{"message": {"ok"}, "page": {"a\nb"}}, nil)
 	if res.StatusCode != http.StatusBadRequest || d.Find("#feedback-page").AttrOr("aria-invalid", "") != "true" || !strings.Contains(d.Find("#form-error").Text(), "page") {
 		t.Fatalf("a page of two lines, in English: %d, %q", res.StatusCode, d.Find("#form-error").Text())
 	}
@@ -114,15 +114,15 @@ func TestFeedback_RefusesForeignPostsBadFieldsAndFloods(t *testing.T) {
 		t.Fatalf("refused feedback left %d rows", n)
 	}
 	for i := range freeFeedback {
-		if res, _ := postFeedback(t, citizen, "/barrierefreiheit", good, nil); res.StatusCode != http.StatusSeeOther {
+		if res, _ := postForm(t, citizen, "/barrierefreiheit", good, nil); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("feedback %d of the free ones: %d", i+1, res.StatusCode)
 		}
 	}
-	res, d = postFeedback(t, citizen, "/barrierefreiheit", good, nil)
+	res, d = postForm(t, citizen, "/barrierefreiheit", good, nil)
 	if res.StatusCode != http.StatusTooManyRequests || res.Header.Get("Retry-After") == "" || d.Find("#form-error").Length() != 1 {
 		t.Fatalf("one more from the address: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
 	}
-	if res, _ := postFeedback(t, from(t, base, "127.0.0.23"), "/barrierefreiheit", good, nil); res.StatusCode != http.StatusSeeOther {
+	if res, _ := postForm(t, from(t, base, "127.0.0.23"), "/barrierefreiheit", good, nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("another address: %d", res.StatusCode)
 	}
 	if n := stored(); n != freeFeedback+1 {

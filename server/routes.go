@@ -2,14 +2,15 @@ package main
 
 import (
 	"fmt"
-	"github.com/apoportal/apoportal/server/legal"
-	"github.com/apoportal/apoportal/views/i18n"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/apoportal/apoportal/server/legal"
+	"github.com/apoportal/apoportal/server/notify"
+	"github.com/apoportal/apoportal/views/i18n"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 )
@@ -46,7 +47,7 @@ func (a *App) Router() *echo.Echo {
 	get("/", a.homePage, a.chooseLanguage, a.cachedPerLanguage(noQuery))
 	get("/en", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/en/") })
 	// A limit per address counts a request in every language: one store for both paths.
-	feedbackLimit := ipRateLimit(0.1, 10)
+	feedbackLimit, subscribeLimit, linkLimit := ipRateLimit(0.1, 10), ipRateLimit(0.1, 5), ipRateLimit(1, 10)
 	for _, l := range i18n.Langs {
 		in := l.Path
 		if l != i18n.German {
@@ -63,6 +64,18 @@ func (a *App) Router() *echo.Echo {
 		// The feedback form of the accessibility statement: no account and no cookie, so no
 		// token; its own CSRF check and limits come before the body is read.
 		e.POST(in("/barrierefreiheit"), a.sendFeedback, private, a.sameOrigin, feedbackLimit, middleware.BodyLimit("16K"))
+		if a.postbox != nil { // e-mail subscriptions, offered with a mail server
+			e.POST(in("/status/abonnieren"), a.subscribeMail, private, a.sameOrigin, subscribeLimit, middleware.BodyLimit("4K"))
+			e.GET(in("/status/abonniert"), a.subscribeSent, private)
+		}
+	}
+	if a.postbox != nil {
+		// The links in messages (German, as the messages are). The token is the authority:
+		// a mail program's one-click unsubscribe posts without cookie or origin.
+		e.GET(notify.ConfirmPath, a.confirmPage, private)
+		e.POST(notify.ConfirmPath, a.confirm, private, a.sameOrigin, linkLimit, middleware.BodyLimit("1K"))
+		e.GET(notify.UnsubscribePath, a.unsubscribePage, private)
+		e.POST(notify.UnsubscribePath, a.unsubscribe, private, linkLimit, middleware.BodyLimit("1K"))
 	}
 	get("/leichte-sprache", a.easyLanguagePage, a.cached(noQuery)) // German by its nature
 	searchLimit := []echo.MiddlewareFunc{a.cachedPerLanguage(searchQuery)}

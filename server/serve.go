@@ -57,6 +57,7 @@ type App struct {
 	status           *status.Service        // the status page's rules: history, incidents, reports, banner
 	duties           *lease.Keeper          // the lease on work done once across processes: probing, pruning, notifying
 	sender           *notify.Sender         // works the outbox of notifications
+	mailer           *notify.Mailer         // the mail server's client; nil without one
 	postbox          *notify.Postbox        // sends confirmation mails; nil without a mail server
 	generations      *pagecache.Generations // what cached answers depend on, bumped by writes
 	answers          *pagecache.Cache       // public answers, rendered; nil with --cache-mb 0
@@ -196,7 +197,7 @@ func (a *App) open(ctx context.Context) error {
 		return err
 	}
 	if mailer != nil {
-		a.postbox = notify.NewPostbox(mailer, a.cfg.NotifyRetry, a.log)
+		a.mailer, a.postbox = mailer, notify.NewPostbox(mailer, a.cfg.NotifyRetry, a.log)
 	}
 	a.sender = notify.New(a.store, ncfg, mailer, a.log, a.now)
 	a.monitor = monitor.New(targets, a.now, a.status.RecordCheck)

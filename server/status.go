@@ -141,6 +141,13 @@ func (a *App) statusAPI(c echo.Context) error {
 
 // statusPage is GET /status.
 func (a *App) statusPage(c echo.Context) error {
+	return a.renderStatus(c, http.StatusOK, views.MailForm{})
+}
+
+// renderStatus renders the status page with the e-mail form as given (offered when the
+// portal has a mail server).
+func (a *App) renderStatus(c echo.Context, code int, form views.MailForm) error {
+	form.Offered = a.postbox != nil
 	s, monitored := a.status.National()
 	r, at, stale, err := a.status.Record(c.Request().Context())
 	if err != nil {
@@ -150,7 +157,7 @@ func (a *App) statusPage(c echo.Context) error {
 	p := views.Status{Page: a.page(langOf(c).T("Status"), false).In(views.SectionStatus), Monitored: monitored, State: string(s.State), Since: s.Since,
 		CheckedAt: s.CheckedAt, Message: s.Message, P50: s.LatencyMS.P50, P95: s.LatencyMS.P95,
 		Reports: reporting, Threshold: threshold, GeneratedAt: a.now(),
-		Histories: r.Histories, Incidents: r.Incidents, Maintenances: r.Maintenances, HistoryAsOf: at, Stale: stale}
+		Histories: r.Histories, Incidents: r.Incidents, Maintenances: r.Maintenances, HistoryAsOf: at, Stale: stale, Mail: form}
 	for _, st := range a.status.Statuses() {
 		comp := views.Component{Name: st.Name, State: string(st.State)}
 		switch {
@@ -160,8 +167,10 @@ func (a *App) statusPage(c echo.Context) error {
 			p.Services = append(p.Services, comp)
 		}
 	}
-	c.Response().Header().Set(echo.HeaderCacheControl, statusCacheControl)
-	return render(c, http.StatusOK, views.StatusPage(p))
+	if code == http.StatusOK {
+		c.Response().Header().Set(echo.HeaderCacheControl, statusCacheControl)
+	}
+	return render(c, code, views.StatusPage(p))
 }
 
 // statusBadge is GET /status/badge.svg: the national service's state as a badge.

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/views"
+	"github.com/apoportal/apoportal/views/i18n"
+	"github.com/labstack/echo/v4"
+)
+
+// Subscribing an address draws on two budgets in the store, which every portal process
+// shares: the client address's and the subscribed address's (so that nobody floods a
+// stranger's mailbox with confirmation requests from many addresses).
+const (
+	freeSubscribesPerClient  = 5
+	freeSubscribesPerAddress = 2
+)
+
+func subscribeClientBudget(ip string) data.Budget {
+	return data.Budget{Key: "subscribe:" + clientKey(ip), Free: freeSubscribesPerClient}
+}
+
+func subscribeAddressBudget(email string) data.Budget {
+	return data.Budget{Key: "subscribe-to:" + strings.ToLower(email), Free: freeSubscribesPerAddress}
+}
+
+// subscribeMail is POST /status/abonnieren: an address asks to hear of the national
+// service. The status page is public and cached, so its form carries no token: the post
+// must come from the portal's own pages, and the client's limits are counted before the
+// body is read. Whether the address was subscribed already, the answer is the same; a
+// confirmation mail goes only to an address not yet confirmed.
+func (a *App) subscribeMail(c echo.Context) error {
+	ctx, l := c.Request().Context(), langOf(c)
+	try, wait, err := a.throttle.reserve(ctx, subscribeClientBudget(c.RealIP()))
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return a.tooManySubscribes(c, wait.Minutes(), views.MailForm{})
+	}
+	if err := c.Request().ParseForm(); err != nil {
+		try.release(ctx)
+		return err // a body past the route's limit: 413
+	}
+	form := views.MailForm{Email: c.FormValue("email")}
+	for _, t := range c.Request().PostForm["topic"] {
+		form.Topics = append(form.Topics, data.Topic(t))
+	}
+	s, err := data.CheckMailSubscription(data.Subscription{Email: form.Email, Topics: form.Topics})
+	if err != nil {
+		try.release(ctx)
+		return a.renderStatus(c, http.StatusBadRequest, mailFormError(l, form, err))
+	}
+	if len(form.Topics) == 0 {
+		form.Error, form.ErrorField = l.T("Bitte wählen Sie mindestens eine Meldung aus."), "topics"
+		try.release(ctx)
+		return a.renderStatus(c, http.StatusBadRequest, form)
+	}
+	addressTry, wait, err := a.throttle.reserve(ctx, subscribeAddressBudget(s.Email))
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		return a.tooManySubscribes(c, wait.Minutes(), form)
+	}
+	token, err := a.store.SubscribeMail(ctx, s)
+	if err != nil {
+		addressTry.release(ctx)
+		return err
+	}
+	if token != "" {
+		msg, err := a.mailer.Confirmation(s.Email, a.cfg.publicBase(), token, a.now())
+		if err == nil {
+			err = a.postbox.Post(msg)
+		}
+		if err != nil {
+			addressTry.release(ctx)
+			a.log.Warn("confirmation mail not posted", "err", err)
+			c.Response().Header().Set("Retry-After", "60")
+			return echo.NewHTTPError(http.StatusServiceUnavailable, l.T("Gerade warten zu viele Bestätigungen auf den Versand. Bitte versuchen Sie es in einer Minute noch einmal."))
+		}
+	}
+	return c.Redirect(http.StatusSeeOther, l.Path("/status/abonniert"))
+}
+
+// tooManySubscribes is the status page with the form and how long to wait.
+func (a *App) tooManySubscribes(c echo.Context, minutes float64, form views.MailForm) error {
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(minutes*60)+1))
+	form.Error = langOf(c).T("Für diese Adresse oder von Ihrem Anschluss kamen gerade mehrere Anfragen. Bitte versuchen Sie es in %d Minuten noch einmal.", int(minutes)+1)
+	return a.renderStatus(c, http.StatusTooManyRequests, form)
+}
+
+// mailFormError says in the page's language which field of the form is wrong.
+func mailFormError(l i18n.Lang, form views.MailForm, err error) views.MailForm {
+	form.ErrorField = data.ErrorField(err)
+	if form.ErrorField == "topics" {
+		form.Error = l.T("Bitte wählen Sie mindestens eine Meldung aus.")
+	} else {
+		form.ErrorField, form.Error = "email", l.T("Bitte geben Sie eine E-Mail-Adresse wie name@example.org an.")
+	}
+	return form
+}
+
+// subscribeSent is GET /status/abonniert: the confirmation is on its way.
+func (a *App) subscribeSent(c echo.Context) error {
+	return render(c, http.StatusOK, views.SubscribeSentPage(views.SubscriptionStep{Page: a.page(langOf(c).T("Fast geschafft"), false)}))
+}
+
+// linkToken is a link's token from the query or the form, if it looks like one of kind's.
+func linkToken(c echo.Context, prefix string) (string, bool) {
+	t := c.QueryParam("t")
+	if t == "" {
+		t = c.FormValue("t")
+	}
+	return t, strings.HasPrefix(t, prefix) && len(t) <= 100
+}
+
+// confirmPage is GET /status/bestaetigen?t=…: a button to confirm, so that a mail
+// scanner opening the link subscribes nobody.
+func (a *App) confirmPage(c echo.Context) error {
+	token, ok := linkToken(c, "confirm_")
+	return render(c, http.StatusOK, views.ConfirmSubscriptionPage(views.SubscriptionStep{
+		Page: a.page(langOf(c).T("Abonnement bestätigen"), false), Token: token, Invalid: !ok}))
+}
+
+// confirm is POST /status/bestaetigen: the address is confirmed and hears from now on.
+func (a *App) confirm(c echo.Context) error {
+	step := views.SubscriptionStep{Page: a.page(langOf(c).T("Abonnement bestätigen"), false)}
+	token, ok := linkToken(c, "confirm_")
+	if ok {
+		_, err := a.store.ConfirmSubscription(c.Request().Context(), token)
+		if err != nil && data.ErrorCode(err) != data.ENOTFOUND {
+			return err
+		}
+		ok = err == nil
+	}
+	if !ok {
+		step.Invalid = true
+		return render(c, http.StatusNotFound, views.ConfirmSubscriptionPage(step))
+	}
+	step.Done = true
+	return render(c, http.StatusOK, views.ConfirmSubscriptionPage(step))
+}
+
+// unsubscribePage is GET /status/abmelden?t=…: a button to unsubscribe.
+func (a *App) unsubscribePage(c echo.Context) error {
+	token, ok := linkToken(c, "unsub_")
+	return render(c, http.StatusOK, views.UnsubscribePage(views.SubscriptionStep{
+		Page: a.page(langOf(c).T("Abmelden"), false), Token: token, Invalid: !ok}))
+}
+
+// unsubscribe is POST /status/abmelden?t=…: the page's button, or a mail program's
+// one-click unsubscribe (RFC 8058: a POST with List-Unsubscribe=One-Click, no cookie, no
+// origin). The link's token is the authority, so no same-origin check: the subscription
+// and the address are deleted.
+func (a *App) unsubscribe(c echo.Context) error {
+	step := views.SubscriptionStep{Page: a.page(langOf(c).T("Abmelden"), false)}
+	token, ok := linkToken(c, "unsub_")
+	if ok {
+		err := a.store.Unsubscribe(c.Request().Context(), token)
+		if err != nil && data.ErrorCode(err) != data.ENOTFOUND {
+			return err
+		}
+		ok = err == nil
+	}
+	if !ok {
+		step.Invalid = true
+		return render(c, http.StatusNotFound, views.UnsubscribePage(step))
+	}
+	step.Done = true
+	return render(c, http.StatusOK, views.UnsubscribePage(step))
+}

@@ -1,0 +1,168 @@
+package main
+
+import (
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/apoportal/apoportal/server/notify/mailsink"
+)
+
+var confirmLink = regexp.MustCompile(`https?://\S+/status/bestaetigen\?t=\S+`)
+
+// mailApp is the portal probing a fake national service, with a mail server (a sink).
+func mailApp(t *testing.T) (*App, string, *fakeNational, *mailsink.Sink, *lockedBuilder) {
+	t.Helper()
+	national := newFakeNational(t)
+	sink := mailsink.Start(t, mailsink.Options{})
+	cfg := DefaultConfig()
+	cfg.DB, cfg.NationalURL, cfg.ProbeInterval = sharedDBCopy(t), national.srv.URL, 50*time.Millisecond
+	cfg.NotifyHoldUp, cfg.NotifyRetry = 300*time.Millisecond, 50*time.Millisecond
+	cfg.SMTPURL, cfg.MailFrom = "smtp+plain://"+sink.Addr, "meldungen@apoportal.example"
+	app, logs := openTestApp(t, cfg, nil)
+	return app, serveApp(t, app), national, sink, logs
+}
+
+// pathOf is a link's path and query, to follow it on the test's server.
+func pathOf(t *testing.T, link string) string {
+	t.Helper()
+	u, err := url.Parse(link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.RequestURI()
+}
+
+// A citizen subscribes on /status, hears nothing before confirming with the mail's link,
+// then exactly one message per change of the ones asked for, and nothing after the mail's
+// one-click unsubscribe; the address is in no log.
+func TestMailSubscriptions_OptInOneMessagePerChangeOneClickOut(t *testing.T) {
+	_, base, national, sink, logs := mailApp(t)
+	b := newBrowserless(t, base)
+	if _, d := b.get("/status"); d.Find("[data-testid=subscribe-form] input[name=email]").Length() != 1 {
+		t.Fatal("no subscription form on /status")
+	}
+	const anna = "anna@example.org"
+	res, _ := postForm(t, b, "/status/abonnieren", url.Values{"email": {anna}, "topic": {"down", "up"}}, nil)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/status/abonniert" {
+		t.Fatalf("subscribe: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	got := sink.WaitFor(anna, 1, 5*time.Second)
+	if len(got) != 1 || !strings.Contains(got[0].Subject, "bestätigen") {
+		t.Fatalf("confirmation: %d messages", len(got))
+	}
+	link := confirmLink.FindString(got[0].Text)
+	if link == "" {
+		t.Fatalf("no confirmation link in\n%s", got[0].Text)
+	}
+	// Down before the confirmation: she hears nothing of it.
+	waitState(t, base, "operational")
+	national.setDown(true)
+	waitState(t, base, "down")
+	time.Sleep(300 * time.Millisecond)
+	if n := len(sink.To(anna)); n != 1 {
+		t.Fatalf("%d messages before confirming", n)
+	}
+	// Opening the link shows a button; only pressing it confirms.
+	if _, d := b.get(pathOf(t, link)); d.Find("[data-testid=confirm-form] button").Length() != 1 {
+		t.Fatal("no confirm button")
+	}
+	token, _ := url.Parse(link)
+	if res, d := postForm(t, b, "/status/bestaetigen", url.Values{"t": {token.Query().Get("t")}}, nil); res.StatusCode != http.StatusOK ||
+		d.Find("[data-testid=confirmed]").Length() != 1 {
+		t.Fatalf("confirm: %d", res.StatusCode)
+	}
+	// Asked again once confirmed: the same answer, and no second confirmation mail.
+	if res, _ := postForm(t, b, "/status/abonnieren", url.Values{"email": {anna}, "topic": {"up"}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("asked again: %d", res.StatusCode)
+	}
+	national.setDown(false) // back: "up" after the hold
+	waitState(t, base, "operational")
+	msgs := sink.WaitFor(anna, 2, 10*time.Second)
+	if len(msgs) != 2 || msgs[1].Subject != "Der Ausstellungsserver ist wieder erreichbar" {
+		t.Fatalf("after recovery: %d messages", len(msgs))
+	}
+	national.setDown(true)
+	waitState(t, base, "down")
+	msgs = sink.WaitFor(anna, 3, 10*time.Second)
+	if len(msgs) != 3 || msgs[2].Subject != "Der Ausstellungsserver ist gestört" {
+		t.Fatalf("after going down again: %d messages", len(msgs))
+	}
+	// The mail program's one-click unsubscribe: a POST without cookie or origin.
+	unsubscribe := strings.Trim(msgs[2].Header.Get("List-Unsubscribe"), "<>")
+	req, _ := http.NewRequest(http.MethodPost, base+pathOf(t, unsubscribe), strings.NewReader("List-Unsubscribe=One-Click"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if res, err := http.DefaultClient.Do(req); err != nil || res.StatusCode != http.StatusOK {
+		t.Fatalf("one-click unsubscribe: %v %v", res, err)
+	}
+	national.setDown(false)
+	waitState(t, base, "operational")
+	time.Sleep(time.Second) // past the hold: an "up" would be sent by now
+	if n := len(sink.To(anna)); n != 3 {
+		t.Errorf("%d messages, want 3 (none after unsubscribing)", n)
+	}
+	if strings.Contains(logs.String(), anna) {
+		t.Error("the address is in the log")
+	}
+}
+
+// A bad address or no topic is refused naming the field, and sends nothing; a post from
+// another site is refused; one address gets only a couple of confirmations in a row; the
+// links' pages say when a token is none.
+func TestMailSubscriptions_BadInputAndAbuse(t *testing.T) {
+	_, base, _, sink, _ := mailApp(t)
+	b := newBrowserless(t, base)
+	for _, form := range []url.Values{
+		{"email": {"kein-at-zeichen"}, "topic": {"down"}},
+		{"email": {"a@example.org\r\nBcc: b@example.org"}, "topic": {"down"}},
+		{"email": {"a@example.org"}},
+		{"email": {"a@example.org"}, "topic": {"rain"}},
+	} {
+		res, d := postForm(t, b, "/status/abonnieren", form, nil)
+		invalid := d.Find("[aria-invalid=true]")
+		if res.StatusCode != http.StatusBadRequest || invalid.Length() != 1 || d.Find("[data-testid=error]").Length() != 1 {
+			t.Errorf("%v: %d, %d fields marked", form, res.StatusCode, invalid.Length())
+		}
+	}
+	if res, _ := postForm(t, b, "/status/abonnieren", url.Values{"email": {"c@example.org"}, "topic": {"down"}},
+		map[string]string{"Origin": "http://evil.example"}); res.StatusCode != http.StatusForbidden {
+		t.Errorf("from another site: %d", res.StatusCode)
+	}
+	codes := []int{}
+	for range 4 {
+		res, _ := postForm(t, b, "/status/abonnieren", url.Values{"email": {"victim@example.org"}, "topic": {"down"}}, nil)
+		codes = append(codes, res.StatusCode)
+	}
+	if codes[0] != http.StatusSeeOther || codes[3] != http.StatusTooManyRequests {
+		t.Errorf("four requests for one address: %v", codes)
+	}
+	time.Sleep(300 * time.Millisecond)
+	if n := len(sink.To("victim@example.org")); n > 3 || len(sink.Messages()) != n {
+		t.Errorf("%d confirmations to the victim, %d messages in all", n, len(sink.Messages()))
+	}
+	for path, want := range map[string]int{
+		"/status/bestaetigen?t=confirm_nothing": http.StatusNotFound, "/status/abmelden?t=unsub_nothing": http.StatusNotFound,
+	} {
+		form := url.Values{"t": {strings.SplitN(path, "=", 2)[1]}}
+		res, d := postForm(t, b, strings.SplitN(path, "?", 2)[0], form, nil)
+		if res.StatusCode != want || d.Find("[data-testid=link-invalid]").Length() != 1 {
+			t.Errorf("%s: %d", path, res.StatusCode)
+		}
+	}
+}
+
+// Without a mail server, e-mail subscriptions are not offered.
+func TestMailSubscriptions_NotOfferedWithoutMailServer(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	base := serveApp(t, app)
+	b := newBrowserless(t, base)
+	if _, d := b.get("/status"); d.Find("[data-testid=subscribe-form]").Length() != 0 {
+		t.Error("a form without a mail server")
+	}
+	if res, _ := postForm(t, b, "/status/abonnieren", url.Values{"email": {"a@example.org"}, "topic": {"down"}}, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("subscribe without a mail server: %d", res.StatusCode)
+	}
+}
