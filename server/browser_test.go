@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -342,4 +343,49 @@ func TestBrowser_MapNumbersAsTheListAndHides(t *testing.T) {
 		chromedp.Evaluate(`document.getElementById("map").hidden`, &hidden)); err != nil || hidden {
 		t.Errorf("shown again: %v, hidden %v", err, hidden)
 	}
+}
+
+// A citizen subscribes on /status in a browser, confirms with the link of the mail she
+// received, hears of an outage, and unsubscribes with the link of that message; each page
+// of the way has no WCAG violation.
+func TestBrowser_CitizenSubscribesConfirmsAndUnsubscribes(t *testing.T) {
+	ctx := startBrowser(t)
+	_, base, national, sink, _ := mailApp(t)
+	waitState(t, base, "operational")
+	const anna = "anna@example.org"
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(base+"/status"),
+		chromedp.SendKeys(`#subscribe-email`, anna, chromedp.ByQuery),
+		chromedp.Submit(`#subscribe-email`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=subscribe-sent]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+	got := sink.WaitFor(anna, 1, 5*time.Second)
+	if len(got) != 1 {
+		t.Fatalf("%d confirmation mails", len(got))
+	}
+	confirm := base + pathOf(t, confirmLink.FindString(got[0].Text))
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(confirm),
+		chromedp.Click(`[data-testid=confirm-form] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=confirmed]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+	national.setDown(true)
+	got = sink.WaitFor(anna, 2, 10*time.Second)
+	if len(got) != 2 {
+		t.Fatalf("%d mails after the outage", len(got))
+	}
+	unsubscribe := base + pathOf(t, regexp.MustCompile(`https?://\S+/status/abmelden\?t=\S+`).FindString(got[1].Text))
+	if err := chromedp.Run(ctx,
+		chromedp.Navigate(unsubscribe),
+		chromedp.Click(`[data-testid=unsubscribe-form] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`[data-testid=unsubscribed]`, chromedp.ByQuery),
+	); err != nil {
+		t.Fatal(err)
+	}
+	axe := newAxeChecker(t, ctx)
+	axe.check(base+"/status", base+"/en/status", base+"/status/abonniert", base+"/en/status/abonniert", confirm, unsubscribe)
 }
