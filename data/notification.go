@@ -35,6 +35,7 @@ type Subscription struct {
 	// subscribing; the store keeps it to sign, as every webhook sender must.
 	Secret    string
 	Confirmed bool
+	AccountID int64 // of the account whose dashboard made it; 0 for none
 	CreatedAt time.Time
 }
 
@@ -116,6 +117,14 @@ func SplitTopics(s string) []Topic {
 		}
 	}
 	return out
+}
+
+// NullID is an id as the stores keep an optional reference: NULL for 0.
+func NullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
 }
 
 // NewWebhookSecret is a subscription's signing secret as Standard Webhooks writes it.
@@ -207,6 +216,12 @@ type Notifications interface {
 	// ConfirmSubscription confirms the subscription of a confirmation token and returns it;
 	// ENOTFOUND for a token that is not one, or no longer.
 	ConfirmSubscription(ctx context.Context, token string) (Subscription, error)
+	// AccountSubscriptions are the subscriptions an account made, confirmed or not,
+	// oldest first (without their secrets).
+	AccountSubscriptions(ctx context.Context, account int64) ([]Subscription, error)
+	// DeleteAccountSubscription deletes one of an account's subscriptions and what it was
+	// still to hear; ENOTFOUND for one that is not the account's.
+	DeleteAccountSubscription(ctx context.Context, account, id int64) error
 	// UnsubscribeLinks mints for each subscription a new token that ends it, for the
 	// unsubscribe link of one message, and keeps their hashes, in one transaction.
 	UnsubscribeLinks(ctx context.Context, subscriptions []int64) ([]string, error)

@@ -178,6 +178,12 @@ func (a *App) dashboard(c echo.Context) error {
 }
 
 func (a *App) renderDashboard(c echo.Context, status int, notice, errMsg, newToken string) error {
+	return a.renderDashboardWith(c, status, views.Dashboard{Notice: notice, Error: errMsg, NewToken: newToken})
+}
+
+// renderDashboardWith renders the dashboard with what the last action left on it (notice,
+// error, what is shown once).
+func (a *App) renderDashboardWith(c echo.Context, status int, p views.Dashboard) error {
 	acc, err := accountOf(c)
 	if err != nil {
 		return err
@@ -199,8 +205,16 @@ func (a *App) renderDashboard(c echo.Context, status int, notice, errMsg, newTok
 	if err != nil {
 		a.log.Warn("recovery notice", "err", err)
 	}
-	p := views.Dashboard{Page: a.page("Mein Konto", false).In(views.SectionPharmacies), CSRF: csrfToken(c), Login: acc.Login, Recovered: recovered,
-		Card: views.NewCard(ph, a.hours.Parse(ph.OpeningHours), a.now(), a.cfg.ConfirmationMaxAge), Notice: notice, Error: errMsg, NewToken: newToken}
+	subscriptions, err := a.store.AccountSubscriptions(c.Request().Context(), acc.ID)
+	if err != nil {
+		return err
+	}
+	p.Page, p.CSRF, p.Login, p.Recovered = a.page("Mein Konto", false).In(views.SectionPharmacies), csrfToken(c), acc.Login, recovered
+	p.Card = views.NewCard(ph, a.hours.Parse(ph.OpeningHours), a.now(), a.cfg.ConfirmationMaxAge)
+	p.Notifications.Subscriptions, p.Notifications.MailOffered, p.Notifications.HoldUp = subscriptions, a.postbox != nil, a.cfg.NotifyHoldUp
+	if p.Notifications.Email == "" && strings.Contains(acc.Login, "@") {
+		p.Notifications.Email = acc.Login
+	}
 	for _, t := range tokens {
 		if t.RevokedAt == nil {
 			p.Tokens = append(p.Tokens, t)

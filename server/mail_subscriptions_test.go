@@ -1,20 +1,23 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/server/notify/mailsink"
 )
 
 var confirmLink = regexp.MustCompile(`https?://\S+/status/bestaetigen\?t=\S+`)
 
 // mailApp is the portal probing a fake national service, with a mail server (a sink).
-func mailApp(t *testing.T) (*App, string, *fakeNational, *mailsink.Sink, *lockedBuilder) {
+func mailApp(t *testing.T, options ...func(*Config)) (*App, string, *fakeNational, *mailsink.Sink, *lockedBuilder) {
 	t.Helper()
 	national := newFakeNational(t)
 	sink := mailsink.Start(t, mailsink.Options{})
@@ -22,6 +25,9 @@ func mailApp(t *testing.T) (*App, string, *fakeNational, *mailsink.Sink, *locked
 	cfg.DB, cfg.NationalURL, cfg.ProbeInterval = sharedDBCopy(t), national.srv.URL, 50*time.Millisecond
 	cfg.NotifyHoldUp, cfg.NotifyRetry = 300*time.Millisecond, 50*time.Millisecond
 	cfg.SMTPURL, cfg.MailFrom = "smtp+plain://"+sink.Addr, "meldungen@apoportal.example"
+	for _, o := range options {
+		o(&cfg)
+	}
 	app, logs := openTestApp(t, cfg, nil)
 	return app, serveApp(t, app), national, sink, logs
 }
@@ -165,4 +171,95 @@ func TestMailSubscriptions_NotOfferedWithoutMailServer(t *testing.T) {
 	if res, _ := postForm(t, b, "/status/abonnieren", url.Values{"email": {"a@example.org"}, "topic": {"down"}}, nil); res.StatusCode != http.StatusNotFound {
 		t.Errorf("subscribe without a mail server: %d", res.StatusCode)
 	}
+}
+
+// A pharmacy sets up, in its dashboard, a webhook (its secret shown once) and an e-mail
+// address (heard only once confirmed by the mail's link); both hear of the outage; another
+// pharmacy can neither see nor delete them; deleting one ends it.
+func TestKonto_PharmacySubscribesWebhookAndMail(t *testing.T) {
+	app, base, national, sink, _ := mailApp(t, func(c *Config) { c.CookieSecure, c.WebhookAllowInternal = false, true })
+	hook := newHookReceiver(t)
+	actor := data.Actor{Name: "test", Source: "test"}
+	for login, pharmacy := range map[string]string{"neue@example.org": pharmacyA, "andere@example.org": pharmacyB} {
+		_, code, err := app.store.CreateAccount(context.Background(), data.RolePharmacy, login, pharmacy, actor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := app.store.ActivateAccount(context.Background(), code, goodPassword, actor); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := newBrowserless(t, base)
+	b.login("neue@example.org", goodPassword)
+	_, d := b.get("/konto")
+	if v, _ := d.Find("#notify-email").Attr("value"); v != "neue@example.org" {
+		t.Errorf("the mail form's address: %q, want the login", v)
+	}
+	res, d := b.submit("/konto", "/konto/benachrichtigung/webhook", url.Values{"url": {hook.srv.URL + "/hook"}, "topic": {"down", "up"}}, true)
+	secret := d.Find("[data-testid=webhook-secret]").Text()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(secret, "whsec_") {
+		t.Fatalf("webhook: %d %q", res.StatusCode, secret)
+	}
+	hook.mu.Lock()
+	hook.secret = secret
+	hook.mu.Unlock()
+	if _, d := b.get("/konto"); strings.Contains(d.Text(), secret) {
+		t.Error("the secret shown again")
+	}
+	if res, d := b.submit("/konto", "/konto/benachrichtigung/webhook", url.Values{"url": {"ftp://x"}, "topic": {"down"}}, true); res.StatusCode != http.StatusBadRequest ||
+		d.Find("#notify-url[aria-invalid=true]").Length() != 1 {
+		t.Errorf("a bad URL: %d", res.StatusCode)
+	}
+	if res, _ := b.submit("/konto", "/konto/benachrichtigung/email", url.Values{"email": {"team@apotheke.example"}, "topic": {"down"}}, true); res.StatusCode != http.StatusOK {
+		t.Fatalf("mail: %d", res.StatusCode)
+	}
+	got := sink.WaitFor("team@apotheke.example", 1, 5*time.Second)
+	if len(got) != 1 {
+		t.Fatalf("%d confirmation mails", len(got))
+	}
+	_, d = b.get("/konto")
+	if items := d.Find("[data-testid=subscriptions] li"); items.Length() != 2 || !strings.Contains(items.Eq(1).Text(), "wartet auf Bestätigung") {
+		t.Fatalf("listed: %q", items.Text())
+	}
+	token, _ := url.Parse(confirmLink.FindString(got[0].Text))
+	if res, _ := postForm(t, b, "/status/bestaetigen", url.Values{"t": {token.Query().Get("t")}}, nil); res.StatusCode != http.StatusOK {
+		t.Fatalf("confirm: %d", res.StatusCode)
+	}
+	// Another pharmacy sees none of it and cannot delete it.
+	other := newBrowserless(t, base)
+	other.login("andere@example.org", goodPassword)
+	if _, d := other.get("/konto"); d.Find("[data-testid=subscriptions] li").Length() != 0 {
+		t.Error("another pharmacy sees them")
+	}
+	subs, _ := app.store.AccountSubscriptions(context.Background(), accountOfPharmacy(t, app, pharmacyA))
+	if len(subs) != 2 {
+		t.Fatalf("%d subscriptions", len(subs))
+	}
+	path := "/konto/benachrichtigung/" + strconv.FormatInt(subs[0].ID, 10) + "/loeschen"
+	if res, _ := other.submit("/konto", path, url.Values{}, true); res.StatusCode != http.StatusNotFound {
+		t.Errorf("deleted by another pharmacy: %d", res.StatusCode)
+	}
+	waitState(t, base, "operational")
+	national.setDown(true)
+	waitState(t, base, "down")
+	if got := sink.WaitFor("team@apotheke.example", 2, 10*time.Second); len(got) != 2 {
+		t.Errorf("%d mails after the outage", len(got))
+	}
+	for start := time.Now(); len(hook.got()) == 0 && time.Since(start) < 10*time.Second; time.Sleep(20 * time.Millisecond) {
+	}
+	if got := hook.got(); len(got) != 1 || got[0] != "national_service.down" {
+		t.Errorf("webhook received %v", got)
+	}
+	if res, d := b.submit("/konto", path, url.Values{}, true); res.StatusCode != http.StatusOK || d.Find("[data-testid=subscriptions] li").Length() != 1 {
+		t.Errorf("delete: %d", res.StatusCode)
+	}
+}
+
+func accountOfPharmacy(t *testing.T, app *App, pharmacy string) int64 {
+	t.Helper()
+	accs, err := app.store.AccountsOfPharmacy(context.Background(), pharmacy)
+	if err != nil || len(accs) != 1 {
+		t.Fatalf("accounts of %s: %v %v", pharmacy, accs, err)
+	}
+	return accs[0].ID
 }

@@ -122,6 +122,9 @@ func (a *App) Router() *echo.Echo {
 	account(http.MethodPost, "/konto/korrektur", a.reportCorrection, a.requireAccount)
 	account(http.MethodPost, "/konto/stoerung", a.reportFailure, a.requireAccount)
 	account(http.MethodPost, "/konto/hinweis", a.dismissRecovery, a.requireAccount)
+	account(http.MethodPost, "/konto/benachrichtigung/email", a.addMailSubscription, a.requireAccount)
+	account(http.MethodPost, "/konto/benachrichtigung/webhook", a.addWebhookSubscription, a.requireAccount)
+	account(http.MethodPost, "/konto/benachrichtigung/:id/loeschen", a.deleteSubscription, a.requireAccount)
 	account(http.MethodPost, "/konto/token/:id/widerrufen", a.revokeToken, a.requireAccount)
 	admin := func(method, path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
 		account(method, "/admin"+path, h, slices.Concat([]echo.MiddlewareFunc{a.requireAccount, requireOperator}, m)...)

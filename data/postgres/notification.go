@@ -19,8 +19,8 @@ func (db *DB) Subscribe(ctx context.Context, s data.Subscription) (data.Subscrip
 	token := data.NewUnsubscribeToken()
 	s.Secret, s.Confirmed, s.CreatedAt = data.NewWebhookSecret(), true, db.now().UTC()
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, "INSERT INTO subscriptions (url, topics, secret, token_hash, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-			s.URL, data.JoinTopics(s.Topics), s.Secret, data.HashSecret(token), s.CreatedAt).Scan(&s.ID)
+		return tx.QueryRow(ctx, "INSERT INTO subscriptions (url, topics, secret, token_hash, account_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+			s.URL, data.JoinTopics(s.Topics), s.Secret, data.HashSecret(token), data.NullID(s.AccountID), s.CreatedAt).Scan(&s.ID)
 	})
 	if err != nil {
 		return s, "", fmt.Errorf("subscribe: %w", err)
@@ -38,12 +38,12 @@ func (db *DB) SubscribeMail(ctx context.Context, s data.Subscription) (string, e
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		// A confirmed address stays as it is; one waiting takes the new topics and token.
 		var confirmed bool
-		err := tx.QueryRow(ctx, `INSERT INTO subscriptions (url, email, topics, secret, token_hash, confirmed, confirm_hash, confirm_until, created_at)
-			VALUES ('', $1, $2, '', $3, false, $4, $5, $6)
+		err := tx.QueryRow(ctx, `INSERT INTO subscriptions (url, email, topics, secret, token_hash, confirmed, confirm_hash, confirm_until, account_id, created_at)
+			VALUES ('', $1, $2, '', $3, false, $4, $5, $6, $7)
 			ON CONFLICT (email) WHERE email <> '' DO UPDATE SET topics = EXCLUDED.topics, confirm_hash = EXCLUDED.confirm_hash,
-				confirm_until = EXCLUDED.confirm_until WHERE NOT subscriptions.confirmed
+				confirm_until = EXCLUDED.confirm_until, account_id = EXCLUDED.account_id WHERE NOT subscriptions.confirmed
 			RETURNING confirmed`, s.Email, data.JoinTopics(s.Topics), data.HashSecret(data.NewUnsubscribeToken()),
-			data.HashSecret(token), now.Add(data.ConfirmWithin), now).Scan(&confirmed)
+			data.HashSecret(token), now.Add(data.ConfirmWithin), data.NullID(s.AccountID), now).Scan(&confirmed)
 		if errors.Is(err, pgx.ErrNoRows) { // confirmed already: nothing updated
 			token = ""
 			return nil
@@ -74,6 +74,41 @@ func (db *DB) ConfirmSubscription(ctx context.Context, token string) (data.Subsc
 		return s, fmt.Errorf("confirm a subscription: %w", err)
 	}
 	return s, nil
+}
+
+// AccountSubscriptions implements data.Notifications.
+func (db *DB) AccountSubscriptions(ctx context.Context, account int64) ([]data.Subscription, error) {
+	rows, err := db.pool.Query(ctx, `SELECT id, url, email, topics, confirmed, created_at FROM subscriptions
+		WHERE account_id = $1 ORDER BY id`, account)
+	if err != nil {
+		return nil, read("subscriptions of an account", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (data.Subscription, error) {
+		s := data.Subscription{AccountID: account}
+		var topics string
+		err := row.Scan(&s.ID, &s.URL, &s.Email, &topics, &s.Confirmed, &s.CreatedAt)
+		s.Topics, s.CreatedAt = data.SplitTopics(topics), s.CreatedAt.UTC()
+		return s, err
+	})
+	if err != nil {
+		return nil, read("subscriptions of an account", err)
+	}
+	return out, nil
+}
+
+// DeleteAccountSubscription implements data.Notifications.
+func (db *DB) DeleteAccountSubscription(ctx context.Context, account, id int64) error {
+	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, "DELETE FROM subscriptions WHERE id = $1 AND account_id = $2", id, account)
+		if err == nil && tag.RowsAffected() == 0 {
+			err = &data.Error{Code: data.ENOTFOUND, Message: "no subscription of this account has this id"}
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("delete subscription %d of account %d: %w", id, account, err)
+	}
+	return nil
 }
 
 // UnsubscribeLinks implements data.Notifications.

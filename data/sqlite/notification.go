@@ -22,8 +22,8 @@ func (db *DB) Subscribe(ctx context.Context, s data.Subscription) (data.Subscrip
 	token := data.NewUnsubscribeToken()
 	s.Secret, s.Confirmed, s.CreatedAt = data.NewWebhookSecret(), true, db.now().UTC()
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "INSERT INTO subscriptions (url, topics, secret, token_hash, created_at) VALUES (?, ?, ?, ?, ?)",
-			s.URL, data.JoinTopics(s.Topics), s.Secret, data.HashSecret(token), formatTime(s.CreatedAt))
+		res, err := tx.ExecContext(ctx, "INSERT INTO subscriptions (url, topics, secret, token_hash, account_id, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+			s.URL, data.JoinTopics(s.Topics), s.Secret, data.HashSecret(token), data.NullID(s.AccountID), formatTime(s.CreatedAt))
 		if err != nil {
 			return err
 		}
@@ -48,9 +48,9 @@ func (db *DB) SubscribeMail(ctx context.Context, s data.Subscription) (string, e
 		err := tx.QueryRowContext(ctx, "SELECT confirmed FROM subscriptions WHERE email = ?", s.Email).Scan(&confirmed)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			_, err = tx.ExecContext(ctx, `INSERT INTO subscriptions (url, email, topics, secret, token_hash, confirmed, confirm_hash, confirm_until, created_at)
-				VALUES ('', ?, ?, '', ?, 0, ?, ?, ?)`, s.Email, data.JoinTopics(s.Topics), data.HashSecret(data.NewUnsubscribeToken()),
-				data.HashSecret(token), sortableTime(now.Add(data.ConfirmWithin)), formatTime(now))
+			_, err = tx.ExecContext(ctx, `INSERT INTO subscriptions (url, email, topics, secret, token_hash, confirmed, confirm_hash, confirm_until, account_id, created_at)
+				VALUES ('', ?, ?, '', ?, 0, ?, ?, ?, ?)`, s.Email, data.JoinTopics(s.Topics), data.HashSecret(data.NewUnsubscribeToken()),
+				data.HashSecret(token), sortableTime(now.Add(data.ConfirmWithin)), data.NullID(s.AccountID), formatTime(now))
 			return err
 		case err != nil:
 			return err
@@ -58,8 +58,8 @@ func (db *DB) SubscribeMail(ctx context.Context, s data.Subscription) (string, e
 			token = ""
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE subscriptions SET topics = ?, confirm_hash = ?, confirm_until = ? WHERE email = ?",
-			data.JoinTopics(s.Topics), data.HashSecret(token), sortableTime(now.Add(data.ConfirmWithin)), s.Email)
+		_, err = tx.ExecContext(ctx, "UPDATE subscriptions SET topics = ?, confirm_hash = ?, confirm_until = ?, account_id = ? WHERE email = ?",
+			data.JoinTopics(s.Topics), data.HashSecret(token), sortableTime(now.Add(data.ConfirmWithin)), data.NullID(s.AccountID), s.Email)
 		return err
 	})
 	if err != nil {
@@ -90,6 +90,48 @@ func (db *DB) ConfirmSubscription(ctx context.Context, token string) (data.Subsc
 		return s, fmt.Errorf("confirm a subscription: %w", err)
 	}
 	return s, nil
+}
+
+// AccountSubscriptions implements data.Notifications.
+func (db *DB) AccountSubscriptions(ctx context.Context, account int64) ([]data.Subscription, error) {
+	rows, err := db.read.QueryContext(ctx, `SELECT id, url, email, topics, confirmed, created_at FROM subscriptions
+		WHERE account_id = ? ORDER BY id`, account)
+	if err != nil {
+		return nil, fmt.Errorf("subscriptions of account %d: %w", account, err)
+	}
+	defer rows.Close()
+	var out []data.Subscription
+	for rows.Next() {
+		s := data.Subscription{AccountID: account}
+		var topics, created string
+		if err := rows.Scan(&s.ID, &s.URL, &s.Email, &topics, &s.Confirmed, &created); err != nil {
+			return nil, fmt.Errorf("read subscriptions of account %d: %w", account, err)
+		}
+		s.Topics = data.SplitTopics(topics)
+		if s.CreatedAt, err = time.Parse(time.RFC3339Nano, created); err != nil {
+			return nil, fmt.Errorf("read subscription %d: %w", s.ID, err)
+		}
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+// DeleteAccountSubscription implements data.Notifications.
+func (db *DB) DeleteAccountSubscription(ctx context.Context, account, id int64) error {
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE id = ? AND account_id = ?", id, account)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return errNoSubscription(err)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("delete subscription %d of account %d: %w", id, account, err)
+	}
+	return nil
 }
 
 // UnsubscribeLinks implements data.Notifications.

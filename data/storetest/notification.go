@@ -233,3 +233,45 @@ func mailNeedsConfirmation(t *testing.T, open Open) {
 		t.Errorf("after pruning: %q %v", fresh, err)
 	}
 }
+
+// Subscriptions made in a dashboard are the account's: it lists them, confirmed or not,
+// and deletes them; another account can do neither.
+func accountsKeepTheirSubscriptions(t *testing.T, open Open) {
+	ctx := context.Background()
+	db := open(t, nil)
+	var accounts [2]int64
+	for i, login := range []string{"a@example.org", "b@example.org"} {
+		acc, _, err := db.CreateAccount(ctx, data.RoleOperator, login, "", testActor)
+		if err != nil {
+			t.Fatal(err)
+		}
+		accounts[i] = acc.ID
+	}
+	hook, _, err := db.Subscribe(ctx, data.Subscription{URL: "https://a.example.org/hook", AccountID: accounts[0]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.SubscribeMail(ctx, data.Subscription{Email: "team@a.example.org", Topics: []data.Topic{data.TopicDown}, AccountID: accounts[0]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.Subscribe(ctx, data.Subscription{URL: "https://public.example.org/hook"}); err != nil {
+		t.Fatal(err)
+	}
+	list, err := db.AccountSubscriptions(ctx, accounts[0])
+	if err != nil || len(list) != 2 || list[0].URL != hook.URL || !list[0].Confirmed || list[0].Secret != "" ||
+		list[1].Email != "team@a.example.org" || list[1].Confirmed || len(list[1].Topics) != 1 {
+		t.Fatalf("the account's: %+v %v", list, err)
+	}
+	if other, err := db.AccountSubscriptions(ctx, accounts[1]); err != nil || len(other) != 0 {
+		t.Errorf("another account's: %+v %v", other, err)
+	}
+	if err := db.DeleteAccountSubscription(ctx, accounts[1], hook.ID); data.ErrorCode(err) != data.ENOTFOUND {
+		t.Errorf("deleted by another account: %v", err)
+	}
+	if err := db.DeleteAccountSubscription(ctx, accounts[0], hook.ID); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := db.AccountSubscriptions(ctx, accounts[0]); len(list) != 1 {
+		t.Errorf("after deleting: %+v", list)
+	}
+}

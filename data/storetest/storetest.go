@@ -52,6 +52,7 @@ var scenarios = []struct {
 	{"RecoveryNotices_KeptPerAccountLaterReplaces", recoveryNoticeDismissed},
 	{"Notifications_OutboxFollowsStateChanges", outboxFollowsStateChanges},
 	{"Notifications_MailNeedsConfirmation", mailNeedsConfirmation},
+	{"Notifications_AccountsKeepTheirSubscriptions", accountsKeepTheirSubscriptions},
 }
 
 // Run runs every scenario of the contract against the engine open opens.

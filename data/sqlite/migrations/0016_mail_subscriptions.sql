@@ -1,11 +1,13 @@
 -- E-mail subscriptions beside the webhooks: an address hears nothing before it is
 -- confirmed (double opt-in); its confirmation token's hash is valid until confirm_until.
 -- Every message carries a link of its own to unsubscribe: unsubscribe_links keeps their
--- hashes. Webhooks are confirmed when they are made (the caller holds the URL).
+-- hashes. Webhooks are confirmed when they are made (the caller holds the URL). A
+-- subscription made in an account's dashboard is the account's to list and delete.
 ALTER TABLE subscriptions ADD COLUMN email TEXT NOT NULL DEFAULT '';
 ALTER TABLE subscriptions ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE subscriptions ADD COLUMN confirm_hash TEXT;
 ALTER TABLE subscriptions ADD COLUMN confirm_until TEXT;
+ALTER TABLE subscriptions ADD COLUMN account_id INTEGER REFERENCES accounts (id) ON DELETE CASCADE;
 CREATE UNIQUE INDEX subscriptions_email ON subscriptions (email) WHERE email <> '';
 CREATE UNIQUE INDEX subscriptions_confirm ON subscriptions (confirm_hash) WHERE confirm_hash IS NOT NULL;
 
@@ -15,3 +17,4 @@ CREATE TABLE unsubscribe_links (
     created_at      TEXT NOT NULL
 );
 CREATE INDEX unsubscribe_links_subscription ON unsubscribe_links (subscription_id);
+CREATE INDEX subscriptions_account ON subscriptions (account_id) WHERE account_id IS NOT NULL;
