@@ -232,9 +232,12 @@ type Notifications interface {
 	// incident opened (down) or resolved (up), and, when it is News, the event with a
 	// delivery for every subscription that hears of it (the outbox).
 	RecordStateChange(ctx context.Context, c StateChange) error
-	// DueDeliveries are up to limit pending deliveries due at now, the longest due first.
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
-	// DeliveriesSent marks deliveries done, in one transaction.
+	// DueDeliveries are up to limit pending deliveries due at now, the longest due first,
+	// of subscriptions last sent a message at or before quietSince (the others wait out
+	// their window).
+	DueDeliveries(ctx context.Context, now, quietSince time.Time, limit int) ([]Delivery, error)
+	// DeliveriesSent marks deliveries done and their subscriptions sent to at at, in one
+	// transaction.
 	DeliveriesSent(ctx context.Context, ids []int64, at time.Time) error
 	// DeliveryFailed records a failed attempt: due again at retry, or given up when retry
 	// is zero.

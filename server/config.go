@@ -64,6 +64,7 @@ type Config struct {
 	NotifyHoldUp         time.Duration // --notify-hold-up: how long it must stay up before "up" is sent
 	NotifyRetry          time.Duration // --notify-retry: the first retry's delay (doubling, up to an hour)
 	NotifyGiveUp         time.Duration // --notify-give-up: a delivery failing this long is given up
+	NotifyWindow         time.Duration // --notify-window: at most one message per subscriber within it; more changes are summarised
 	WebhookAllowInternal bool          // --webhook-allow-internal: let webhooks reach loopback and private addresses
 	// E-mail notifications: without --smtp-url, e-mail subscriptions are not offered.
 	SMTPURL         string // --smtp-url, APOPORTAL_SMTP_URL: smtp://user@host:587 (STARTTLS), smtps://…, smtp+plain://host:25
@@ -98,6 +99,7 @@ func DefaultConfig() Config {
 		NotifyHoldUp:    5 * time.Minute,
 		NotifyRetry:     30 * time.Second,
 		NotifyGiveUp:    24 * time.Hour,
+		NotifyWindow:    10 * time.Minute,
 		SMTPConnections: 4,
 		SMTPRate:        50,
 	}
@@ -228,6 +230,7 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.string(&c.MailFrom, "mail-from", "APOPORTAL_MAIL_FROM", "sender address of e-mail notifications")
 	f.int(&c.SMTPConnections, "smtp-connections", "APOPORTAL_SMTP_CONNECTIONS", "connections to the mail server at once")
 	f.int(&c.SMTPRate, "smtp-rate", "APOPORTAL_SMTP_RATE", "messages per second to the mail server")
+	f.duration(&c.NotifyWindow, "notify-window", "APOPORTAL_NOTIFY_WINDOW", "at most one message per subscriber within this time; changes within it go out together, summarised (0: every change at once)")
 	f.bool(&c.WebhookAllowInternal, "webhook-allow-internal", "APOPORTAL_WEBHOOK_ALLOW_INTERNAL", "let webhooks reach loopback, private and link-local addresses (closed networks, tests)")
 }
 
@@ -257,8 +260,8 @@ func (c Config) Validate() error {
 	if c.ConfirmationMaxAge < 0 {
 		return usageError{"--confirmation-max-age must not be negative"}
 	}
-	if c.NotifyHoldUp < 0 || c.NotifyRetry <= 0 || c.NotifyGiveUp < time.Minute {
-		return usageError{"--notify-hold-up must not be negative, --notify-retry must be positive and --notify-give-up at least 1m"}
+	if c.NotifyHoldUp < 0 || c.NotifyWindow < 0 || c.NotifyRetry <= 0 || c.NotifyGiveUp < time.Minute {
+		return usageError{"--notify-hold-up and --notify-window must not be negative, --notify-retry must be positive and --notify-give-up at least 1m"}
 	}
 	if c.SMTPURL != "" {
 		if _, err := c.mailer(); err != nil {

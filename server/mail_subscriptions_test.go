@@ -23,7 +23,7 @@ func mailApp(t *testing.T, options ...func(*Config)) (*App, string, *fakeNationa
 	sink := mailsink.Start(t, mailsink.Options{})
 	cfg := DefaultConfig()
 	cfg.DB, cfg.NationalURL, cfg.ProbeInterval = sharedDBCopy(t), national.srv.URL, 50*time.Millisecond
-	cfg.NotifyHoldUp, cfg.NotifyRetry = 300*time.Millisecond, 50*time.Millisecond
+	cfg.NotifyHoldUp, cfg.NotifyRetry, cfg.NotifyWindow = 300*time.Millisecond, 50*time.Millisecond, 0
 	cfg.SMTPURL, cfg.MailFrom = "smtp+plain://"+sink.Addr, "meldungen@apoportal.example"
 	for _, o := range options {
 		o(&cfg)

@@ -192,6 +192,7 @@ func (a *App) open(ctx context.Context) error {
 	a.status = status.New(a.store, a.cfg.ReportThreshold, a.cfg.NotifyHoldUp, a.log, a.now)
 	ncfg := notify.DefaultConfig()
 	ncfg.FirstRetry, ncfg.GiveUpAfter, ncfg.AllowInternal, ncfg.PublicURL = a.cfg.NotifyRetry, a.cfg.NotifyGiveUp, a.cfg.WebhookAllowInternal, a.cfg.publicBase()
+	ncfg.Window = a.cfg.NotifyWindow
 	mailer, err := a.cfg.mailer()
 	if err != nil {
 		return err

@@ -70,7 +70,7 @@ func TestSubscriptions_WebhooksHearTheNationalService(t *testing.T) {
 	national := newFakeNational(t)
 	cfg := DefaultConfig()
 	cfg.DB, cfg.NationalURL, cfg.ProbeInterval = sharedDBCopy(t), national.srv.URL, 50*time.Millisecond
-	cfg.NotifyHoldUp, cfg.NotifyRetry, cfg.WebhookAllowInternal = 300*time.Millisecond, 50*time.Millisecond, true
+	cfg.NotifyHoldUp, cfg.NotifyRetry, cfg.NotifyWindow, cfg.WebhookAllowInternal = 300*time.Millisecond, 50*time.Millisecond, 0, true
 	app, _ := openTestApp(t, cfg, nil)
 	base := serveApp(t, app)
 	all, onlyUp, gone := newHookReceiver(t), newHookReceiver(t), newHookReceiver(t)

@@ -190,11 +190,12 @@ func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
 }
 
 // DueDeliveries implements data.Notifications.
-func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]data.Delivery, error) {
+func (db *DB) DueDeliveries(ctx context.Context, now, quietSince time.Time, limit int) ([]data.Delivery, error) {
 	rows, err := db.pool.Query(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, e.not_before,
 			s.id, s.url, s.email, s.topics, s.secret, s.created_at
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
-		WHERE d.state = 'pending' AND d.due_at <= $1 ORDER BY d.due_at, d.id LIMIT $2`, now, limit)
+		WHERE d.state = 'pending' AND d.due_at <= $1 AND (s.last_sent_at IS NULL OR s.last_sent_at <= $2)
+		ORDER BY d.due_at, d.id LIMIT $3`, now, quietSince, limit)
 	if err != nil {
 		return nil, read("due deliveries", err)
 	}
@@ -218,7 +219,10 @@ func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]da
 // DeliveriesSent implements data.Notifications.
 func (db *DB) DeliveriesSent(ctx context.Context, ids []int64, at time.Time) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = $1, last_error = '' WHERE id = ANY($2)", at, ids)
+		if _, err := tx.Exec(ctx, "UPDATE deliveries SET state = 'sent', attempts = attempts + 1, sent_at = $1, last_error = '' WHERE id = ANY($2)", at, ids); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "UPDATE subscriptions SET last_sent_at = $1 WHERE id IN (SELECT subscription_id FROM deliveries WHERE id = ANY($2))", at, ids)
 		return err
 	})
 	if err != nil {

@@ -233,11 +233,12 @@ func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
 }
 
 // DueDeliveries implements data.Notifications.
-func (db *DB) DueDeliveries(ctx context.Context, now time.Time, limit int) ([]data.Delivery, error) {
+func (db *DB) DueDeliveries(ctx context.Context, now, quietSince time.Time, limit int) ([]data.Delivery, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, e.not_before,
 			s.id, s.url, s.email, s.topics, s.secret, s.created_at
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
-		WHERE d.state = 'pending' AND d.due_at <= ? ORDER BY d.due_at, d.id LIMIT ?`, sortableTime(now), limit)
+		WHERE d.state = 'pending' AND d.due_at <= ? AND (s.last_sent_at IS NULL OR s.last_sent_at <= ?)
+		ORDER BY d.due_at, d.id LIMIT ?`, sortableTime(now), sortableTime(quietSince), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due deliveries: %w", err)
 	}
@@ -272,8 +273,16 @@ func (db *DB) DeliveriesSent(ctx context.Context, ids []int64, at time.Time) err
 			return err
 		}
 		defer stmt.Close()
+		last, err := tx.PrepareContext(ctx, "UPDATE subscriptions SET last_sent_at = ? WHERE id = (SELECT subscription_id FROM deliveries WHERE id = ?)")
+		if err != nil {
+			return err
+		}
+		defer last.Close()
 		for _, id := range ids {
 			if _, err := stmt.ExecContext(ctx, formatTime(at), id); err != nil {
+				return err
+			}
+			if _, err := last.ExecContext(ctx, sortableTime(at), id); err != nil {
 				return err
 			}
 		}

@@ -40,7 +40,7 @@ func outboxFollowsStateChanges(t *testing.T, open Open) {
 	}
 	due := func(at time.Time) []data.Delivery {
 		t.Helper()
-		ds, err := db.DueDeliveries(ctx, at, 100)
+		ds, err := db.DueDeliveries(ctx, at, at, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +177,7 @@ func mailNeedsConfirmation(t *testing.T, open Open) {
 		}
 	}
 	record(data.TopicDown)
-	if ds, _ := db.DueDeliveries(ctx, now, 10); len(ds) != 0 {
+	if ds, _ := db.DueDeliveries(ctx, now, now, 10); len(ds) != 0 {
 		t.Fatalf("an unconfirmed address is to hear: %+v", ds)
 	}
 	second, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@example.org"}) // asked again: all topics
@@ -198,9 +198,20 @@ func mailNeedsConfirmation(t *testing.T, open Open) {
 		t.Errorf("a confirmed address asked again: %q %v", again, err)
 	}
 	record(data.TopicUp)
-	ds, err := db.DueDeliveries(ctx, now, 10)
+	ds, err := db.DueDeliveries(ctx, now, now, 10)
 	if err != nil || len(ds) != 1 || ds[0].Subscription.Email != "anna@example.org" || ds[0].Subscription.URL != "" || ds[0].Event.Topic != data.TopicUp {
 		t.Fatalf("due for the confirmed address: %+v %v", ds, err)
+	}
+	// Sent to: what comes next waits out the window after it.
+	if err := db.DeliveriesSent(ctx, []int64{ds[0].ID}, now); err != nil {
+		t.Fatal(err)
+	}
+	record(data.TopicDown)
+	if ds, _ := db.DueDeliveries(ctx, now, now.Add(-10*time.Minute), 10); len(ds) != 0 {
+		t.Errorf("due within the window: %+v", ds)
+	}
+	if ds, _ := db.DueDeliveries(ctx, now, now.Add(-time.Second), 10); len(ds) != 1 {
+		t.Errorf("due after the window: %+v", ds)
 	}
 	links, err := db.UnsubscribeLinks(ctx, []int64{s.ID, s.ID})
 	if err != nil || len(links) != 2 || links[0] == links[1] || !strings.HasPrefix(links[0], "unsub_") {
@@ -210,7 +221,7 @@ func mailNeedsConfirmation(t *testing.T, open Open) {
 	if err := db.Unsubscribe(ctx, links[1]); err != nil {
 		t.Fatal(err)
 	}
-	if ds, _ := db.DueDeliveries(ctx, now, 10); len(ds) != 0 {
+	if ds, _ := db.DueDeliveries(ctx, now, now, 10); len(ds) != 0 {
 		t.Errorf("due after unsubscribing: %+v", ds)
 	}
 	if err := db.Unsubscribe(ctx, links[0]); data.ErrorCode(err) != data.ENOTFOUND {

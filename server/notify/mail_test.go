@@ -50,7 +50,7 @@ func TestMailer_StartTLSAuthHeadersAndUnsubscribe(t *testing.T) {
 	f.confirmed(t, "anna@example.org")
 	f.goDown(t)
 	if c := f.work(t, 5*time.Second); c != (data.DeliveryCounts{Sent: 1}) {
-		ds, _ := f.db.DueDeliveries(context.Background(), time.Now().Add(time.Hour), 1)
+		ds, _ := f.db.DueDeliveries(context.Background(), time.Now().Add(time.Hour), time.Now(), 1)
 		t.Fatalf("outbox: %+v %+v", c, ds)
 	}
 	got := sink.To("anna@example.org")
@@ -133,5 +133,46 @@ func TestNewMailer_RefusesWhatCannotWork(t *testing.T) {
 		if _, err := NewMailer(bad); err == nil {
 			t.Errorf("%+v accepted", bad)
 		}
+	}
+}
+
+// Within the window after a message, a subscriber gets nothing; what changed meanwhile goes
+// out after it in one message that lists every change, by webhook and by mail alike.
+func TestSender_OneMessagePerWindowSummarised(t *testing.T) {
+	sink := mailsink.Start(t, mailsink.Options{})
+	cfg := testConfig()
+	cfg.Window = 700 * time.Millisecond
+	f := mailFixture(t, sink, "smtp+plain://"+sink.Addr, cfg)
+	f.confirmed(t, "anna@example.org")
+	hook := newReceiver(t, nil)
+	f.subscribe(t, hook, hook.srv.URL)
+	f.goDown(t)
+	if c := f.work(t, 5*time.Second); c.Sent != 2 {
+		t.Fatalf("outbox after down: %+v", c)
+	}
+	sent := time.Now()
+	for _, to := range []data.Topic{data.TopicDegraded, data.TopicUp} {
+		if err := f.db.RecordStateChange(context.Background(), data.StateChange{Target: "national", To: to, At: time.Now()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for time.Since(sent) < 400*time.Millisecond {
+		f.sender.Work(context.Background())
+		time.Sleep(20 * time.Millisecond)
+	}
+	if len(hook.received()) != 1 || len(sink.To("anna@example.org")) != 1 {
+		t.Fatalf("within the window: %d webhooks, %d mails", len(hook.received()), len(sink.To("anna@example.org")))
+	}
+	if c := f.work(t, 5*time.Second); c != (data.DeliveryCounts{Sent: 6}) {
+		t.Fatalf("outbox after the window: %+v", c)
+	}
+	got := hook.received()
+	if len(got) != 2 || got[1].typ != "national_service.up" || got[1].changes != 2 || !got[1].valid || got[1].id == got[0].id {
+		t.Errorf("webhooks: %+v", got)
+	}
+	mails := sink.To("anna@example.org")
+	if len(mails) != 2 || mails[1].Subject != "Der Ausstellungsserver ist wieder erreichbar" ||
+		!strings.Contains(mails[1].Text, "Seit der letzten Nachricht:") || strings.Count(mails[1].Text, "\n- ") != 2 {
+		t.Errorf("mails: %d\n%s", len(mails), mails[len(mails)-1].Text)
 	}
 }

@@ -42,13 +42,20 @@ var detail = map[data.Topic]string{
 
 type noticeText struct {
 	Headline, Since, Detail, Message, StatusURL, UnsubscribeURL string
+	Changes                                                     []string // of a summary: every change, oldest first
 }
+
+// changeNames are the states in a summary's list.
+var changeNames = map[data.Topic]string{data.TopicDown: "gestört", data.TopicDegraded: "eingeschränkt", data.TopicUp: "wieder erreichbar"}
 
 var noticeTextTmpl = template.Must(template.New("notice").Parse(`Guten Tag,
 
 {{.Since}}
 {{.Detail}}
-{{if .Message}}
+{{if .Changes}}
+Seit der letzten Nachricht:
+{{range .Changes}}- {{.}}
+{{end}}{{end}}{{if .Message}}
 Meldung des Portals: {{.Message}}
 {{end}}
 Aktueller Stand: {{.StatusURL}}
@@ -64,6 +71,7 @@ var noticeHTMLTmpl = htmltemplate.Must(htmltemplate.New("notice").Parse(`<!DOCTY
 <body style="font-family: sans-serif; line-height: 1.5; max-width: 40em">
 <h1 style="font-size: 1.3em">{{.Headline}}</h1>
 <p>{{.Since}} {{.Detail}}</p>
+{{if .Changes}}<p>Seit der letzten Nachricht:</p><ul>{{range .Changes}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{if .Message}}<p>Meldung des Portals: {{.Message}}</p>{{end}}
 <p><a href="{{.StatusURL}}">Aktueller Stand auf der Statusseite</a></p>
 <hr>
@@ -98,11 +106,12 @@ var confirmationHTMLTmpl = htmltemplate.Must(htmltemplate.New("confirmation").Pa
 </body></html>
 `))
 
-// Notice is the message of one delivery to its address, with its own unsubscribe link
-// (RFC 8058: List-Unsubscribe and List-Unsubscribe-Post, and the link in the text) and
-// the delivery's Message-ID on every attempt.
-func (m *Mailer) Notice(d data.Delivery, publicURL, unsubscribeToken string, now time.Time) (*mail.Msg, error) {
-	host := hostOf(publicURL)
+// notice is the message of a batch of deliveries to its address: the newest change, and a
+// list of all when there are several; with its own unsubscribe link (RFC 8058:
+// List-Unsubscribe and List-Unsubscribe-Post, and the link in the text) and the newest
+// delivery's Message-ID on every attempt.
+func (m *Mailer) notice(b batch, publicURL, unsubscribeToken string, now time.Time) (*mail.Msg, error) {
+	d, host := b.last(), hostOf(publicURL)
 	unsubscribe := publicURL + UnsubscribePath + "?t=" + url.QueryEscape(unsubscribeToken)
 	msg, err := m.newMsg(d.Subscription.Email, "delivery-"+strconv.FormatInt(d.ID, 10)+"@"+host, headline[d.Event.Topic], now)
 	if err != nil {
@@ -113,6 +122,11 @@ func (m *Mailer) Notice(d data.Delivery, publicURL, unsubscribeToken string, now
 	msg.SetGenHeader("List-Id", "Meldungen zum Ausstellungsserver <ausstellungsserver."+host+">")
 	text := noticeText{Headline: headline[d.Event.Topic], Since: fmt.Sprintf(since[d.Event.Topic], berlinTime(d.Event.At)), Detail: detail[d.Event.Topic],
 		Message: d.Event.Message, StatusURL: publicURL + "/status", UnsubscribeURL: unsubscribe}
+	if len(b) > 1 {
+		for _, c := range b {
+			text.Changes = append(text.Changes, berlinTime(c.Event.At)+": "+changeNames[c.Event.Topic])
+		}
+	}
 	return msg, bodies(msg, noticeTextTmpl, noticeHTMLTmpl, text)
 }
 

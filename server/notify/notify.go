@@ -23,7 +23,7 @@ import (
 
 // Store is the outbox as the sender uses it.
 type Store interface {
-	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]data.Delivery, error)
+	DueDeliveries(ctx context.Context, now, quietSince time.Time, limit int) ([]data.Delivery, error)
 	DeliveriesSent(ctx context.Context, ids []int64, at time.Time) error
 	DeliveryFailed(ctx context.Context, id int64, problem string, retry time.Time) error
 	UnsubscribeLinks(ctx context.Context, subscriptions []int64) ([]string, error)
@@ -35,14 +35,16 @@ type Config struct {
 	GiveUpAfter   time.Duration // a delivery still failing this long after it was due is given up
 	FirstRetry    time.Duration // the first retry's delay; each next doubles, up to MaxRetry
 	MaxRetry      time.Duration
-	Concurrency   int  // webhook requests at once
-	AllowInternal bool // let webhooks reach loopback and private addresses (tests, closed networks)
+	Window        time.Duration // at most one message per subscription within it; what falls in it is summarised
+	Concurrency   int           // webhook requests at once
+	AllowInternal bool          // let webhooks reach loopback and private addresses (tests, closed networks)
 	PublicURL     string
 }
 
 // DefaultConfig are the sender's defaults.
 func DefaultConfig() Config {
-	return Config{Timeout: 10 * time.Second, GiveUpAfter: 24 * time.Hour, FirstRetry: 30 * time.Second, MaxRetry: time.Hour, Concurrency: 16}
+	return Config{Timeout: 10 * time.Second, GiveUpAfter: 24 * time.Hour, FirstRetry: 30 * time.Second, MaxRetry: time.Hour,
+		Window: 10 * time.Minute, Concurrency: 16}
 }
 
 // Sender works the outbox.
@@ -60,24 +62,47 @@ func New(store Store, cfg Config, mailer *Mailer, log *slog.Logger, now func() t
 	return &Sender{store: store, cfg: cfg, client: newClient(cfg.Timeout, cfg.AllowInternal), mailer: mailer, log: log, now: now}
 }
 
-// Work sends what is due, up to 500 deliveries: webhooks Concurrency at a time, e-mail
-// over the mailer's connections; failures are recorded as they come, what was sent in one
-// transaction at the end (a process killed before it sends those again, with the same
-// webhook-id or Message-ID). Run it again and again.
+// batch is what one message carries to one subscription: its due deliveries, oldest first
+// (several when changes fell within its window, summarised in one message).
+type batch []data.Delivery
+
+func (b batch) last() data.Delivery { return b[len(b)-1] }
+
+// batches groups due deliveries by subscription, in the order they came.
+func batches(due []data.Delivery) []batch {
+	var out []batch
+	at := map[int64]int{}
+	for _, d := range due {
+		i, ok := at[d.Subscription.ID]
+		if !ok {
+			i, at[d.Subscription.ID] = len(out), len(out)
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], d)
+	}
+	return out
+}
+
+// Work sends what is due, up to 500 deliveries, one message per subscription (a summary
+// when several changes are due for it, and none within Window after its last): webhooks
+// Concurrency at a time, e-mail over the mailer's connections. Failures are recorded as
+// they come, what was sent in one transaction at the end (a process killed before it sends
+// those again, with the same webhook-id or Message-ID). Run it again and again.
 func (s *Sender) Work(ctx context.Context) {
-	due, err := s.store.DueDeliveries(ctx, s.now(), 500)
+	now := s.now()
+	due, err := s.store.DueDeliveries(ctx, now, now.Add(-s.cfg.Window), 500)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Warn("read the outbox", "err", err)
 		}
 		return
 	}
-	var hooks, mails []data.Delivery
-	for _, d := range due {
-		if d.Subscription.Email != "" {
-			mails = append(mails, d)
+	var hooks, mails []batch
+	for _, b := range batches(due) {
+		if b[0].Subscription.Email != "" {
+			mails = append(mails, b)
 		} else {
-			hooks = append(hooks, d)
+			hooks = append(hooks, b)
 		}
 	}
 	mailed := make(chan []int64, 1)
@@ -91,13 +116,13 @@ func (s *Sender) Work(ctx context.Context) {
 	}
 }
 
-// post sends webhooks, Concurrency at a time, and returns those taken.
-func (s *Sender) post(ctx context.Context, due []data.Delivery) []int64 {
+// post sends webhooks, Concurrency at a time, and returns the deliveries taken.
+func (s *Sender) post(ctx context.Context, due []batch) []int64 {
 	slots := make(chan struct{}, max(1, s.cfg.Concurrency))
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	var sent []int64
-	for _, d := range due {
+	for _, b := range due {
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
@@ -108,9 +133,11 @@ func (s *Sender) post(ctx context.Context, due []data.Delivery) []int64 {
 		wg.Add(1)
 		go func() {
 			defer func() { <-slots; wg.Done() }()
-			if s.deliver(ctx, d) {
+			if s.deliver(ctx, b) {
 				mu.Lock()
-				sent = append(sent, d.ID)
+				for _, d := range b {
+					sent = append(sent, d.ID)
+				}
 				mu.Unlock()
 			}
 		}()
@@ -119,21 +146,22 @@ func (s *Sender) post(ctx context.Context, due []data.Delivery) []int64 {
 	return sent
 }
 
-// mail sends e-mail deliveries, each with an unsubscribe link of its own (minted for the
-// round in one transaction before anything is sent), and returns those the server took.
-func (s *Sender) mail(ctx context.Context, due []data.Delivery) []int64 {
+// mail sends e-mail, each message with an unsubscribe link of its own (minted for the
+// round in one transaction before anything is sent), and returns the deliveries the server
+// took.
+func (s *Sender) mail(ctx context.Context, due []batch) []int64 {
 	if len(due) == 0 {
 		return nil
 	}
 	if s.mailer == nil {
-		for _, d := range due {
-			s.failed(ctx, d, errors.New("no mail server is configured"), true)
+		for _, b := range due {
+			s.failedAll(ctx, b, errors.New("no mail server is configured"), true)
 		}
 		return nil
 	}
 	subscriptions := make([]int64, len(due))
-	for i, d := range due {
-		subscriptions[i] = d.Subscription.ID
+	for i, b := range due {
+		subscriptions[i] = b[0].Subscription.ID
 	}
 	tokens, err := s.store.UnsubscribeLinks(ctx, subscriptions)
 	if err != nil {
@@ -143,31 +171,37 @@ func (s *Sender) mail(ctx context.Context, due []data.Delivery) []int64 {
 		return nil // due again in the next round
 	}
 	var msgs []*mail.Msg
-	var ready []data.Delivery
-	for i, d := range due {
-		msg, err := s.mailer.Notice(d, s.cfg.PublicURL, tokens[i], s.now())
+	var ready []batch
+	for i, b := range due {
+		msg, err := s.mailer.notice(b, s.cfg.PublicURL, tokens[i], s.now())
 		if err != nil {
-			s.failed(ctx, d, err, true)
+			s.failedAll(ctx, b, err, true)
 			continue
 		}
-		msgs, ready = append(msgs, msg), append(ready, d)
+		msgs, ready = append(msgs, msg), append(ready, b)
 	}
 	var sent []int64
 	for i, err := range s.mailer.Send(ctx, msgs) {
 		switch {
 		case err == nil:
-			sent = append(sent, ready[i].ID)
+			for _, d := range ready[i] {
+				sent = append(sent, d.ID)
+			}
 		case ctx.Err() == nil:
-			s.failed(ctx, ready[i], err, errors.Is(err, ErrRefused))
+			s.failedAll(ctx, ready[i], err, errors.Is(err, ErrRefused))
 		}
 	}
 	return sent
 }
 
-// deliver sends one delivery, records a failure, and reports whether it was taken.
-func (s *Sender) deliver(ctx context.Context, d data.Delivery) bool {
+// deliver posts one batch to its webhook, records a failure, and reports whether it was
+// taken. Its webhook-id is its newest delivery's: the same on every attempt of the same
+// batch; each change in it carries its event's id as well, for a receiver to tell a change
+// it has seen in an earlier batch.
+func (s *Sender) deliver(ctx context.Context, b batch) bool {
+	d := b.last()
 	id := fmt.Sprintf("msg_%d", d.ID)
-	body, err := json.Marshal(message(d, s.cfg.PublicURL))
+	body, err := json.Marshal(message(b, s.cfg.PublicURL))
 	if err == nil {
 		err = post(ctx, s.client, d.Subscription.URL, d.Subscription.Secret, id, s.now(), body)
 	}
@@ -177,8 +211,15 @@ func (s *Sender) deliver(ctx context.Context, d data.Delivery) bool {
 	if ctx.Err() != nil {
 		return false // stopped: it stays due, and is sent by whoever works next
 	}
-	s.failed(ctx, d, err, errors.Is(err, ErrForbiddenAddress))
+	s.failedAll(ctx, b, err, errors.Is(err, ErrForbiddenAddress))
 	return false
+}
+
+// failedAll records a failed attempt of each delivery of a batch.
+func (s *Sender) failedAll(ctx context.Context, b batch, err error, forGood bool) {
+	for _, d := range b {
+		s.failed(ctx, d, err, forGood)
+	}
 }
 
 // failed records a failed attempt: due again after a backoff, or given up when it has
@@ -218,16 +259,25 @@ func (s *Sender) retryAt(d data.Delivery) time.Time {
 	return at
 }
 
-// message is a delivery's body, as Standard Webhooks shapes it: the type, when, and the
-// national service's state as the status API gives it.
-func message(d data.Delivery, publicURL string) any {
-	state := map[data.Topic]string{data.TopicDown: "down", data.TopicDegraded: "degraded", data.TopicUp: "operational"}[d.Event.Topic]
+// stateNames are the status API's names of the states a topic reports.
+var stateNames = map[data.Topic]string{data.TopicDown: "down", data.TopicDegraded: "degraded", data.TopicUp: "operational"}
+
+// message is a batch's body, as Standard Webhooks shapes it: the type, when, and the
+// national service's state as the status API gives it, from its newest change; "changes"
+// lists every change it carries, oldest first.
+func message(b batch, publicURL string) any {
+	d := b.last()
+	changes := make([]map[string]any, len(b))
+	for i, c := range b {
+		changes[i] = map[string]any{"id": fmt.Sprintf("evt_%d", c.Event.ID), "state": stateNames[c.Event.Topic],
+			"since": c.Event.At.UTC().Format(time.RFC3339), "message": c.Event.Message}
+	}
 	return map[string]any{
 		"type":      "national_service." + string(d.Event.Topic),
 		"timestamp": d.Event.At.UTC().Format(time.RFC3339),
 		"data": map[string]any{
-			"target": d.Event.Target, "state": state, "since": d.Event.At.UTC().Format(time.RFC3339),
-			"message": d.Event.Message, "status_url": publicURL + "/status",
+			"target": d.Event.Target, "state": stateNames[d.Event.Topic], "since": d.Event.At.UTC().Format(time.RFC3339),
+			"message": d.Event.Message, "status_url": publicURL + "/status", "changes": changes,
 		},
 	}
 }

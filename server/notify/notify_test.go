@@ -34,6 +34,7 @@ type receiver struct {
 
 type received struct {
 	id, typ, state string
+	changes        int
 	valid          bool
 }
 
@@ -44,13 +45,14 @@ func newReceiver(t *testing.T, answer func(n int, w http.ResponseWriter)) *recei
 		var msg struct {
 			Type string `json:"type"`
 			Data struct {
-				State string `json:"state"`
+				State   string `json:"state"`
+				Changes []any  `json:"changes"`
 			} `json:"data"`
 		}
 		_ = json.Unmarshal(body, &msg)
 		valid := r.verify(req, body)
 		r.mu.Lock()
-		r.got = append(r.got, received{id: req.Header.Get("webhook-id"), typ: msg.Type, state: msg.Data.State, valid: valid})
+		r.got = append(r.got, received{id: req.Header.Get("webhook-id"), typ: msg.Type, state: msg.Data.State, changes: len(msg.Data.Changes), valid: valid})
 		n := len(r.got)
 		r.mu.Unlock()
 		if r.answer != nil {

@@ -3,11 +3,14 @@
 -- Every message carries a link of its own to unsubscribe: unsubscribe_links keeps their
 -- hashes. Webhooks are confirmed when they are made (the caller holds the URL). A
 -- subscription made in an account's dashboard is the account's to list and delete.
+-- last_sent_at is when it was last sent a message: within the window after it, what
+-- becomes due waits, and goes out together.
 ALTER TABLE subscriptions ADD COLUMN email text NOT NULL DEFAULT '';
 ALTER TABLE subscriptions ADD COLUMN confirmed boolean NOT NULL DEFAULT true;
 ALTER TABLE subscriptions ADD COLUMN confirm_hash text;
 ALTER TABLE subscriptions ADD COLUMN confirm_until timestamptz;
 ALTER TABLE subscriptions ADD COLUMN account_id bigint REFERENCES accounts (id) ON DELETE CASCADE;
+ALTER TABLE subscriptions ADD COLUMN last_sent_at timestamptz;
 CREATE UNIQUE INDEX subscriptions_email ON subscriptions (email) WHERE email <> '';
 CREATE UNIQUE INDEX subscriptions_confirm ON subscriptions (confirm_hash) WHERE confirm_hash IS NOT NULL;
 
