@@ -76,6 +76,15 @@ type Maintenance struct {
 	StartsAt, EndsAt time.Time
 }
 
+// Announcement is what its subscribers are told of a maintenance: the title, and the text
+// on a line of its own when there is one.
+func (m Maintenance) Announcement() string {
+	if m.Message == "" {
+		return m.Title
+	}
+	return m.Title + "\n" + m.Message
+}
+
 // Maintenance states, from the clock.
 const (
 	MaintenanceScheduled  = "scheduled"

@@ -12,17 +12,18 @@ import (
 )
 
 // Topic is what a subscriber hears of: the national issuing service going down, degraded,
-// back to normal.
+// back to normal, and its maintenance announced.
 type Topic string
 
 const (
-	TopicDown     Topic = "down"
-	TopicDegraded Topic = "degraded"
-	TopicUp       Topic = "up"
+	TopicDown        Topic = "down"
+	TopicDegraded    Topic = "degraded"
+	TopicUp          Topic = "up"
+	TopicMaintenance Topic = "maintenance"
 )
 
 // Topics are every topic, in the order they are shown.
-var Topics = []Topic{TopicDown, TopicDegraded, TopicUp}
+var Topics = []Topic{TopicDown, TopicDegraded, TopicUp, TopicMaintenance}
 
 // Subscription is a webhook (apps and other portals) or an e-mail address (people) that
 // hears of topics; no account needed. An address hears nothing before it is confirmed.
@@ -86,7 +87,7 @@ func checkTopics(s Subscription) (Subscription, error) {
 	var topics []Topic
 	for _, t := range s.Topics {
 		if !slices.Contains(Topics, t) {
-			return s, &Error{Code: EINVALID, Field: "topics", Message: fmt.Sprintf("%q is not a topic (down, degraded, up)", t)}
+			return s, &Error{Code: EINVALID, Field: "topics", Message: fmt.Sprintf("%q is not a topic (down, degraded, up, maintenance)", t)}
 		}
 		if !seen[t] {
 			seen[t] = true
@@ -168,13 +169,15 @@ func News(last, topic Topic) bool {
 	return last != topic && !(last == "" && topic == TopicUp)
 }
 
-// Event is one notification: a state change, sent from NotBefore on.
+// Event is one notification: a state change, or a maintenance announced (from At to
+// EndsAt, Message its title and text), sent from NotBefore on.
 type Event struct {
 	ID        int64
 	Target    string
 	Topic     Topic
 	Message   string
 	At        time.Time
+	EndsAt    time.Time // of a maintenance; zero otherwise
 	NotBefore time.Time
 }
 

@@ -138,6 +138,8 @@ type Status interface {
 	UpdateIncident(ctx context.Context, id int64, p IncidentPost, actor Actor) error
 	// Incidents returns those open now or started since the given time, newest first.
 	Incidents(ctx context.Context, since time.Time) ([]Incident, error)
+	// ScheduleMaintenance announces a maintenance and, in the same transaction, writes its
+	// announcement to the subscribers of TopicMaintenance (the outbox).
 	ScheduleMaintenance(ctx context.Context, m Maintenance, actor Actor) (int64, error)
 	// CancelMaintenance withdraws an announcement that is not over yet.
 	CancelMaintenance(ctx context.Context, id int64, actor Actor) error

@@ -178,6 +178,10 @@ func (db *DB) ScheduleMaintenance(ctx context.Context, m data.Maintenance, actor
 			m.Target, m.Title, m.Message, m.StartsAt, m.EndsAt).Scan(&id); err != nil {
 			return err
 		}
+		if err := addEvent(ctx, tx, data.Event{Target: m.Target, Topic: data.TopicMaintenance, Message: m.Announcement(),
+			At: m.StartsAt, EndsAt: m.EndsAt, NotBefore: db.now()}); err != nil {
+			return err
+		}
 		return audit(ctx, tx, db.now(), actor, "", "maintenance.schedule", "",
 			fmt.Sprintf("#%d %s %s–%s", id, m.Title, formatVersion(m.StartsAt), formatVersion(m.EndsAt)))
 	})

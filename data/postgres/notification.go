@@ -167,21 +167,15 @@ func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
 			notBefore = c.At.Add(c.HoldUp)
 		}
 		var last string
-		err := tx.QueryRow(ctx, "SELECT topic FROM notification_events WHERE target = $1 ORDER BY id DESC LIMIT 1", c.Target).Scan(&last)
+		err := tx.QueryRow(ctx, "SELECT topic FROM notification_events WHERE target = $1 AND topic <> 'maintenance' ORDER BY id DESC LIMIT 1",
+			c.Target).Scan(&last)
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
 		if !data.News(data.Topic(last), c.To) {
 			return nil
 		}
-		var event int64
-		if err := tx.QueryRow(ctx, "INSERT INTO notification_events (target, topic, message, at, not_before) VALUES ($1, $2, $3, $4, $5) RETURNING id",
-			c.Target, c.To, c.Message, c.At, notBefore).Scan(&event); err != nil {
-			return err
-		}
-		_, err = tx.Exec(ctx, `INSERT INTO deliveries (event_id, subscription_id, state, due_at)
-			SELECT $1, id, 'pending', $2 FROM subscriptions WHERE topics LIKE $3 AND confirmed`, event, notBefore, "%,"+string(c.To)+",%")
-		return err
+		return addEvent(ctx, tx, data.Event{Target: c.Target, Topic: c.To, Message: c.Message, At: c.At, NotBefore: notBefore})
 	})
 	if err != nil {
 		return fmt.Errorf("record %s going %s: %w", c.Target, c.To, err)
@@ -189,9 +183,25 @@ func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
 	return nil
 }
 
+// addEvent writes an event and a delivery for every confirmed subscription to its topic.
+func addEvent(ctx context.Context, tx pgx.Tx, e data.Event) error {
+	var ends *time.Time
+	if !e.EndsAt.IsZero() {
+		ends = &e.EndsAt
+	}
+	var event int64
+	if err := tx.QueryRow(ctx, "INSERT INTO notification_events (target, topic, message, at, ends_at, not_before) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+		e.Target, e.Topic, e.Message, e.At, ends, e.NotBefore).Scan(&event); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `INSERT INTO deliveries (event_id, subscription_id, state, due_at)
+		SELECT $1, id, 'pending', $2 FROM subscriptions WHERE topics LIKE $3 AND confirmed`, event, e.NotBefore, "%,"+string(e.Topic)+",%")
+	return err
+}
+
 // DueDeliveries implements data.Notifications.
 func (db *DB) DueDeliveries(ctx context.Context, now, quietSince time.Time, limit int) ([]data.Delivery, error) {
-	rows, err := db.pool.Query(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, e.not_before,
+	rows, err := db.pool.Query(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, e.ends_at, e.not_before,
 			s.id, s.url, s.email, s.topics, s.secret, s.created_at
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
 		WHERE d.state = 'pending' AND d.due_at <= $1 AND (s.last_sent_at IS NULL OR s.last_sent_at <= $2)
@@ -202,10 +212,14 @@ func (db *DB) DueDeliveries(ctx context.Context, now, quietSince time.Time, limi
 	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (data.Delivery, error) {
 		var d data.Delivery
 		var topics string
-		err := row.Scan(&d.ID, &d.Attempts, &d.DueAt, &d.Event.ID, &d.Event.Target, &d.Event.Topic, &d.Event.Message, &d.Event.At,
+		var ends *time.Time
+		err := row.Scan(&d.ID, &d.Attempts, &d.DueAt, &d.Event.ID, &d.Event.Target, &d.Event.Topic, &d.Event.Message, &d.Event.At, &ends,
 			&d.Event.NotBefore, &d.Subscription.ID, &d.Subscription.URL, &d.Subscription.Email, &topics, &d.Subscription.Secret, &d.Subscription.CreatedAt)
 		d.Subscription.Topics, d.Subscription.Confirmed = data.SplitTopics(topics), true
-		for _, t := range []*time.Time{&d.DueAt, &d.Event.At, &d.Event.NotBefore, &d.Subscription.CreatedAt} {
+		if ends != nil {
+			d.Event.EndsAt = *ends
+		}
+		for _, t := range []*time.Time{&d.DueAt, &d.Event.At, &d.Event.EndsAt, &d.Event.NotBefore, &d.Subscription.CreatedAt} {
 			*t = t.UTC()
 		}
 		return d, err
@@ -265,7 +279,7 @@ func (db *DB) PruneNotifications(ctx context.Context, before time.Time) (int, er
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		tag, err := tx.Exec(ctx, `DELETE FROM notification_events WHERE not_before < $1 AND NOT EXISTS
 			(SELECT 1 FROM deliveries WHERE event_id = notification_events.id AND state = 'pending')
-			AND id NOT IN (SELECT MAX(id) FROM notification_events GROUP BY target)`, before)
+			AND id NOT IN (SELECT MAX(id) FROM notification_events WHERE topic <> 'maintenance' GROUP BY target)`, before)
 		if err != nil {
 			return err
 		}

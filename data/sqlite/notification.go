@@ -206,25 +206,15 @@ func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
 			notBefore = c.At.Add(c.HoldUp)
 		}
 		var last string
-		err := tx.QueryRowContext(ctx, "SELECT topic FROM notification_events WHERE target = ? ORDER BY id DESC LIMIT 1", c.Target).Scan(&last)
+		err := tx.QueryRowContext(ctx, "SELECT topic FROM notification_events WHERE target = ? AND topic <> 'maintenance' ORDER BY id DESC LIMIT 1",
+			c.Target).Scan(&last)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
 		if !data.News(data.Topic(last), c.To) {
 			return nil
 		}
-		res, err := tx.ExecContext(ctx, "INSERT INTO notification_events (target, topic, message, at, not_before) VALUES (?, ?, ?, ?, ?)",
-			c.Target, c.To, c.Message, formatTime(c.At), sortableTime(notBefore))
-		if err != nil {
-			return err
-		}
-		event, err := res.LastInsertId()
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, subscription_id, state, due_at)
-			SELECT ?, id, 'pending', ? FROM subscriptions WHERE topics LIKE ? AND confirmed = 1`, event, sortableTime(notBefore), "%,"+string(c.To)+",%")
-		return err
+		return addEvent(ctx, tx, data.Event{Target: c.Target, Topic: c.To, Message: c.Message, At: c.At, NotBefore: notBefore})
 	})
 	if err != nil {
 		return fmt.Errorf("record %s going %s: %w", c.Target, c.To, err)
@@ -232,9 +222,29 @@ func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
 	return nil
 }
 
+// addEvent writes an event and a delivery for every confirmed subscription to its topic.
+func addEvent(ctx context.Context, tx *sql.Tx, e data.Event) error {
+	var ends any
+	if !e.EndsAt.IsZero() {
+		ends = formatTime(e.EndsAt)
+	}
+	res, err := tx.ExecContext(ctx, "INSERT INTO notification_events (target, topic, message, at, ends_at, not_before) VALUES (?, ?, ?, ?, ?, ?)",
+		e.Target, e.Topic, e.Message, formatTime(e.At), ends, sortableTime(e.NotBefore))
+	if err != nil {
+		return err
+	}
+	event, err := res.LastInsertId()
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, subscription_id, state, due_at)
+		SELECT ?, id, 'pending', ? FROM subscriptions WHERE topics LIKE ? AND confirmed = 1`, event, sortableTime(e.NotBefore), "%,"+string(e.Topic)+",%")
+	return err
+}
+
 // DueDeliveries implements data.Notifications.
 func (db *DB) DueDeliveries(ctx context.Context, now, quietSince time.Time, limit int) ([]data.Delivery, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, e.not_before,
+	rows, err := db.read.QueryContext(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, COALESCE(e.ends_at, ''), e.not_before,
 			s.id, s.url, s.email, s.topics, s.secret, s.created_at
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
 		WHERE d.state = 'pending' AND d.due_at <= ? AND (s.last_sent_at IS NULL OR s.last_sent_at <= ?)
@@ -246,8 +256,8 @@ func (db *DB) DueDeliveries(ctx context.Context, now, quietSince time.Time, limi
 	var out []data.Delivery
 	for rows.Next() {
 		var d data.Delivery
-		var due, at, notBefore, created, topics string
-		if err := rows.Scan(&d.ID, &d.Attempts, &due, &d.Event.ID, &d.Event.Target, &d.Event.Topic, &d.Event.Message, &at, &notBefore,
+		var due, at, ends, notBefore, created, topics string
+		if err := rows.Scan(&d.ID, &d.Attempts, &due, &d.Event.ID, &d.Event.Target, &d.Event.Topic, &d.Event.Message, &at, &ends, &notBefore,
 			&d.Subscription.ID, &d.Subscription.URL, &d.Subscription.Email, &topics, &d.Subscription.Secret, &created); err != nil {
 			return nil, fmt.Errorf("read due deliveries: %w", err)
 		}
@@ -255,7 +265,10 @@ func (db *DB) DueDeliveries(ctx context.Context, now, quietSince time.Time, limi
 		for _, f := range []struct {
 			s string
 			t *time.Time
-		}{{due, &d.DueAt}, {at, &d.Event.At}, {notBefore, &d.Event.NotBefore}, {created, &d.Subscription.CreatedAt}} {
+		}{{due, &d.DueAt}, {at, &d.Event.At}, {ends, &d.Event.EndsAt}, {notBefore, &d.Event.NotBefore}, {created, &d.Subscription.CreatedAt}} {
+			if f.s == "" {
+				continue
+			}
 			if *f.t, err = time.Parse(time.RFC3339Nano, f.s); err != nil {
 				return nil, fmt.Errorf("read delivery %d: %w", d.ID, err)
 			}
@@ -328,7 +341,7 @@ func (db *DB) PruneNotifications(ctx context.Context, before time.Time) (int, er
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM notification_events WHERE not_before < ? AND NOT EXISTS
 			(SELECT 1 FROM deliveries WHERE event_id = notification_events.id AND state = 'pending')
-			AND id NOT IN (SELECT MAX(id) FROM notification_events GROUP BY target)`, sortableTime(before))
+			AND id NOT IN (SELECT MAX(id) FROM notification_events WHERE topic <> 'maintenance' GROUP BY target)`, sortableTime(before))
 		if err != nil {
 			return err
 		}

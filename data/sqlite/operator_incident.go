@@ -90,6 +90,10 @@ func (db *DB) ScheduleMaintenance(ctx context.Context, m data.Maintenance, actor
 		if id, err = res.LastInsertId(); err != nil {
 			return err
 		}
+		if err := addEvent(ctx, tx, data.Event{Target: m.Target, Topic: data.TopicMaintenance, Message: m.Announcement(),
+			At: m.StartsAt, EndsAt: m.EndsAt, NotBefore: db.now()}); err != nil {
+			return err
+		}
 		return audit(ctx, tx, db.now(), actor, "", "maintenance.schedule", "",
 			fmt.Sprintf("#%d %s %s–%s", id, m.Title, formatTime(m.StartsAt), formatTime(m.EndsAt)))
 	})

@@ -188,7 +188,7 @@ func mailNeedsConfirmation(t *testing.T, open Open) {
 		t.Errorf("the first link after a second: %v", err)
 	}
 	s, err := db.ConfirmSubscription(ctx, second)
-	if err != nil || s.Email != "anna@example.org" || len(s.Topics) != 3 || !s.Confirmed {
+	if err != nil || s.Email != "anna@example.org" || len(s.Topics) != len(data.Topics) || !s.Confirmed {
 		t.Fatalf("confirm: %+v %v", s, err)
 	}
 	if _, err := db.ConfirmSubscription(ctx, second); data.ErrorCode(err) != data.ENOTFOUND {
@@ -284,5 +284,36 @@ func accountsKeepTheirSubscriptions(t *testing.T, open Open) {
 	}
 	if list, _ := db.AccountSubscriptions(ctx, accounts[0]); len(list) != 1 {
 		t.Errorf("after deleting: %+v", list)
+	}
+}
+
+// An announced maintenance reaches its topic's subscribers from the transaction that
+// announces it, with its times and text; it is not a state: the next state change is
+// judged news as before.
+func maintenanceIsAnnounced(t *testing.T, open Open) {
+	ctx := context.Background()
+	now := time.Date(2021, 6, 14, 8, 0, 0, 0, time.UTC)
+	db := open(t, func() time.Time { return now })
+	if _, _, err := db.Subscribe(ctx, data.Subscription{URL: "https://a.example.org/hook", Topics: []data.Topic{data.TopicMaintenance}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := db.Subscribe(ctx, data.Subscription{URL: "https://b.example.org/hook", Topics: []data.Topic{data.TopicDown}}); err != nil {
+		t.Fatal(err)
+	}
+	m := data.Maintenance{Target: "national", Title: "Update des Servers", Message: "Ausstellen später nachholen.",
+		StartsAt: now.Add(48 * time.Hour), EndsAt: now.Add(50 * time.Hour)}
+	if _, err := db.ScheduleMaintenance(ctx, m, testActor); err != nil {
+		t.Fatal(err)
+	}
+	ds, err := db.DueDeliveries(ctx, now, now, 10)
+	if err != nil || len(ds) != 1 || ds[0].Event.Topic != data.TopicMaintenance || !ds[0].Event.At.Equal(m.StartsAt) ||
+		!ds[0].Event.EndsAt.Equal(m.EndsAt) || ds[0].Event.Message != m.Announcement() || ds[0].Subscription.URL != "https://a.example.org/hook" {
+		t.Fatalf("due after the announcement: %+v %v", ds, err)
+	}
+	if err := db.RecordStateChange(ctx, data.StateChange{Target: "national", To: data.TopicDown, At: now}); err != nil {
+		t.Fatal(err)
+	}
+	if ds, _ := db.DueDeliveries(ctx, now, now, 10); len(ds) != 2 || !ds[1].Event.EndsAt.IsZero() {
+		t.Errorf("a change to down after the announcement: %+v", ds)
 	}
 }

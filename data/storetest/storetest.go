@@ -53,6 +53,7 @@ var scenarios = []struct {
 	{"Notifications_OutboxFollowsStateChanges", outboxFollowsStateChanges},
 	{"Notifications_MailNeedsConfirmation", mailNeedsConfirmation},
 	{"Notifications_AccountsKeepTheirSubscriptions", accountsKeepTheirSubscriptions},
+	{"Notifications_MaintenanceIsAnnounced", maintenanceIsAnnounced},
 }
 
 // Run runs every scenario of the contract against the engine open opens.

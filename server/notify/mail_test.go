@@ -176,3 +176,29 @@ func TestSender_OneMessagePerWindowSummarised(t *testing.T) {
 		t.Errorf("mails: %d\n%s", len(mails), mails[len(mails)-1].Text)
 	}
 }
+
+// An announced maintenance reaches its subscribers with its times and text, by webhook and
+// by mail.
+func TestSender_MaintenanceAnnounced(t *testing.T) {
+	sink := mailsink.Start(t, mailsink.Options{})
+	f := mailFixture(t, sink, "smtp+plain://"+sink.Addr, testConfig())
+	f.confirmed(t, "anna@example.org")
+	hook := newReceiver(t, nil)
+	f.subscribe(t, hook, hook.srv.URL)
+	start := time.Date(2031, 6, 14, 18, 0, 0, 0, time.UTC)
+	if _, err := f.db.ScheduleMaintenance(context.Background(), data.Maintenance{Target: "national", Title: "Update des Ausstellungsservers",
+		StartsAt: start, EndsAt: start.Add(2 * time.Hour)}, data.Actor{Name: "test", Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.work(t, 5*time.Second); c != (data.DeliveryCounts{Sent: 2}) {
+		t.Fatalf("outbox: %+v", c)
+	}
+	if got := hook.received(); len(got) != 1 || got[0].typ != "national_service.maintenance" || !got[0].valid {
+		t.Errorf("webhook: %+v", got)
+	}
+	m := sink.To("anna@example.org")
+	if len(m) != 1 || m[0].Subject != "Angekündigte Wartung des Ausstellungsservers" ||
+		!strings.Contains(m[0].Text, "von 14.06.2031, 20:00 Uhr bis 14.06.2031, 22:00 Uhr gewartet.") || !strings.Contains(m[0].Text, "Update des Ausstellungsservers") {
+		t.Errorf("mail: %d\n%s", len(m), m[0].Text)
+	}
+}

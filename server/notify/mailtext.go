@@ -22,22 +22,25 @@ const (
 
 // headline is what a message says happened, by topic.
 var headline = map[data.Topic]string{
-	data.TopicDown:     "Der Ausstellungsserver ist gestört",
-	data.TopicDegraded: "Der Ausstellungsserver arbeitet eingeschränkt",
-	data.TopicUp:       "Der Ausstellungsserver ist wieder erreichbar",
+	data.TopicDown:        "Der Ausstellungsserver ist gestört",
+	data.TopicDegraded:    "Der Ausstellungsserver arbeitet eingeschränkt",
+	data.TopicUp:          "Der Ausstellungsserver ist wieder erreichbar",
+	data.TopicMaintenance: "Angekündigte Wartung des Ausstellungsservers",
 }
 
 // since says since when, by topic.
 var since = map[data.Topic]string{
-	data.TopicDown:     "Der nationale Ausstellungsserver für digitale Impfzertifikate ist seit %s gestört.",
-	data.TopicDegraded: "Der nationale Ausstellungsserver für digitale Impfzertifikate arbeitet seit %s eingeschränkt.",
-	data.TopicUp:       "Der nationale Ausstellungsserver für digitale Impfzertifikate ist seit %s wieder erreichbar.",
+	data.TopicDown:        "Der nationale Ausstellungsserver für digitale Impfzertifikate ist seit %s gestört.",
+	data.TopicDegraded:    "Der nationale Ausstellungsserver für digitale Impfzertifikate arbeitet seit %s eingeschränkt.",
+	data.TopicUp:          "Der nationale Ausstellungsserver für digitale Impfzertifikate ist seit %s wieder erreichbar.",
+	data.TopicMaintenance: "Der nationale Ausstellungsserver für digitale Impfzertifikate wird von %s bis %s gewartet.",
 }
 
 var detail = map[data.Topic]string{
-	data.TopicDown:     "Apotheken können zurzeit keine digitalen Impfzertifikate ausstellen; sie können die Daten aufnehmen und das Zertifikat später ausstellen.",
-	data.TopicDegraded: "Der nationale Ausstellungsserver antwortet langsam oder nicht auf jede Anfrage: Ausstellen kann länger dauern oder einmal fehlschlagen.",
-	data.TopicUp:       "Apotheken können wieder digitale Impfzertifikate ausstellen; aufgenommene Daten können jetzt nachgetragen werden.",
+	data.TopicDown:        "Apotheken können zurzeit keine digitalen Impfzertifikate ausstellen; sie können die Daten aufnehmen und das Zertifikat später ausstellen.",
+	data.TopicDegraded:    "Der nationale Ausstellungsserver antwortet langsam oder nicht auf jede Anfrage: Ausstellen kann länger dauern oder einmal fehlschlagen.",
+	data.TopicUp:          "Apotheken können wieder digitale Impfzertifikate ausstellen; aufgenommene Daten können jetzt nachgetragen werden.",
+	data.TopicMaintenance: "In dieser Zeit können Apotheken voraussichtlich keine digitalen Impfzertifikate ausstellen.",
 }
 
 type noticeText struct {
@@ -46,7 +49,8 @@ type noticeText struct {
 }
 
 // changeNames are the states in a summary's list.
-var changeNames = map[data.Topic]string{data.TopicDown: "gestört", data.TopicDegraded: "eingeschränkt", data.TopicUp: "wieder erreichbar"}
+var changeNames = map[data.Topic]string{data.TopicDown: "gestört", data.TopicDegraded: "eingeschränkt", data.TopicUp: "wieder erreichbar",
+	data.TopicMaintenance: "Wartung angekündigt"}
 
 var noticeTextTmpl = template.Must(template.New("notice").Parse(`Guten Tag,
 
@@ -56,7 +60,7 @@ var noticeTextTmpl = template.Must(template.New("notice").Parse(`Guten Tag,
 Seit der letzten Nachricht:
 {{range .Changes}}- {{.}}
 {{end}}{{end}}{{if .Message}}
-Meldung des Portals: {{.Message}}
+Meldung des Betriebs: {{.Message}}
 {{end}}
 Aktueller Stand: {{.StatusURL}}
 
@@ -72,7 +76,7 @@ var noticeHTMLTmpl = htmltemplate.Must(htmltemplate.New("notice").Parse(`<!DOCTY
 <h1 style="font-size: 1.3em">{{.Headline}}</h1>
 <p>{{.Since}} {{.Detail}}</p>
 {{if .Changes}}<p>Seit der letzten Nachricht:</p><ul>{{range .Changes}}<li>{{.}}</li>{{end}}</ul>{{end}}
-{{if .Message}}<p>Meldung des Portals: {{.Message}}</p>{{end}}
+{{if .Message}}<p>Meldung des Betriebs: {{.Message}}</p>{{end}}
 <p><a href="{{.StatusURL}}">Aktueller Stand auf der Statusseite</a></p>
 <hr>
 <p style="font-size: 0.9em">Sie erhalten diese Nachricht, weil Sie Meldungen zum Ausstellungsserver bei apoportal abonniert haben.
@@ -120,7 +124,11 @@ func (m *Mailer) notice(b batch, publicURL, unsubscribeToken string, now time.Ti
 	msg.SetGenHeader(mail.HeaderListUnsubscribe, "<"+unsubscribe+">")
 	msg.SetGenHeader(mail.HeaderListUnsubscribePost, "List-Unsubscribe=One-Click")
 	msg.SetGenHeader("List-Id", "Meldungen zum Ausstellungsserver <ausstellungsserver."+host+">")
-	text := noticeText{Headline: headline[d.Event.Topic], Since: fmt.Sprintf(since[d.Event.Topic], berlinTime(d.Event.At)), Detail: detail[d.Event.Topic],
+	times := []any{berlinTime(d.Event.At)}
+	if d.Event.Topic == data.TopicMaintenance {
+		times = append(times, berlinTime(d.Event.EndsAt))
+	}
+	text := noticeText{Headline: headline[d.Event.Topic], Since: fmt.Sprintf(since[d.Event.Topic], times...), Detail: detail[d.Event.Topic],
 		Message: d.Event.Message, StatusURL: publicURL + "/status", UnsubscribeURL: unsubscribe}
 	if len(b) > 1 {
 		for _, c := range b {

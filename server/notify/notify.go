@@ -260,7 +260,8 @@ func (s *Sender) retryAt(d data.Delivery) time.Time {
 }
 
 // stateNames are the status API's names of the states a topic reports.
-var stateNames = map[data.Topic]string{data.TopicDown: "down", data.TopicDegraded: "degraded", data.TopicUp: "operational"}
+var stateNames = map[data.Topic]string{data.TopicDown: "down", data.TopicDegraded: "degraded", data.TopicUp: "operational",
+	data.TopicMaintenance: "maintenance_scheduled"}
 
 // message is a batch's body, as Standard Webhooks shapes it: the type, when, and the
 // national service's state as the status API gives it, from its newest change; "changes"
@@ -272,12 +273,13 @@ func message(b batch, publicURL string) any {
 		changes[i] = map[string]any{"id": fmt.Sprintf("evt_%d", c.Event.ID), "state": stateNames[c.Event.Topic],
 			"since": c.Event.At.UTC().Format(time.RFC3339), "message": c.Event.Message}
 	}
-	return map[string]any{
-		"type":      "national_service." + string(d.Event.Topic),
-		"timestamp": d.Event.At.UTC().Format(time.RFC3339),
-		"data": map[string]any{
-			"target": d.Event.Target, "state": stateNames[d.Event.Topic], "since": d.Event.At.UTC().Format(time.RFC3339),
-			"message": d.Event.Message, "status_url": publicURL + "/status", "changes": changes,
-		},
+	body := map[string]any{
+		"target": d.Event.Target, "state": stateNames[d.Event.Topic], "since": d.Event.At.UTC().Format(time.RFC3339),
+		"message": d.Event.Message, "status_url": publicURL + "/status", "changes": changes,
 	}
+	at := d.Event.At
+	if d.Event.Topic == data.TopicMaintenance { // since is its start; it happened when announced
+		body["ends_at"], at = d.Event.EndsAt.UTC().Format(time.RFC3339), d.Event.NotBefore
+	}
+	return map[string]any{"type": "national_service." + string(d.Event.Topic), "timestamp": at.UTC().Format(time.RFC3339), "data": body}
 }

@@ -321,4 +321,5 @@ var english = map[string]string{
 	"Zu diesem Link gibt es kein Abonnement (mehr): Die Adresse ist schon abgemeldet, oder der Link ist älter als ein Jahr – dann hilft der Link einer neueren Nachricht.": "There is no subscription (any more) for this link: the address is unsubscribed already, or the link is older than a year – then the link of a newer message helps.",
 	"Zur Statusseite":        "To the status page",
 	"Zurück zur Statusseite": "Back to the status page",
+	"Angekündigte Wartung":   "Announced maintenance",
 }

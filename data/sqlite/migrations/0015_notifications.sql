@@ -13,10 +13,11 @@ CREATE TABLE subscriptions (
 CREATE TABLE notification_events (
     id         INTEGER PRIMARY KEY,
     target     TEXT NOT NULL,
-    topic      TEXT NOT NULL CHECK (topic IN ('down', 'degraded', 'up')),
+    topic      TEXT NOT NULL CHECK (topic IN ('down', 'degraded', 'up', 'maintenance')),
     message    TEXT NOT NULL,
     at         TEXT NOT NULL,
-    not_before TEXT NOT NULL
+    not_before TEXT NOT NULL,
+    ends_at    TEXT -- an announced maintenance's end
 );
 
 CREATE TABLE deliveries (
