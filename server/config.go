@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/apoportal/apoportal/data"
 	"github.com/apoportal/apoportal/search/meili"
 	"github.com/apoportal/apoportal/server/notify"
 )
@@ -72,6 +73,7 @@ type Config struct {
 	MailFrom        string // --mail-from, APOPORTAL_MAIL_FROM: the sender's address
 	SMTPConnections int    // --smtp-connections: connections to the mail server at once
 	SMTPRate        int    // --smtp-rate: messages per second to the mail server
+	AlertMail       string // --alert-mail, APOPORTAL_ALERT_MAIL: comma-separated operators' addresses told when a part of the portal fails
 }
 
 // DefaultConfig is the embedded default: a local file, the embedded engine, no map key.
@@ -230,6 +232,7 @@ func (f *envFlags) serveFlags(c *Config) {
 	f.string(&c.MailFrom, "mail-from", "APOPORTAL_MAIL_FROM", "sender address of e-mail notifications")
 	f.int(&c.SMTPConnections, "smtp-connections", "APOPORTAL_SMTP_CONNECTIONS", "connections to the mail server at once")
 	f.int(&c.SMTPRate, "smtp-rate", "APOPORTAL_SMTP_RATE", "messages per second to the mail server")
+	f.string(&c.AlertMail, "alert-mail", "APOPORTAL_ALERT_MAIL", "comma-separated addresses of the operators, mailed when the store or a search engine fails and when it is back (needs --smtp-url)")
 	f.duration(&c.NotifyWindow, "notify-window", "APOPORTAL_NOTIFY_WINDOW", "at most one message per subscriber within this time; changes within it go out together, summarised (0: every change at once)")
 	f.bool(&c.WebhookAllowInternal, "webhook-allow-internal", "APOPORTAL_WEBHOOK_ALLOW_INTERNAL", "let webhooks reach loopback, private and link-local addresses (closed networks, tests)")
 }
@@ -267,6 +270,9 @@ func (c Config) Validate() error {
 		if _, err := c.mailer(); err != nil {
 			return usageError{"--smtp-url and --mail-from: " + err.Error()} // the URL may hold credentials: not echoed
 		}
+	}
+	if _, err := c.alertAddresses(); err != nil {
+		return usageError{err.Error()}
 	}
 	if c.SearchTimeout <= 0 || c.SyncInterval <= 0 || c.MeiliTimeout <= 0 || c.SessionTTL <= 0 || c.SessionIdle <= 0 {
 		return usageError{"--search-timeout, --sync-interval, --meili-timeout, --session-ttl and --session-idle must be positive"}
@@ -322,6 +328,25 @@ func (c Config) trustedProxies() ([]*net.IPNet, error) {
 		nets = append(nets, n)
 	}
 	return nets, nil
+}
+
+// alertAddresses are --alert-mail's addresses, each checked.
+func (c Config) alertAddresses() ([]string, error) {
+	if strings.TrimSpace(c.AlertMail) == "" {
+		return nil, nil
+	}
+	if c.SMTPURL == "" {
+		return nil, errors.New("--alert-mail needs --smtp-url")
+	}
+	var out []string
+	for _, a := range strings.Split(c.AlertMail, ",") {
+		s, err := data.CheckMailSubscription(data.Subscription{Email: a})
+		if err != nil {
+			return nil, fmt.Errorf("--alert-mail: %q is not an e-mail address", strings.TrimSpace(a))
+		}
+		out = append(out, s.Email)
+	}
+	return out, nil
 }
 
 // mailer is the mail server's client, nil without --smtp-url.

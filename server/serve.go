@@ -197,12 +197,21 @@ func (a *App) open(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	var alerts *notify.Alerts
 	if mailer != nil {
 		a.mailer, a.postbox = mailer, notify.NewPostbox(mailer, a.cfg.NotifyRetry, a.log)
+		if to, _ := a.cfg.alertAddresses(); len(to) > 0 { // checked by Validate
+			alerts = notify.NewAlerts(mailer, a.postbox, to, holderName(a.cfg.Instance), a.cfg.NotifyWindow, a.log, a.now)
+		}
 	}
 	a.sender = notify.New(a.store, ncfg, mailer, a.log, a.now)
 	a.monitor = monitor.New(targets, a.now, a.status.RecordCheck)
-	a.monitor.OnChange(a.status.OnChange)
+	a.monitor.OnChange(func(ch monitor.Change) {
+		a.status.OnChange(ch)
+		if alerts != nil {
+			alerts.OnChange(ch)
+		}
+	})
 	a.status.Watch(a.monitor)
 	// Of several processes on one store, one probes the external services (the national
 	// service must not get one probe per portal) and prunes; it loses the lease within its

@@ -170,6 +170,19 @@ func (m *Mailer) newMsg(to, messageID, subject string, at time.Time) (*mail.Msg,
 	return msg, nil
 }
 
+// alert is a plain-text message to the operators.
+func (m *Mailer) alert(to []string, subject, text string, now time.Time) (*mail.Msg, error) {
+	msg, err := m.newMsg(to[0], "alert-"+strconv.FormatInt(now.UnixNano(), 36)+"@apoportal.invalid", subject, now)
+	if err != nil {
+		return nil, err
+	}
+	if err := msg.To(to...); err != nil {
+		return nil, fmt.Errorf("the operators' addresses: %w", err)
+	}
+	msg.SetBodyString(mail.TypeTextPlain, text)
+	return msg, nil
+}
+
 // hostOf is the host name of a base URL, for Message-IDs and List-Id.
 func hostOf(base string) string {
 	u, err := url.Parse(base)
