@@ -96,7 +96,8 @@ fuzz:
 ## bench: Go benchmarks of search, import time and memory of the shared registry, a cache
 ## hit through the real handler (allocations, and a CPU profile kept in artifacts/), the
 ## PostgreSQL store against SQLite (import, eight concurrent writers), the launch-day load on
-## one portal, and the tier (nginx in front of three and four portals on PostgreSQL)
+## one portal, the tier (nginx in front of three and four portals on PostgreSQL), and the
+## notifications' fan-out (alone, and under citizens' searches)
 bench: build
 	go test -tags '$(GO_TAGS)' -run '^$$' -bench . -benchtime 3000x ./search/...
 	go test -run '^$$' -bench StatusPage -benchtime 2000x ./server/
@@ -105,6 +106,7 @@ bench: build
 	go tool pprof -top -nodecount 25 artifacts/server.test artifacts/hit.cpu.pprof | tail -n +5
 	go test -run '^$$' -bench . -benchmem ./data/openinghours/
 	go test -run '^$$' -bench FanOut -benchtime 1x ./server/notify/
+	go test -run '^$$' -bench CitizenP99DuringFanOut -benchtime 1x ./server/
 	go test -run '^$$' -bench . -benchtime 50x ./data/password/
 	go test -run '^$$' -bench . -benchtime 1x ./data/sqlite/
 	go test -run '^$$' -bench ImportRegistry -benchtime 3x ./data/postgres/

@@ -35,7 +35,7 @@ func sharedDBCopy(t *testing.T) string {
 }
 
 // sharedDBCopyIn is sharedDBCopy into the folder dir.
-func sharedDBCopyIn(t *testing.T, dir string) string {
+func sharedDBCopyIn(t testing.TB, dir string) string {
 	t.Helper()
 	sharedOnce.Do(func() {
 		tmp, err := os.MkdirTemp("", "apoportal-server-test")
@@ -102,7 +102,7 @@ func (l *lockedBuilder) String() string {
 	return l.b.String()
 }
 
-func openTestApp(t *testing.T, cfg Config, now func() time.Time) (*App, *lockedBuilder) {
+func openTestApp(t testing.TB, cfg Config, now func() time.Time) (*App, *lockedBuilder) {
 	t.Helper()
 	logs := &lockedBuilder{}
 	log := slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -115,7 +115,7 @@ func openTestApp(t *testing.T, cfg Config, now func() time.Time) (*App, *lockedB
 }
 
 // serveApp serves app on a loopback port until the test ends and returns its base URL.
-func serveApp(t *testing.T, app *App) string {
+func serveApp(t testing.TB, app *App) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -102,8 +102,8 @@ func DefaultConfig() Config {
 		NotifyRetry:     30 * time.Second,
 		NotifyGiveUp:    24 * time.Hour,
 		NotifyWindow:    10 * time.Minute,
-		SMTPConnections: 4,
-		SMTPRate:        50,
+		SMTPConnections: 8,
+		SMTPRate:        200,
 	}
 }
 

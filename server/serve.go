@@ -285,8 +285,8 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	go repeat(bg, 10*time.Second, a.status.RecountReports) // reports age out of the window
 	go repeat(bg, 500*time.Millisecond, func(ctx context.Context) {
-		if a.duties.Held() {
-			a.sender.Work(ctx) // the outbox, once across the portal's processes
+		// The outbox, once across the portal's processes; after a full round the next at once.
+		for a.duties.Held() && a.sender.Work(ctx) {
 		}
 	})
 	go repeat(bg, status.RecordTTL, a.status.Refresh) // keeps the banner's maintenance and /status warm

@@ -26,7 +26,7 @@ type fakeNational struct {
 	requests atomic.Int64 // probes received
 }
 
-func newFakeNational(t *testing.T) *fakeNational {
+func newFakeNational(t testing.TB) *fakeNational {
 	f := &fakeNational{}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.requests.Add(1)

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/server/notify/mailsink"
+	"github.com/wneessen/go-mail"
 )
 
 // The fan-out of one recovery to 20,000 webhook subscriptions through the outbox, to a
@@ -78,4 +80,72 @@ func newBenchFixture(b *testing.B, path string, cfg Config) fixture {
 	}
 	b.Cleanup(func() { db.Close() })
 	return fixture{db: db, sender: New(db, cfg, nil, discard(), time.Now)}
+}
+
+// The fan-out of one recovery to 10,000 e-mail addresses and 10,000 webhooks through the
+// outbox, to a local SMTP server and a local receiver, against the baseline of the same
+// messages sent straight (the mailer's Send, the signed posts) at the same concurrency. It
+// reports deliveries per second of both and the time to the last.
+func BenchmarkSender_FanOutMailAndWebhooks20000(b *testing.B) {
+	const n = 10_000
+	var hooks atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hooks.Add(1) }))
+	defer srv.Close()
+	sink := mailsink.Start(b, mailsink.Options{})
+	cfg := DefaultConfig()
+	cfg.AllowInternal, cfg.Window = true, 0
+	mailer, err := NewMailer(MailConfig{URL: "smtp+plain://" + sink.Addr, From: "meldungen@apoportal.example", Connections: 8, PerSecond: 1e6})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range b.N {
+		f := newBenchFixture(b, filepath.Join(b.TempDir(), "outbox.db"), cfg)
+		f.sender.mailer = mailer
+		for i := range n {
+			if _, _, err := f.db.Subscribe(context.Background(), data.Subscription{URL: fmt.Sprintf("%s/hook/%d", srv.URL, i)}); err != nil {
+				b.Fatal(err)
+			}
+			token, err := f.db.SubscribeMail(context.Background(), data.Subscription{Email: fmt.Sprintf("apotheke%d@example.org", i)})
+			if err == nil {
+				_, err = f.db.ConfirmSubscription(context.Background(), token)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+		hooks.Store(0)
+		mails := len(sink.Messages())
+		start := time.Now()
+		if err := f.db.RecordStateChange(context.Background(), data.StateChange{Target: "national", To: data.TopicDown, At: start}); err != nil {
+			b.Fatal(err)
+		}
+		for hooks.Load() < n || len(sink.Messages()) < mails+n {
+			if !f.sender.Work(context.Background()) {
+				time.Sleep(time.Millisecond)
+			}
+		}
+		outbox := time.Since(start)
+		// The baseline: the same mails sent straight, in rounds of the same size.
+		ds, err := f.db.DueDeliveries(context.Background(), start, start, 1) // (none: all sent)
+		if err != nil || len(ds) != 0 {
+			b.Fatalf("still due: %d %v", len(ds), err)
+		}
+		msgs := make([]*mail.Msg, 0, roundSize)
+		start = time.Now()
+		for i := range n {
+			d := data.Delivery{ID: int64(i), Event: data.Event{Topic: data.TopicDown, At: start}, Subscription: data.Subscription{Email: fmt.Sprintf("apotheke%d@example.org", i)}}
+			msg, err := mailer.notice(batch{d}, "https://apoportal.example", data.NewUnsubscribeToken(), start)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if msgs = append(msgs, msg); len(msgs) == roundSize || i == n-1 {
+				mailer.Send(context.Background(), msgs)
+				msgs = msgs[:0]
+			}
+		}
+		direct := time.Since(start)
+		b.ReportMetric(float64(2*n)/outbox.Seconds(), "deliveries/s")
+		b.ReportMetric(outbox.Seconds(), "s-to-last")
+		b.ReportMetric(float64(n)/direct.Seconds(), "mail-baseline/s")
+	}
 }

@@ -83,19 +83,20 @@ func batches(due []data.Delivery) []batch {
 	return out
 }
 
-// Work sends what is due, up to 500 deliveries, one message per subscription (a summary
+// Work sends what is due, up to roundSize deliveries, one message per subscription (a summary
 // when several changes are due for it, and none within Window after its last): webhooks
 // Concurrency at a time, e-mail over the mailer's connections. Failures are recorded as
 // they come, what was sent in one transaction at the end (a process killed before it sends
-// those again, with the same webhook-id or Message-ID). Run it again and again.
-func (s *Sender) Work(ctx context.Context) {
+// those again, with the same webhook-id or Message-ID). Run it again and again; it reports
+// whether the round was full (more may be due at once).
+func (s *Sender) Work(ctx context.Context) (full bool) {
 	now := s.now()
-	due, err := s.store.DueDeliveries(ctx, now, now.Add(-s.cfg.Window), 500)
+	due, err := s.store.DueDeliveries(ctx, now, now.Add(-s.cfg.Window), roundSize)
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Warn("read the outbox", "err", err)
 		}
-		return
+		return false
 	}
 	var hooks, mails []batch
 	for _, b := range batches(due) {
@@ -112,9 +113,14 @@ func (s *Sender) Work(ctx context.Context) {
 	if len(sent) > 0 {
 		if err := s.store.DeliveriesSent(context.WithoutCancel(ctx), sent, s.now()); err != nil {
 			s.log.Warn("record deliveries sent", "deliveries", len(sent), "err", err)
+			return false
 		}
 	}
+	return len(due) == roundSize
 }
+
+// roundSize is how many deliveries one round of Work takes on.
+const roundSize = 500
 
 // post sends webhooks, Concurrency at a time, and returns the deliveries taken.
 func (s *Sender) post(ctx context.Context, due []batch) []int64 {
