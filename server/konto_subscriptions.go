@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -23,22 +24,21 @@ func formTopics(c echo.Context) []data.Topic {
 // maxAccountSubscriptions bounds what one account may subscribe.
 const maxAccountSubscriptions = 10
 
-// full says whether the account has all the subscriptions it may have.
-func (a *App) full(c echo.Context, acc data.Account) (bool, error) {
+// refused answers a dashboard subscription form that cannot be taken — the account has all
+// it may have, or nothing is ticked — and reports whether it did.
+func (a *App) refused(c echo.Context, acc data.Account, n views.AccountNotifications, topics []data.Topic) (bool, error) {
 	list, err := a.store.AccountSubscriptions(c.Request().Context(), acc.ID)
-	return len(list) >= maxAccountSubscriptions, err
-}
-
-// tooMany is the dashboard's answer to one subscription too many.
-func (a *App) tooMany(c echo.Context, n views.AccountNotifications) error {
-	n.Error = "Ein Konto kann höchstens " + strconv.Itoa(maxAccountSubscriptions) + " Benachrichtigungen haben; löschen Sie zuerst eine."
-	return a.renderDashboardWith(c, http.StatusConflict, views.Dashboard{Notifications: n})
-}
-
-// noTopic is the dashboard's answer to a subscription form with nothing ticked.
-func (a *App) noTopic(c echo.Context, n views.AccountNotifications) error {
-	n.Error, n.ErrorField = "Bitte wählen Sie mindestens eine Meldung aus.", "topics"
-	return a.renderDashboardWith(c, http.StatusBadRequest, views.Dashboard{Notifications: n})
+	switch {
+	case err != nil:
+		return true, err
+	case len(list) >= maxAccountSubscriptions:
+		n.Error = "Ein Konto kann höchstens " + strconv.Itoa(maxAccountSubscriptions) + " Benachrichtigungen haben; löschen Sie zuerst eine."
+		return true, a.renderDashboardWith(c, http.StatusConflict, views.Dashboard{Notifications: n})
+	case len(topics) == 0:
+		n.Error, n.ErrorField = "Bitte wählen Sie mindestens eine Meldung aus.", "topics"
+		return true, a.renderDashboardWith(c, http.StatusBadRequest, views.Dashboard{Notifications: n})
+	}
+	return false, nil
 }
 
 // addMailSubscription is POST /konto/benachrichtigung/email: the pharmacy's address hears
@@ -54,46 +54,26 @@ func (a *App) addMailSubscription(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	n := views.AccountNotifications{Email: c.FormValue("email")}
-	if full, err := a.full(c, acc); err != nil || full {
-		if err != nil {
-			return err
-		}
-		return a.tooMany(c, n)
-	}
 	topics := formTopics(c)
-	if len(topics) == 0 {
-		return a.noTopic(c, n)
+	if refused, err := a.refused(c, acc, n, topics); refused {
+		return err
 	}
 	s, err := data.CheckMailSubscription(data.Subscription{Email: n.Email, Topics: topics, AccountID: acc.ID})
 	if err != nil {
 		n.Error, n.ErrorField = "Bitte geben Sie eine E-Mail-Adresse wie name@example.org an.", "email"
 		return a.renderDashboardWith(c, http.StatusBadRequest, views.Dashboard{Notifications: n})
 	}
-	try, wait, err := a.throttle.reserve(ctx, subscribeAddressBudget(s.Email))
-	if err != nil {
+	wait, err := a.askConfirmation(ctx, s)
+	switch {
+	case errors.Is(err, notify.ErrPostboxFull):
+		n.Error = "Gerade warten zu viele Bestätigungen auf den Versand. Bitte versuchen Sie es in einer Minute noch einmal."
+		return a.renderDashboardWith(c, http.StatusServiceUnavailable, views.Dashboard{Notifications: n})
+	case err != nil:
 		return err
-	}
-	if wait > 0 {
+	case wait > 0:
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		n.Error = "Für diese Adresse kamen gerade mehrere Anfragen. Bitte versuchen Sie es in " + strconv.Itoa(int(wait.Minutes())+1) + " Minuten noch einmal."
 		return a.renderDashboardWith(c, http.StatusTooManyRequests, views.Dashboard{Notifications: n})
-	}
-	token, err := a.store.SubscribeMail(ctx, s)
-	if err != nil {
-		try.release(ctx)
-		return err
-	}
-	if token != "" {
-		msg, err := a.mailer.Confirmation(s.Email, a.cfg.publicBase(), token, a.now())
-		if err == nil {
-			err = a.postbox.Post(msg)
-		}
-		if err != nil {
-			try.release(ctx)
-			a.log.Warn("confirmation mail not posted", "err", err)
-			n.Error = "Gerade warten zu viele Bestätigungen auf den Versand. Bitte versuchen Sie es in einer Minute noch einmal."
-			return a.renderDashboardWith(c, http.StatusServiceUnavailable, views.Dashboard{Notifications: n})
-		}
 	}
 	return a.renderDashboardWith(c, http.StatusOK, views.Dashboard{
 		Notice: "Wir haben eine E-Mail mit einem Bestätigungslink geschickt; erst nach der Bestätigung (innerhalb von 24 Stunden) kommen Meldungen. Ist die Adresse schon bestätigt, bleibt alles, wie es ist."})
@@ -107,15 +87,9 @@ func (a *App) addWebhookSubscription(c echo.Context) error {
 		return err
 	}
 	n := views.AccountNotifications{URL: c.FormValue("url")}
-	if full, err := a.full(c, acc); err != nil || full {
-		if err != nil {
-			return err
-		}
-		return a.tooMany(c, n)
-	}
 	topics := formTopics(c)
-	if len(topics) == 0 {
-		return a.noTopic(c, n)
+	if refused, err := a.refused(c, acc, n, topics); refused {
+		return err
 	}
 	s, err := data.CheckSubscription(data.Subscription{URL: n.URL, Topics: topics, AccountID: acc.ID})
 	if err == nil {

@@ -1,11 +1,17 @@
 package main
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
+	"github.com/a-h/templ"
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/server/notify"
 	"github.com/apoportal/apoportal/views"
 	"github.com/apoportal/apoportal/views/i18n"
 	"github.com/labstack/echo/v4"
@@ -45,10 +51,7 @@ func (a *App) subscribeMail(c echo.Context) error {
 		try.release(ctx)
 		return err // a body past the route's limit: 413
 	}
-	form := views.MailForm{Email: c.FormValue("email")}
-	for _, t := range c.Request().PostForm["topic"] {
-		form.Topics = append(form.Topics, data.Topic(t))
-	}
+	form := views.MailForm{Email: c.FormValue("email"), Topics: formTopics(c)}
 	s, err := data.CheckMailSubscription(data.Subscription{Email: form.Email, Topics: form.Topics})
 	if err != nil {
 		try.release(ctx)
@@ -59,31 +62,45 @@ func (a *App) subscribeMail(c echo.Context) error {
 		try.release(ctx)
 		return a.renderStatus(c, http.StatusBadRequest, form)
 	}
-	addressTry, wait, err := a.throttle.reserve(ctx, subscribeAddressBudget(s.Email))
-	if err != nil {
+	wait, err = a.askConfirmation(ctx, s)
+	switch {
+	case errors.Is(err, notify.ErrPostboxFull):
+		c.Response().Header().Set("Retry-After", "60")
+		return echo.NewHTTPError(http.StatusServiceUnavailable, l.T("Gerade warten zu viele Bestätigungen auf den Versand. Bitte versuchen Sie es in einer Minute noch einmal."))
+	case err != nil:
 		return err
-	}
-	if wait > 0 {
+	case wait > 0:
 		return a.tooManySubscribes(c, wait.Minutes(), form)
 	}
-	token, err := a.store.SubscribeMail(ctx, s)
-	if err != nil {
-		addressTry.release(ctx)
-		return err
-	}
-	if token != "" {
-		msg, err := a.mailer.Confirmation(s.Email, a.cfg.publicBase(), token, a.now())
-		if err == nil {
-			err = a.postbox.Post(msg)
-		}
-		if err != nil {
-			addressTry.release(ctx)
-			a.log.Warn("confirmation mail not posted", "err", err)
-			c.Response().Header().Set("Retry-After", "60")
-			return echo.NewHTTPError(http.StatusServiceUnavailable, l.T("Gerade warten zu viele Bestätigungen auf den Versand. Bitte versuchen Sie es in einer Minute noch einmal."))
-		}
-	}
 	return c.Redirect(http.StatusSeeOther, l.Path("/status/abonniert"))
+}
+
+// askConfirmation keeps a checked e-mail subscription, unconfirmed, and posts its
+// confirmation mail (none to an address confirmed already), on the address's budget: it
+// returns how long to wait when that is spent, and nothing is done; ErrPostboxFull when the
+// mail cannot be queued.
+func (a *App) askConfirmation(ctx context.Context, s data.Subscription) (time.Duration, error) {
+	try, wait, err := a.throttle.reserve(ctx, subscribeAddressBudget(s.Email))
+	if err != nil || wait > 0 {
+		return wait, err
+	}
+	token, err := a.store.SubscribeMail(ctx, s)
+	if err != nil || token == "" {
+		if err != nil {
+			try.release(ctx)
+		}
+		return 0, err
+	}
+	msg, err := a.mailer.Confirmation(s.Email, a.cfg.publicBase(), token, a.now())
+	if err == nil {
+		err = a.postbox.Post(msg)
+	}
+	if err != nil {
+		try.release(ctx)
+		a.log.Warn("confirmation mail not posted", "err", err)
+		return 0, fmt.Errorf("a confirmation mail: %w", err)
+	}
+	return 0, nil
 }
 
 // tooManySubscribes is the status page with the form and how long to wait.
@@ -128,10 +145,20 @@ func (a *App) confirmPage(c echo.Context) error {
 
 // confirm is POST /status/bestaetigen: the address is confirmed and hears from now on.
 func (a *App) confirm(c echo.Context) error {
-	step := views.SubscriptionStep{Page: a.page(langOf(c).T("Abonnement bestätigen"), false)}
-	token, ok := linkToken(c, "confirm_")
+	return a.followLink(c, "confirm_", langOf(c).T("Abonnement bestätigen"), func(ctx context.Context, token string) error {
+		_, err := a.store.ConfirmSubscription(ctx, token)
+		return err
+	}, views.ConfirmSubscriptionPage)
+}
+
+// followLink acts on the token of a link in a mail and says how it went: done, or (404)
+// that the link's token is none, or no longer.
+func (a *App) followLink(c echo.Context, prefix, title string, act func(context.Context, string) error,
+	page func(views.SubscriptionStep) templ.Component) error {
+	step := views.SubscriptionStep{Page: a.page(title, false)}
+	token, ok := linkToken(c, prefix)
 	if ok {
-		_, err := a.store.ConfirmSubscription(c.Request().Context(), token)
+		err := act(c.Request().Context(), token)
 		if err != nil && data.ErrorCode(err) != data.ENOTFOUND {
 			return err
 		}
@@ -139,10 +166,10 @@ func (a *App) confirm(c echo.Context) error {
 	}
 	if !ok {
 		step.Invalid = true
-		return render(c, http.StatusNotFound, views.ConfirmSubscriptionPage(step))
+		return render(c, http.StatusNotFound, page(step))
 	}
 	step.Done = true
-	return render(c, http.StatusOK, views.ConfirmSubscriptionPage(step))
+	return render(c, http.StatusOK, page(step))
 }
 
 // unsubscribePage is GET /status/abmelden?t=…: a button to unsubscribe.
@@ -157,19 +184,5 @@ func (a *App) unsubscribePage(c echo.Context) error {
 // origin). The link's token is the authority, so no same-origin check: the subscription
 // and the address are deleted.
 func (a *App) unsubscribe(c echo.Context) error {
-	step := views.SubscriptionStep{Page: a.page(langOf(c).T("Abmelden"), false)}
-	token, ok := linkToken(c, "unsub_")
-	if ok {
-		err := a.store.Unsubscribe(c.Request().Context(), token)
-		if err != nil && data.ErrorCode(err) != data.ENOTFOUND {
-			return err
-		}
-		ok = err == nil
-	}
-	if !ok {
-		step.Invalid = true
-		return render(c, http.StatusNotFound, views.UnsubscribePage(step))
-	}
-	step.Done = true
-	return render(c, http.StatusOK, views.UnsubscribePage(step))
+	return a.followLink(c, "unsub_", langOf(c).T("Abmelden"), a.store.Unsubscribe, views.UnsubscribePage)
 }

@@ -118,8 +118,17 @@ func (db *DB) AccountSubscriptions(ctx context.Context, account int64) ([]data.S
 
 // DeleteAccountSubscription implements data.Notifications.
 func (db *DB) DeleteAccountSubscription(ctx context.Context, account, id int64) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE id = ? AND account_id = ?", id, account)
+	if err := db.deleteSubscription(ctx, "DELETE FROM subscriptions WHERE id = ? AND account_id = ?", id, account); err != nil {
+		return fmt.Errorf("delete subscription %d of account %d: %w", id, account, err)
+	}
+	return nil
+}
+
+// deleteSubscription runs a DELETE of subscriptions (their deliveries and links go with
+// them); ENOTFOUND when it deletes none.
+func (db *DB) deleteSubscription(ctx context.Context, query string, args ...any) error {
+	return db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, query, args...)
 		if err != nil {
 			return err
 		}
@@ -128,10 +137,6 @@ func (db *DB) DeleteAccountSubscription(ctx context.Context, account, id int64) 
 		}
 		return nil
 	})
-	if err != nil {
-		return fmt.Errorf("delete subscription %d of account %d: %w", id, account, err)
-	}
-	return nil
 }
 
 // UnsubscribeLinks implements data.Notifications.
@@ -160,18 +165,9 @@ func (db *DB) UnsubscribeLinks(ctx context.Context, subscriptions []int64) ([]st
 
 // Unsubscribe implements data.Notifications.
 func (db *DB) Unsubscribe(ctx context.Context, token string) error {
-	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		hash := data.HashSecret(token)
-		res, err := tx.ExecContext(ctx, `DELETE FROM subscriptions WHERE token_hash = ?
-			OR id = (SELECT subscription_id FROM unsubscribe_links WHERE token_hash = ?)`, hash, hash)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return errNoSubscription(err)
-		}
-		return nil
-	})
+	hash := data.HashSecret(token)
+	err := db.deleteSubscription(ctx, `DELETE FROM subscriptions WHERE token_hash = ?
+		OR id = (SELECT subscription_id FROM unsubscribe_links WHERE token_hash = ?)`, hash, hash)
 	if err != nil {
 		return fmt.Errorf("unsubscribe: %w", err)
 	}
