@@ -9,6 +9,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Topic is what a subscriber hears of: the national issuing service going down, degraded,
@@ -51,7 +53,7 @@ func CheckSubscription(s Subscription) (Subscription, error) {
 	s.URL = strings.TrimSpace(s.URL)
 	u, err := url.Parse(s.URL)
 	switch {
-	case s.URL == "" || len(s.URL) > 2000:
+	case s.URL == "" || len(s.URL) > 2000 || !utf8.ValidString(s.URL):
 		return s, &Error{Code: EINVALID, Field: "url", Message: "a URL of 1 to 2000 characters is required"}
 	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Hostname() == "":
 		return s, &Error{Code: EINVALID, Field: "url", Message: "the URL must be absolute, http or https, with a host"}
@@ -71,12 +73,27 @@ func CheckMailSubscription(s Subscription) (Subscription, error) {
 	s.Email = strings.TrimSpace(s.Email)
 	a, err := mail.ParseAddress(s.Email)
 	at := strings.LastIndexByte(s.Email, '@')
-	if s.Email == "" || len(s.Email) > MaxEmailLength || err != nil || a.Name != "" || a.Address != s.Email || at < 1 ||
-		!strings.Contains(s.Email[at:], ".") || strings.ContainsAny(s.Email, "\r\n<>,;\"") {
+	if s.Email == "" || len(s.Email) > MaxEmailLength || !utf8.ValidString(s.Email) || err != nil || a.Name != "" || a.Address != s.Email ||
+		at < 1 || !domainName(s.Email[at+1:]) || strings.ContainsAny(s.Email, "\r\n<>,;\"[]") {
 		return s, &Error{Code: EINVALID, Field: "email", Message: "an e-mail address like name@example.org is required"}
 	}
 	s.Email = s.Email[:at] + strings.ToLower(s.Email[at:])
 	return checkTopics(s)
+}
+
+// domainName reports whether s is a domain name with a top-level domain of letters (not an
+// address literal, not a bare host).
+func domainName(s string) bool {
+	dot := strings.LastIndexByte(s, '.')
+	if dot < 1 || dot == len(s)-1 {
+		return false
+	}
+	for _, r := range s[dot+1:] {
+		if !unicode.IsLetter(r) {
+			return false
+		}
+	}
+	return true
 }
 
 func checkTopics(s Subscription) (Subscription, error) {

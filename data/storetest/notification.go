@@ -24,6 +24,7 @@ func outboxFollowsStateChanges(t *testing.T, open Open) {
 		{data.Subscription{URL: "ftp://example.org/hook"}, "url"},
 		{data.Subscription{URL: "/hook"}, "url"},
 		{data.Subscription{URL: "https://user:pw@example.org/hook"}, "url"},
+		{data.Subscription{URL: "https://example.org/hook\xff"}, "url"},
 		{data.Subscription{URL: "https://example.org/hook", Topics: []data.Topic{"down", "bald"}}, "topics"},
 	} {
 		if _, _, err := db.Subscribe(ctx, bad.s); data.ErrorCode(err) != data.EINVALID || data.ErrorField(err) != bad.field {
@@ -157,7 +158,8 @@ func mailNeedsConfirmation(t *testing.T, open Open) {
 	clock := func() time.Time { return now }
 	db := open(t, clock)
 	for _, bad := range []string{"", "apotheke", "a@b", "Anna <anna@example.org>", "anna@example.org, bob@example.org",
-		"anna@example.org\r\nBcc: x@example.org", strings.Repeat("a", 250) + "@example.org"} {
+		"anna@example.org\r\nBcc: x@example.org", strings.Repeat("a", 250) + "@example.org", "anna@[10.0.0.5]", "anna@localhost",
+		"anna@example.123", "anna\xff@example.org"} {
 		if _, err := db.SubscribeMail(ctx, data.Subscription{Email: bad}); data.ErrorCode(err) != data.EINVALID || data.ErrorField(err) != "email" {
 			t.Errorf("%q: %v, want EINVALID on email", bad, err)
 		}

@@ -102,7 +102,7 @@ func TestMailer_TempFailureRetriedRefusalGivenUp(t *testing.T) {
 	f := mailFixture(t, sink, "smtp+plain://"+sink.Addr, testConfig())
 	f.confirmed(t, "anna@example.org")
 	f.confirmed(t, "gone@example.org")
-	sink.Refuse("gone@example.org")
+	sink.Refuse("gone@example.org") // its answer quotes the address, as GONE@EXAMPLE.ORG
 	sink.TempFail(3)
 	f.goDown(t)
 	start := time.Now()
@@ -115,7 +115,7 @@ func TestMailer_TempFailureRetriedRefusalGivenUp(t *testing.T) {
 	}
 	t.Logf("taken after 3 × 451 in %s", time.Since(start).Round(10*time.Millisecond))
 	given, err := f.db.GivenUpDeliveries(context.Background(), 10)
-	if err != nil || len(given) != 1 || given[0].Attempts != 1 || strings.Contains(given[0].Problem, "gone@") || !strings.Contains(given[0].Problem, "550") {
+	if err != nil || len(given) != 1 || given[0].Attempts != 1 || strings.Contains(strings.ToLower(given[0].Problem), "gone@") || !strings.Contains(given[0].Problem, "550") {
 		t.Errorf("given up: %+v %v", given, err)
 	}
 }

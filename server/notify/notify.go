@@ -13,7 +13,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
-	"strings"
+	"regexp"
 	"sync"
 	"time"
 
@@ -233,8 +233,8 @@ func (s *Sender) failedAll(ctx context.Context, b batch, err error, forGood bool
 // A mail server's answer may quote the address: it is never logged.
 func (s *Sender) failed(ctx context.Context, d data.Delivery, err error, forGood bool) {
 	problem := err.Error()
-	if d.Subscription.Email != "" {
-		problem = strings.ReplaceAll(problem, d.Subscription.Email, "<Adresse>")
+	if d.Subscription.Email != "" { // in any case: a server may write it as it likes
+		problem = regexp.MustCompile(`(?i)`+regexp.QuoteMeta(d.Subscription.Email)).ReplaceAllLiteralString(problem, "<Adresse>")
 	}
 	retry := s.retryAt(d)
 	if retry.IsZero() || forGood {

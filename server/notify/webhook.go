@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	neturl "net/url"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,12 +36,47 @@ func Sign(secret, id string, timestamp time.Time, body []byte) (string, error) {
 
 // internal reports whether an address is one a webhook must not reach from the portal:
 // loopback, private (RFC 1918, fc00::/7), link-local, carrier-grade NAT, unspecified,
-// multicast, or this network.
+// multicast, this network, the special-purpose ranges (benchmarking, IETF, reserved,
+// deprecated site-local), and the IPv4 address inside a NAT64, 6to4 or Teredo address.
 func internal(ip netip.Addr) bool {
 	ip = ip.Unmap()
-	return !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() ||
-		netip.MustParsePrefix("100.64.0.0/10").Contains(ip) || netip.MustParsePrefix("0.0.0.0/8").Contains(ip)
+	if !ip.IsValid() || ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified() {
+		return true
+	}
+	for _, p := range specialPurpose {
+		if p.Contains(ip) {
+			return true
+		}
+	}
+	if embedded, ok := embeddedIPv4(ip); ok {
+		return internal(embedded)
+	}
+	return false
+}
+
+var specialPurpose = []netip.Prefix{
+	netip.MustParsePrefix("100.64.0.0/10"), netip.MustParsePrefix("0.0.0.0/8"), netip.MustParsePrefix("192.0.0.0/24"),
+	netip.MustParsePrefix("198.18.0.0/15"), netip.MustParsePrefix("240.0.0.0/4"), netip.MustParsePrefix("fec0::/10"),
+}
+
+// embeddedIPv4 is the IPv4 address an IPv6 address carries to: NAT64 (64:ff9b::/96 and
+// 64:ff9b:1::/48, the last 32 bits), 6to4 (2002::/16, bits 16–47), Teredo (2001::/32, the
+// client's address inverted in the last 32 bits; any Teredo address is refused).
+func embeddedIPv4(ip netip.Addr) (netip.Addr, bool) {
+	if !ip.Is6() {
+		return netip.Addr{}, false
+	}
+	b := ip.As16()
+	switch {
+	case netip.MustParsePrefix("64:ff9b::/96").Contains(ip) || netip.MustParsePrefix("64:ff9b:1::/48").Contains(ip):
+		return netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}), true
+	case netip.MustParsePrefix("2002::/16").Contains(ip):
+		return netip.AddrFrom4([4]byte{b[2], b[3], b[4], b[5]}), true
+	case netip.MustParsePrefix("2001::/32").Contains(ip):
+		return netip.Addr{}, true // an invalid address: internal
+	}
+	return netip.Addr{}, false
 }
 
 // CheckHost refuses, before a subscription is kept, a host that is itself an internal
@@ -101,6 +137,10 @@ func post(ctx context.Context, client *http.Client, url, secret, id string, at t
 	req.Header.Set("webhook-signature", sig)
 	res, err := client.Do(req)
 	if err != nil {
+		var u *neturl.Error
+		if errors.As(err, &u) {
+			err = u.Err // its text holds the whole URL, and URLs of webhooks are often secrets
+		}
 		return err
 	}
 	defer res.Body.Close()

@@ -181,7 +181,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	refused := ss.sink.refuse[to]
 	ss.sink.mu.Unlock()
 	if refused {
-		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox"}
+		return &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such mailbox: " + strings.ToUpper(to)} // as some servers quote it
 	}
 	ss.to = append(ss.to, to)
 	return nil
