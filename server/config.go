@@ -69,7 +69,7 @@ type Config struct {
 	WebhookAllowInternal bool          // --webhook-allow-internal: let webhooks reach loopback and private addresses
 	// E-mail notifications: without --smtp-url, e-mail subscriptions are not offered.
 	SMTPURL         string // --smtp-url, APOPORTAL_SMTP_URL: smtp://user@host:587 (STARTTLS), smtps://…, smtp+plain://host:25
-	SMTPPassword    string // APOPORTAL_SMTP_PASSWORD: the password, when the URL has none (never a flag: flags show in ps)
+	SMTPPassword    string // APOPORTAL_SMTP_PASSWORD: the password (never in the URL or a flag: flags show in ps)
 	MailFrom        string // --mail-from, APOPORTAL_MAIL_FROM: the sender's address
 	SMTPConnections int    // --smtp-connections: connections to the mail server at once
 	SMTPRate        int    // --smtp-rate: messages per second to the mail server
@@ -267,6 +267,14 @@ func (c Config) Validate() error {
 		return usageError{"--notify-hold-up and --notify-window must not be negative, --notify-retry must be positive and --notify-give-up at least 1m"}
 	}
 	if c.SMTPURL != "" {
+		if u, err := url.Parse(c.SMTPURL); err == nil && u.User != nil {
+			if _, has := u.User.Password(); has {
+				return usageError{"--smtp-url must not hold the password (flags show in ps): put it in APOPORTAL_SMTP_PASSWORD"}
+			}
+		}
+		if c.PublicURL == "" {
+			return usageError{"--smtp-url needs --public-url: the links in the messages point there"}
+		}
 		if _, err := c.mailer(); err != nil {
 			return usageError{"--smtp-url and --mail-from: " + err.Error()} // the URL may hold credentials: not echoed
 		}
@@ -359,10 +367,8 @@ func (c Config) mailer() (*notify.Mailer, error) {
 	}
 	raw := c.SMTPURL
 	if u, err := url.Parse(raw); err == nil && u.User != nil && c.SMTPPassword != "" {
-		if _, has := u.User.Password(); !has {
-			u.User = url.UserPassword(u.User.Username(), c.SMTPPassword)
-			raw = u.String()
-		}
+		u.User = url.UserPassword(u.User.Username(), c.SMTPPassword)
+		raw = u.String()
 	}
 	return notify.NewMailer(notify.MailConfig{URL: raw, From: c.MailFrom, Connections: c.SMTPConnections, PerSecond: float64(c.SMTPRate), Timeout: 30 * time.Second})
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -25,6 +26,7 @@ func mailApp(t *testing.T, options ...func(*Config)) (*App, string, *fakeNationa
 	cfg.DB, cfg.NationalURL, cfg.ProbeInterval = sharedDBCopy(t), national.srv.URL, 50*time.Millisecond
 	cfg.NotifyHoldUp, cfg.NotifyRetry, cfg.NotifyWindow = 300*time.Millisecond, 50*time.Millisecond, 0
 	cfg.SMTPURL, cfg.MailFrom = "smtp+plain://"+sink.Addr, "meldungen@apoportal.example"
+	cfg.PublicURL = "https://apoportal.example"
 	for _, o := range options {
 		o(&cfg)
 	}
@@ -262,4 +264,32 @@ func accountOfPharmacy(t *testing.T, app *App, pharmacy string) int64 {
 		t.Fatalf("accounts of %s: %v %v", pharmacy, accs, err)
 	}
 	return accs[0].ID
+}
+
+// What cannot work or would leak is refused at start: a password in the mail server's URL
+// (flags show in ps), mail without a public URL for its links, alerts without a mail
+// server, an alert address that is none.
+func TestConfig_MailOptionsChecked(t *testing.T) {
+	for name, c := range map[string]func(*Config){
+		"password in the URL": func(c *Config) { c.SMTPURL = "smtp://portal:geheim@mail.example.org" },
+		"no public URL":       func(c *Config) { c.PublicURL = "" },
+		"no sender":           func(c *Config) { c.MailFrom = "" },
+		"a bad scheme":        func(c *Config) { c.SMTPURL = "http://mail.example.org" },
+		"alerts, no mail":     func(c *Config) { c.SMTPURL, c.AlertMail = "", "ops@example.org" },
+		"a bad alert address": func(c *Config) { c.AlertMail = "ops@example.org, betrieb" },
+	} {
+		cfg := DefaultConfig()
+		cfg.SMTPURL, cfg.MailFrom, cfg.PublicURL = "smtp://portal@mail.example.org", "meldungen@apoportal.example", "https://apoportal.example"
+		c(&cfg)
+		var ue usageError
+		if err := cfg.Validate(); !errors.As(err, &ue) || strings.Contains(err.Error(), "geheim") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	cfg := DefaultConfig()
+	cfg.SMTPURL, cfg.MailFrom, cfg.PublicURL, cfg.SMTPPassword = "smtp://portal@mail.example.org", "meldungen@apoportal.example", "https://apoportal.example", "geheim"
+	cfg.AlertMail = "ops@example.org, bereitschaft@example.org"
+	if err := cfg.Validate(); err != nil {
+		t.Errorf("a good configuration: %v", err)
+	}
 }

@@ -31,7 +31,7 @@ func BenchmarkNotify_CitizenP99DuringFanOut(b *testing.B) {
 		national := newFakeNational(b)
 		cfg := DefaultConfig()
 		cfg.DB, cfg.NationalURL, cfg.ProbeInterval = sharedDBCopyIn(b, b.TempDir()), national.srv.URL, 100*time.Millisecond
-		cfg.NotifyWindow, cfg.WebhookAllowInternal = 0, true
+		cfg.NotifyWindow, cfg.WebhookAllowInternal, cfg.PublicURL = 0, true, "https://apoportal.example"
 		cfg.SMTPURL, cfg.MailFrom, cfg.SMTPRate = "smtp+plain://"+sink.Addr, "meldungen@apoportal.example", 100_000
 		app, _ := openTestApp(b, cfg, nil)
 		ctx := context.Background()

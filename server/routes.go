@@ -47,7 +47,9 @@ func (a *App) Router() *echo.Echo {
 	get("/", a.homePage, a.chooseLanguage, a.cachedPerLanguage(noQuery))
 	get("/en", func(c echo.Context) error { return c.Redirect(http.StatusMovedPermanently, "/en/") })
 	// A limit per address counts a request in every language: one store for both paths.
-	feedbackLimit, subscribeLimit, linkLimit := ipRateLimit(0.1, 10), ipRateLimit(0.1, 5), ipRateLimit(1, 10)
+	// A mail provider's one-click unsubscribes come from few addresses: a wide limit; the
+	// token is the authority.
+	feedbackLimit, subscribeLimit, linkLimit, oneClickLimit := ipRateLimit(0.1, 10), ipRateLimit(0.1, 5), ipRateLimit(1, 10), ipRateLimit(50, 500)
 	for _, l := range i18n.Langs {
 		in := l.Path
 		if l != i18n.German {
@@ -75,7 +77,7 @@ func (a *App) Router() *echo.Echo {
 		e.GET(notify.ConfirmPath, a.confirmPage, private)
 		e.POST(notify.ConfirmPath, a.confirm, private, a.sameOrigin, linkLimit, middleware.BodyLimit("1K"))
 		e.GET(notify.UnsubscribePath, a.unsubscribePage, private)
-		e.POST(notify.UnsubscribePath, a.unsubscribe, private, linkLimit, middleware.BodyLimit("1K"))
+		e.POST(notify.UnsubscribePath, a.unsubscribe, private, oneClickLimit, middleware.BodyLimit("1K"))
 	}
 	get("/leichte-sprache", a.easyLanguagePage, a.cached(noQuery)) // German by its nature
 	searchLimit := []echo.MiddlewareFunc{a.cachedPerLanguage(searchQuery)}

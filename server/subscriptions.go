@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
@@ -10,6 +13,15 @@ import (
 	"github.com/apoportal/apoportal/views"
 	"github.com/labstack/echo/v4"
 )
+
+// freeWebhooksPerClient are the webhooks one client address makes before each next must
+// wait twice as long as the last (the throttle's budget in the store, which every portal
+// process shares, fading after an hour).
+const freeWebhooksPerClient = 5
+
+func webhookBudget(ip string) data.Budget {
+	return data.Budget{Key: "webhook:" + clientKey(ip), Free: freeWebhooksPerClient}
+}
 
 // subscriptionRequest is the body of POST /api/v1/subscriptions.
 type subscriptionRequest struct {
@@ -32,20 +44,38 @@ type subscriptionJSON struct {
 // limited before the body is read; a host on an internal address is refused (and judged
 // again at every delivery).
 func (a *App) subscribeAPI(c echo.Context) error {
+	ctx := c.Request().Context()
+	// JSON only: a page of another site cannot post it without the browser asking first
+	// (CORS), and the portal allows no other site.
+	if media, _, _ := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); media != echo.MIMEApplicationJSON {
+		return echo.NewHTTPError(http.StatusUnsupportedMediaType, "send the subscription as Content-Type: application/json")
+	}
+	try, wait, err := a.throttle.reserve(ctx, webhookBudget(c.RealIP()))
+	if err != nil {
+		return err
+	}
+	if wait > 0 {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("too many subscriptions from this address; try again in %d minutes", int(wait.Minutes())+1))
+	}
 	var req subscriptionRequest
 	if err := decodeBody(c, &req); err != nil {
+		try.release(ctx)
 		return err
 	}
 	s, err := data.CheckSubscription(data.Subscription{URL: req.URL, Topics: req.Topics})
 	if err != nil {
+		try.release(ctx)
 		return err
 	}
 	u, _ := url.Parse(s.URL) // checked above
 	if err := notify.CheckHost(u.Hostname(), a.cfg.WebhookAllowInternal); err != nil {
+		try.release(ctx)
 		return &data.Error{Code: data.EINVALID, Field: "url", Message: "the URL's host is a loopback, private or link-local address"}
 	}
-	s, token, err := a.store.Subscribe(c.Request().Context(), s)
+	s, token, err := a.store.Subscribe(ctx, s)
 	if err != nil {
+		try.release(ctx)
 		return err
 	}
 	return c.JSON(http.StatusCreated, subscriptionJSON{ID: s.ID, URL: s.URL, Topics: s.Topics, Secret: s.Secret,

@@ -143,6 +143,33 @@ func TestSubscriptions_BadOnesRefused(t *testing.T) {
 	}
 }
 
+// Another site's page cannot make its visitors' browsers subscribe webhooks: a body that is
+// not declared JSON (what a form or a no-cors fetch sends) is refused before it is read.
+func TestSubscriptions_OnlyJSON(t *testing.T) {
+	app, _ := testApp(t, sharedDBCopy(t), nil)
+	base := serveApp(t, app)
+	for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", ""} {
+		req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/subscriptions", strings.NewReader(`{"url": "https://example.org/x"}`))
+		if ct != "" {
+			req.Header.Set("Content-Type", ct)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusUnsupportedMediaType {
+			t.Errorf("%q: %d", ct, res.StatusCode)
+		}
+	}
+	if c, err := app.store.CountDeliveries(context.Background()); err != nil || c != (data.DeliveryCounts{}) {
+		t.Errorf("counts %+v %v", c, err)
+	}
+	if res, _ := subscribe(t, base, `{"url": "https://example.org/x"}`); res.StatusCode != http.StatusCreated {
+		t.Errorf("declared JSON: %d", res.StatusCode)
+	}
+}
+
 // A receiver that keeps failing is given up after the configured time, and operators
 // see it on their page, with the last error; a pharmacy's account cannot.
 func TestSubscriptions_GivenUpShownToOperators(t *testing.T) {
