@@ -229,9 +229,10 @@ type Notifications interface {
 	// token that ends it (the store keeps only its hash).
 	Subscribe(ctx context.Context, s Subscription) (Subscription, string, error)
 	// SubscribeMail keeps a checked e-mail subscription, unconfirmed, and returns the token
-	// of its confirmation link (valid ConfirmWithin; the store keeps its hash). An address
-	// already confirmed stays as it is and gets "" (the caller answers the same either way);
-	// one not yet confirmed takes the new topics and token, the old link void.
+	// of its confirmation link (valid ConfirmWithin; the store keeps its hash). An address is
+	// one subscription per account (and one without): already confirmed there, it stays as
+	// it is and gets "" (the caller answers the same either way); not yet confirmed, it takes
+	// the new topics and token, the old link void.
 	SubscribeMail(ctx context.Context, s Subscription) (string, error)
 	// ConfirmSubscription confirms the subscription of a confirmation token and returns it;
 	// ENOTFOUND for a token that is not one, or no longer.

@@ -63,7 +63,7 @@ func (a *App) addMailSubscription(c echo.Context) error {
 		n.Error, n.ErrorField = "Bitte geben Sie eine E-Mail-Adresse wie name@example.org an.", "email"
 		return a.renderDashboardWith(c, http.StatusBadRequest, views.Dashboard{Notifications: n})
 	}
-	wait, err := a.askConfirmation(ctx, s)
+	wait, err := a.askConfirmation(ctx, s, subscribeAccountBudget(acc.ID), subscribeClientBudget(c.RealIP()))
 	switch {
 	case errors.Is(err, notify.ErrPostboxFull):
 		n.Error = "Gerade warten zu viele Bestätigungen auf den Versand. Bitte versuchen Sie es in einer Minute noch einmal."
@@ -72,7 +72,7 @@ func (a *App) addMailSubscription(c echo.Context) error {
 		return err
 	case wait > 0:
 		c.Response().Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
-		n.Error = "Für diese Adresse kamen gerade mehrere Anfragen. Bitte versuchen Sie es in " + strconv.Itoa(int(wait.Minutes())+1) + " Minuten noch einmal."
+		n.Error = "Für diese Adresse oder von diesem Konto kamen gerade mehrere Anfragen. Bitte versuchen Sie es in " + strconv.Itoa(int(wait.Minutes())+1) + " Minuten noch einmal."
 		return a.renderDashboardWith(c, http.StatusTooManyRequests, views.Dashboard{Notifications: n})
 	}
 	return a.renderDashboardWith(c, http.StatusOK, views.Dashboard{

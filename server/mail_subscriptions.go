@@ -29,8 +29,23 @@ func subscribeClientBudget(ip string) data.Budget {
 	return data.Budget{Key: "subscribe:" + clientKey(ip), Free: freeSubscribesPerClient}
 }
 
+// subscribeAddressBudget is a mailbox's, however its address is written: name+tag@ and
+// NAME@ are name@'s.
 func subscribeAddressBudget(email string) data.Budget {
-	return data.Budget{Key: "subscribe-to:" + strings.ToLower(email), Free: freeSubscribesPerAddress}
+	email = strings.ToLower(email)
+	if at := strings.LastIndexByte(email, '@'); at > 0 {
+		local, domain := email[:at], email[at:]
+		if plus := strings.IndexByte(local, '+'); plus > 0 {
+			local = local[:plus]
+		}
+		email = local + domain
+	}
+	return data.Budget{Key: "subscribe-to:" + email, Free: freeSubscribesPerAddress}
+}
+
+// subscribeAccountBudget is an account's, for the addresses it asks confirmations for.
+func subscribeAccountBudget(account int64) data.Budget {
+	return data.Budget{Key: "subscribe-account:" + strconv.FormatInt(account, 10), Free: freeSubscribesPerClient}
 }
 
 // subscribeMail is POST /status/abonnieren: an address asks to hear of the national
@@ -77,10 +92,13 @@ func (a *App) subscribeMail(c echo.Context) error {
 
 // askConfirmation keeps a checked e-mail subscription, unconfirmed, and posts its
 // confirmation mail (none to an address confirmed already), on the address's budget: it
-// returns how long to wait when that is spent, and nothing is done; ErrPostboxFull when the
-// mail cannot be queued.
-func (a *App) askConfirmation(ctx context.Context, s data.Subscription) (time.Duration, error) {
-	try, wait, err := a.throttle.reserve(ctx, subscribeAddressBudget(s.Email))
+// returns how long to wait when that or one of budgets is spent, and nothing is done;
+// ErrPostboxFull when the mail cannot be queued.
+func (a *App) askConfirmation(ctx context.Context, s data.Subscription, budgets ...data.Budget) (time.Duration, error) {
+	if a.postbox.Full() { // before anything is looked up: the same answer for every address
+		return 0, notify.ErrPostboxFull
+	}
+	try, wait, err := a.throttle.reserve(ctx, append(budgets, subscribeAddressBudget(s.Email))...)
 	if err != nil || wait > 0 {
 		return wait, err
 	}

@@ -140,16 +140,16 @@ func TestMailSubscriptions_BadInputAndAbuse(t *testing.T) {
 		t.Errorf("from another site: %d", res.StatusCode)
 	}
 	codes := []int{}
-	for range 4 {
-		res, _ := postForm(t, b, "/status/abonnieren", url.Values{"email": {"victim@example.org"}, "topic": {"down"}}, nil)
+	for _, victim := range []string{"victim@example.org", "victim+1@example.org", "Victim+2@example.org", "victim+3@example.org"} { // one mailbox
+		res, _ := postForm(t, b, "/status/abonnieren", url.Values{"email": {victim}, "topic": {"down"}}, nil)
 		codes = append(codes, res.StatusCode)
 	}
 	if codes[0] != http.StatusSeeOther || codes[3] != http.StatusTooManyRequests {
 		t.Errorf("four requests for one address: %v", codes)
 	}
 	time.Sleep(300 * time.Millisecond)
-	if n := len(sink.To("victim@example.org")); n > 3 || len(sink.Messages()) != n {
-		t.Errorf("%d confirmations to the victim, %d messages in all", n, len(sink.Messages()))
+	if n := len(sink.Messages()); n > 3 {
+		t.Errorf("%d confirmations to the victim's mailbox", n)
 	}
 	for path, want := range map[string]int{
 		"/status/bestaetigen?t=confirm_nothing": http.StatusNotFound, "/status/abmelden?t=unsub_nothing": http.StatusNotFound,

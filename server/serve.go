@@ -59,6 +59,7 @@ type App struct {
 	sender           *notify.Sender         // works the outbox of notifications
 	mailer           *notify.Mailer         // the mail server's client; nil without one
 	postbox          *notify.Postbox        // sends confirmation mails; nil without a mail server
+	alerts           *notify.Postbox        // sends the operators' alerts; nil without --alert-mail
 	generations      *pagecache.Generations // what cached answers depend on, bumped by writes
 	answers          *pagecache.Cache       // public answers, rendered; nil with --cache-mb 0
 	computing        chan struct{}          // slots of the compute limit
@@ -201,7 +202,9 @@ func (a *App) open(ctx context.Context) error {
 	if mailer != nil {
 		a.mailer, a.postbox = mailer, notify.NewPostbox(mailer, a.cfg.NotifyRetry, a.log)
 		if to, _ := a.cfg.alertAddresses(); len(to) > 0 { // checked by Validate
-			alerts = notify.NewAlerts(mailer, a.postbox, to, holderName(a.cfg.Instance), a.cfg.NotifyWindow, a.log, a.now)
+			// Their own queue: confirmations that pile up must not hold the operators' alerts.
+			a.alerts = notify.NewPostbox(mailer, a.cfg.NotifyRetry, a.log)
+			alerts = notify.NewAlerts(mailer, a.alerts, to, holderName(a.cfg.Instance), a.cfg.NotifyWindow, a.log, a.now)
 		}
 	}
 	a.sender = notify.New(a.store, ncfg, mailer, a.log, a.now)
@@ -266,8 +269,10 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go repeat(bg, 10*time.Second, a.reloadGazetteer)
 	go a.duties.Run(bg)
 	go a.monitor.Run(bg)
-	if a.postbox != nil {
-		go a.postbox.Run(bg) // in every process: a confirmation's token is only in the mail it posts
+	for _, p := range []*notify.Postbox{a.postbox, a.alerts} {
+		if p != nil {
+			go p.Run(bg) // in every process: a confirmation's token is only in the mail it posts
+		}
 	}
 	go repeat(bg, time.Second, a.status.ReadShared) // what the prober, maybe another process, recorded
 	go repeat(bg, time.Hour, func(ctx context.Context) {

@@ -40,8 +40,8 @@ func (db *DB) SubscribeMail(ctx context.Context, s data.Subscription) (string, e
 		var confirmed bool
 		err := tx.QueryRow(ctx, `INSERT INTO subscriptions (url, email, topics, secret, token_hash, confirmed, confirm_hash, confirm_until, account_id, created_at)
 			VALUES ('', $1, $2, '', $3, false, $4, $5, $6, $7)
-			ON CONFLICT (email) WHERE email <> '' DO UPDATE SET topics = EXCLUDED.topics, confirm_hash = EXCLUDED.confirm_hash,
-				confirm_until = EXCLUDED.confirm_until, account_id = EXCLUDED.account_id WHERE NOT subscriptions.confirmed
+			ON CONFLICT (email, COALESCE(account_id, 0)) WHERE email <> '' DO UPDATE SET topics = EXCLUDED.topics,
+				confirm_hash = EXCLUDED.confirm_hash, confirm_until = EXCLUDED.confirm_until WHERE NOT subscriptions.confirmed
 			RETURNING confirmed`, s.Email, data.JoinTopics(s.Topics), data.HashSecret(data.NewUnsubscribeToken()),
 			data.HashSecret(token), now.Add(data.ConfirmWithin), data.NullID(s.AccountID), now).Scan(&confirmed)
 		if errors.Is(err, pgx.ErrNoRows) { // confirmed already: nothing updated

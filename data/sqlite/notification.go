@@ -45,7 +45,8 @@ func (db *DB) SubscribeMail(ctx context.Context, s data.Subscription) (string, e
 	token, now := data.NewConfirmToken(), db.now().UTC()
 	err = db.inTx(ctx, func(tx *sql.Tx) error {
 		var confirmed bool
-		err := tx.QueryRowContext(ctx, "SELECT confirmed FROM subscriptions WHERE email = ?", s.Email).Scan(&confirmed)
+		err := tx.QueryRowContext(ctx, "SELECT confirmed FROM subscriptions WHERE email = ? AND COALESCE(account_id, 0) = ?",
+			s.Email, s.AccountID).Scan(&confirmed)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = tx.ExecContext(ctx, `INSERT INTO subscriptions (url, email, topics, secret, token_hash, confirmed, confirm_hash, confirm_until, account_id, created_at)
@@ -58,8 +59,8 @@ func (db *DB) SubscribeMail(ctx context.Context, s data.Subscription) (string, e
 			token = ""
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE subscriptions SET topics = ?, confirm_hash = ?, confirm_until = ?, account_id = ? WHERE email = ?",
-			data.JoinTopics(s.Topics), data.HashSecret(token), sortableTime(now.Add(data.ConfirmWithin)), data.NullID(s.AccountID), s.Email)
+		_, err = tx.ExecContext(ctx, "UPDATE subscriptions SET topics = ?, confirm_hash = ?, confirm_until = ? WHERE email = ? AND COALESCE(account_id, 0) = ?",
+			data.JoinTopics(s.Topics), data.HashSecret(token), sortableTime(now.Add(data.ConfirmWithin)), s.Email, s.AccountID)
 		return err
 	})
 	if err != nil {

@@ -278,6 +278,27 @@ func accountsKeepTheirSubscriptions(t *testing.T, open Open) {
 	if other, err := db.AccountSubscriptions(ctx, accounts[1]); err != nil || len(other) != 0 {
 		t.Errorf("another account's: %+v %v", other, err)
 	}
+	// An address is one subscription per account and one without: the public's confirmed
+	// one tells an account nothing, and another account's request leaves the first's alone.
+	public, err := db.SubscribeMail(ctx, data.Subscription{Email: "team@b.example.org"})
+	if err == nil {
+		_, err = db.ConfirmSubscription(ctx, public)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token, err := db.SubscribeMail(ctx, data.Subscription{Email: "team@b.example.org", AccountID: accounts[1]}); err != nil || token == "" {
+		t.Errorf("an account asking for an address the public has: %q %v", token, err)
+	}
+	if token, err := db.SubscribeMail(ctx, data.Subscription{Email: "team@a.example.org", AccountID: accounts[1]}); err != nil || token == "" {
+		t.Errorf("another account asking for the first's address: %q %v", token, err)
+	}
+	if list, _ := db.AccountSubscriptions(ctx, accounts[0]); len(list) != 2 || list[1].Email != "team@a.example.org" {
+		t.Errorf("the first account's after another asked: %+v", list)
+	}
+	if list, _ := db.AccountSubscriptions(ctx, accounts[1]); len(list) != 2 {
+		t.Errorf("the second account's: %+v", list)
+	}
 	if err := db.DeleteAccountSubscription(ctx, accounts[1], hook.ID); data.ErrorCode(err) != data.ENOTFOUND {
 		t.Errorf("deleted by another account: %v", err)
 	}

@@ -202,3 +202,33 @@ func TestSender_MaintenanceAnnounced(t *testing.T) {
 		t.Errorf("mail: %d\n%s", len(m), m[0].Text)
 	}
 }
+
+// The postbox tries a mail the server answers 451 again after a backoff, without holding
+// a worker meanwhile: a mail posted after it goes out at once.
+func TestPostbox_RetriesWithoutWaiting(t *testing.T) {
+	sink := mailsink.Start(t, mailsink.Options{})
+	m, err := NewMailer(MailConfig{URL: "smtp+plain://" + sink.Addr, From: "meldungen@apoportal.example", Connections: 1, PerSecond: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	box := NewPostbox(m, 2*time.Second, discard())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go box.Run(ctx)
+	sink.TempFail(1)
+	for _, to := range []string{"first@example.org", "second@example.org"} {
+		msg, err := m.Confirmation(to, "https://apoportal.example", data.NewConfirmToken(), time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := box.Post(msg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := sink.WaitFor("first@example.org", 1, 10*time.Second); len(got) != 1 {
+		t.Fatal("the first mail was not tried again")
+	}
+	if got := sink.Messages(); len(got) != 2 || got[0].To[0] != "second@example.org" {
+		t.Fatalf("received %d, the first to %v: the second waited for the first's retry", len(got), got[0].To)
+	}
+}

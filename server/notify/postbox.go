@@ -13,37 +13,50 @@ import (
 // ErrPostboxFull is a confirmation that cannot be queued: too many wait already.
 var ErrPostboxFull = errors.New("too many confirmation mails are waiting")
 
-// Postbox sends the confirmation mails of e-mail subscriptions, off the request that asked
-// for one: a queue of at most Capacity, one message at a time, a failure retried with
-// backoff for a while. Their link's token exists only in the message (the store keeps
-// its hash), so a process that dies with mails in its queue loses them: whoever asked may
-// ask again (and the throttle lets them after a while).
+// Postbox sends mails off the request or the probe that asked for them (confirmations,
+// operators' alerts): a queue of at most Capacity, as many sent at once as the mailer has
+// connections, a failure queued again after a backoff (no worker waits for it) and given
+// up after six tries or at once on a refusal for good. A confirmation's token exists only in
+// its message (the store keeps its hash), so a process that dies with mails in its queue
+// loses them: whoever asked may ask again (and the throttle lets them after a while).
 type Postbox struct {
 	mailer *Mailer
-	queue  chan *mail.Msg
+	queue  chan posted
 	retry  time.Duration
 	log    *slog.Logger
 }
 
-// Capacity is how many confirmation mails may wait.
+type posted struct {
+	msg *mail.Msg
+	try int
+}
+
+// Capacity is how many mails may wait.
 const Capacity = 1000
 
 // NewPostbox returns a postbox over mailer, its first retry after retry.
 func NewPostbox(mailer *Mailer, retry time.Duration, log *slog.Logger) *Postbox {
-	return &Postbox{mailer: mailer, queue: make(chan *mail.Msg, Capacity), retry: retry, log: log}
+	return &Postbox{mailer: mailer, queue: make(chan posted, Capacity), retry: retry, log: log}
 }
+
+// Full reports whether the queue is full (ask before doing what the mail is for).
+func (p *Postbox) Full() bool { return len(p.queue) == cap(p.queue) }
 
 // Post queues msg, or says the queue is full.
 func (p *Postbox) Post(msg *mail.Msg) error {
+	return p.post(posted{msg: msg, try: 1})
+}
+
+func (p *Postbox) post(m posted) error {
 	select {
-	case p.queue <- msg:
+	case p.queue <- m:
 		return nil
 	default:
 		return ErrPostboxFull
 	}
 }
 
-// Run sends what is posted until ctx ends, as many at once as the mailer has connections.
+// Run sends what is posted until ctx ends.
 func (p *Postbox) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for range p.mailer.connections {
@@ -52,8 +65,8 @@ func (p *Postbox) Run(ctx context.Context) {
 				select {
 				case <-ctx.Done():
 					return
-				case msg := <-p.queue:
-					p.send(ctx, msg)
+				case m := <-p.queue:
+					p.send(ctx, m)
 				}
 			}
 		})
@@ -61,24 +74,20 @@ func (p *Postbox) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-// send tries msg up to six times, the waits doubling from retry, and gives up at once on
-// a refusal for good. The address is not logged.
-func (p *Postbox) send(ctx context.Context, msg *mail.Msg) {
-	wait := p.retry
-	for try := 1; ; try++ {
-		err := p.mailer.Send(ctx, []*mail.Msg{msg})[0]
-		if err == nil {
-			return
-		}
-		if errors.Is(err, ErrRefused) || try == 6 || ctx.Err() != nil {
-			p.log.Warn("confirmation mail given up", "attempts", try, "refused", errors.Is(err, ErrRefused))
-			return
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait *= 2
+// send tries m once; a failure worth another try is queued again after retry doubled per
+// try. The address is not logged.
+func (p *Postbox) send(ctx context.Context, m posted) {
+	err := p.mailer.Send(ctx, []*mail.Msg{m.msg})[0]
+	if err == nil || ctx.Err() != nil {
+		return
 	}
+	if errors.Is(err, ErrRefused) || m.try == 6 {
+		p.log.Warn("mail given up", "attempts", m.try, "refused", errors.Is(err, ErrRefused))
+		return
+	}
+	time.AfterFunc(p.retry<<(m.try-1), func() {
+		if p.post(posted{msg: m.msg, try: m.try + 1}) != nil {
+			p.log.Warn("mail given up: the queue is full", "attempts", m.try)
+		}
+	})
 }

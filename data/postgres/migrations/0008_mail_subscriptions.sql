@@ -2,7 +2,9 @@
 -- confirmed (double opt-in); its confirmation token's hash is valid until confirm_until.
 -- Every message carries a link of its own to unsubscribe: unsubscribe_links keeps their
 -- hashes. Webhooks are confirmed when they are made (the caller holds the URL). A
--- subscription made in an account's dashboard is the account's to list and delete.
+-- subscription made in an account's dashboard is the account's to list and delete: an
+-- address is one row per account (and one without), each confirmed on its own, so that an
+-- account learns nothing of another's or the public's.
 -- last_sent_at is when it was last sent a message: within the window after it, what
 -- becomes due waits, and goes out together.
 ALTER TABLE subscriptions ADD COLUMN email text NOT NULL DEFAULT '';
@@ -11,7 +13,7 @@ ALTER TABLE subscriptions ADD COLUMN confirm_hash text;
 ALTER TABLE subscriptions ADD COLUMN confirm_until timestamptz;
 ALTER TABLE subscriptions ADD COLUMN account_id bigint REFERENCES accounts (id) ON DELETE CASCADE;
 ALTER TABLE subscriptions ADD COLUMN last_sent_at timestamptz;
-CREATE UNIQUE INDEX subscriptions_email ON subscriptions (email) WHERE email <> '';
+CREATE UNIQUE INDEX subscriptions_email ON subscriptions (email, COALESCE(account_id, 0)) WHERE email <> '';
 CREATE UNIQUE INDEX subscriptions_confirm ON subscriptions (confirm_hash) WHERE confirm_hash IS NOT NULL;
 
 CREATE TABLE unsubscribe_links (
