@@ -207,6 +207,23 @@ type Delivery struct {
 	DueAt        time.Time
 }
 
+// Channel is how a subscription hears: by webhook or by e-mail.
+type Channel string
+
+const (
+	ChannelWebhook Channel = "webhook"
+	ChannelMail    Channel = "mail"
+)
+
+// DueQuery asks the outbox for up to Limit deliveries of Channel ("" for both) due at Now,
+// of subscriptions last sent a message at or before QuietSince (the others wait out their
+// window).
+type DueQuery struct {
+	Channel         Channel
+	Now, QuietSince time.Time
+	Limit           int
+}
+
 // GivenUp is a delivery the sender gave up on, for the operators' page.
 type GivenUp struct {
 	ID       int64
@@ -253,10 +270,8 @@ type Notifications interface {
 	// incident opened (down) or resolved (up), and, when it is News, the event with a
 	// delivery for every subscription that hears of it (the outbox).
 	RecordStateChange(ctx context.Context, c StateChange) error
-	// DueDeliveries are up to limit pending deliveries due at now, the longest due first,
-	// of subscriptions last sent a message at or before quietSince (the others wait out
-	// their window).
-	DueDeliveries(ctx context.Context, now, quietSince time.Time, limit int) ([]Delivery, error)
+	// DueDeliveries are pending deliveries due as q says, the longest due first.
+	DueDeliveries(ctx context.Context, q DueQuery) ([]Delivery, error)
 	// DeliveriesSent marks deliveries done and their subscriptions sent to at at, in one
 	// transaction.
 	DeliveriesSent(ctx context.Context, ids []int64, at time.Time) error

@@ -289,11 +289,14 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	})
 	go repeat(bg, 10*time.Second, a.status.RecountReports) // reports age out of the window
-	go repeat(bg, 500*time.Millisecond, func(ctx context.Context) {
-		// The outbox, once across the portal's processes; after a full round the next at once.
-		for a.duties.Held() && a.sender.Work(ctx) {
-		}
-	})
+	for _, ch := range []data.Channel{data.ChannelWebhook, data.ChannelMail} {
+		go repeat(bg, 500*time.Millisecond, func(ctx context.Context) {
+			// The outbox, once across the portal's processes, a loop per channel (a slow
+			// webhook never holds the mail); after a full round the next at once.
+			for a.duties.Held() && a.sender.Work(ctx, ch) {
+			}
+		})
+	}
 	go repeat(bg, status.RecordTTL, a.status.Refresh) // keeps the banner's maintenance and /status warm
 	if a.meili != nil {
 		// Meilisearch may be down at start: Follow prepares it when it answers.

@@ -200,12 +200,13 @@ func addEvent(ctx context.Context, tx pgx.Tx, e data.Event) error {
 }
 
 // DueDeliveries implements data.Notifications.
-func (db *DB) DueDeliveries(ctx context.Context, now, quietSince time.Time, limit int) ([]data.Delivery, error) {
+func (db *DB) DueDeliveries(ctx context.Context, q data.DueQuery) ([]data.Delivery, error) {
 	rows, err := db.pool.Query(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, e.ends_at, e.not_before,
 			s.id, s.url, s.email, s.topics, s.secret, s.created_at
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
 		WHERE d.state = 'pending' AND d.due_at <= $1 AND (s.last_sent_at IS NULL OR s.last_sent_at <= $2)
-		ORDER BY d.due_at, d.id LIMIT $3`, now, quietSince, limit)
+			AND ($3 = '' OR (s.email <> '') = ($3 = 'mail'))
+		ORDER BY d.due_at, d.id LIMIT $4`, q.Now, q.QuietSince, string(q.Channel), q.Limit)
 	if err != nil {
 		return nil, read("due deliveries", err)
 	}

@@ -240,12 +240,13 @@ func addEvent(ctx context.Context, tx *sql.Tx, e data.Event) error {
 }
 
 // DueDeliveries implements data.Notifications.
-func (db *DB) DueDeliveries(ctx context.Context, now, quietSince time.Time, limit int) ([]data.Delivery, error) {
+func (db *DB) DueDeliveries(ctx context.Context, q data.DueQuery) ([]data.Delivery, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, COALESCE(e.ends_at, ''), e.not_before,
 			s.id, s.url, s.email, s.topics, s.secret, s.created_at
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
 		WHERE d.state = 'pending' AND d.due_at <= ? AND (s.last_sent_at IS NULL OR s.last_sent_at <= ?)
-		ORDER BY d.due_at, d.id LIMIT ?`, sortableTime(now), sortableTime(quietSince), limit)
+			AND (? = '' OR (s.email <> '') = (? = 'mail'))
+		ORDER BY d.due_at, d.id LIMIT ?`, sortableTime(q.Now), sortableTime(q.QuietSince), q.Channel, q.Channel, q.Limit)
 	if err != nil {
 		return nil, fmt.Errorf("due deliveries: %w", err)
 	}

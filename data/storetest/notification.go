@@ -41,7 +41,7 @@ func outboxFollowsStateChanges(t *testing.T, open Open) {
 	}
 	due := func(at time.Time) []data.Delivery {
 		t.Helper()
-		ds, err := db.DueDeliveries(ctx, at, at, 100)
+		ds, err := db.DueDeliveries(ctx, data.DueQuery{Now: at, QuietSince: at, Limit: 100})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -179,7 +179,7 @@ func mailNeedsConfirmation(t *testing.T, open Open) {
 		}
 	}
 	record(data.TopicDown)
-	if ds, _ := db.DueDeliveries(ctx, now, now, 10); len(ds) != 0 {
+	if ds, _ := db.DueDeliveries(ctx, data.DueQuery{Now: now, QuietSince: now, Limit: 10}); len(ds) != 0 {
 		t.Fatalf("an unconfirmed address is to hear: %+v", ds)
 	}
 	second, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@example.org"}) // asked again: all topics
@@ -200,19 +200,25 @@ func mailNeedsConfirmation(t *testing.T, open Open) {
 		t.Errorf("a confirmed address asked again: %q %v", again, err)
 	}
 	record(data.TopicUp)
-	ds, err := db.DueDeliveries(ctx, now, now, 10)
+	ds, err := db.DueDeliveries(ctx, data.DueQuery{Now: now, QuietSince: now, Limit: 10})
 	if err != nil || len(ds) != 1 || ds[0].Subscription.Email != "anna@example.org" || ds[0].Subscription.URL != "" || ds[0].Event.Topic != data.TopicUp {
 		t.Fatalf("due for the confirmed address: %+v %v", ds, err)
+	}
+	if hooks, _ := db.DueDeliveries(ctx, data.DueQuery{Channel: data.ChannelWebhook, Now: now, QuietSince: now, Limit: 10}); len(hooks) != 0 {
+		t.Errorf("due by webhook: %+v", hooks)
+	}
+	if mails, _ := db.DueDeliveries(ctx, data.DueQuery{Channel: data.ChannelMail, Now: now, QuietSince: now, Limit: 10}); len(mails) != 1 {
+		t.Errorf("due by mail: %+v", mails)
 	}
 	// Sent to: what comes next waits out the window after it.
 	if err := db.DeliveriesSent(ctx, []int64{ds[0].ID}, now); err != nil {
 		t.Fatal(err)
 	}
 	record(data.TopicDown)
-	if ds, _ := db.DueDeliveries(ctx, now, now.Add(-10*time.Minute), 10); len(ds) != 0 {
+	if ds, _ := db.DueDeliveries(ctx, data.DueQuery{Now: now, QuietSince: now.Add(-10 * time.Minute), Limit: 10}); len(ds) != 0 {
 		t.Errorf("due within the window: %+v", ds)
 	}
-	if ds, _ := db.DueDeliveries(ctx, now, now.Add(-time.Second), 10); len(ds) != 1 {
+	if ds, _ := db.DueDeliveries(ctx, data.DueQuery{Now: now, QuietSince: now.Add(-time.Second), Limit: 10}); len(ds) != 1 {
 		t.Errorf("due after the window: %+v", ds)
 	}
 	links, err := db.UnsubscribeLinks(ctx, []int64{s.ID, s.ID})
@@ -223,7 +229,7 @@ func mailNeedsConfirmation(t *testing.T, open Open) {
 	if err := db.Unsubscribe(ctx, links[1]); err != nil {
 		t.Fatal(err)
 	}
-	if ds, _ := db.DueDeliveries(ctx, now, now, 10); len(ds) != 0 {
+	if ds, _ := db.DueDeliveries(ctx, data.DueQuery{Now: now, QuietSince: now, Limit: 10}); len(ds) != 0 {
 		t.Errorf("due after unsubscribing: %+v", ds)
 	}
 	if err := db.Unsubscribe(ctx, links[0]); data.ErrorCode(err) != data.ENOTFOUND {
@@ -328,7 +334,7 @@ func maintenanceIsAnnounced(t *testing.T, open Open) {
 	if _, err := db.ScheduleMaintenance(ctx, m, testActor); err != nil {
 		t.Fatal(err)
 	}
-	ds, err := db.DueDeliveries(ctx, now, now, 10)
+	ds, err := db.DueDeliveries(ctx, data.DueQuery{Now: now, QuietSince: now, Limit: 10})
 	if err != nil || len(ds) != 1 || ds[0].Event.Topic != data.TopicMaintenance || !ds[0].Event.At.Equal(m.StartsAt) ||
 		!ds[0].Event.EndsAt.Equal(m.EndsAt) || ds[0].Event.Message != m.Announcement() || ds[0].Subscription.URL != "https://a.example.org/hook" {
 		t.Fatalf("due after the announcement: %+v %v", ds, err)
@@ -336,7 +342,7 @@ func maintenanceIsAnnounced(t *testing.T, open Open) {
 	if err := db.RecordStateChange(ctx, data.StateChange{Target: "national", To: data.TopicDown, At: now}); err != nil {
 		t.Fatal(err)
 	}
-	if ds, _ := db.DueDeliveries(ctx, now, now, 10); len(ds) != 2 || !ds[1].Event.EndsAt.IsZero() {
+	if ds, _ := db.DueDeliveries(ctx, data.DueQuery{Now: now, QuietSince: now, Limit: 10}); len(ds) != 2 || !ds[1].Event.EndsAt.IsZero() {
 		t.Errorf("a change to down after the announcement: %+v", ds)
 	}
 }

@@ -27,7 +27,7 @@ func BenchmarkSender_FanOut20000(b *testing.B) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got.Add(1) }))
 	defer srv.Close()
 	cfg := DefaultConfig()
-	cfg.AllowInternal = true
+	cfg.AllowInternal, cfg.PerSite = true, cfg.Concurrency // one receiver: as many at once as the baseline
 	for range b.N {
 		dir := b.TempDir()
 		f := newBenchFixture(b, filepath.Join(dir, "outbox.db"), cfg)
@@ -42,7 +42,7 @@ func BenchmarkSender_FanOut20000(b *testing.B) {
 			b.Fatal(err)
 		}
 		for got.Load() < n {
-			f.sender.Work(context.Background())
+			f.sender.Work(context.Background(), data.ChannelWebhook)
 		}
 		outbox := time.Since(start)
 		c, err := f.db.CountDeliveries(context.Background())
@@ -93,7 +93,7 @@ func BenchmarkSender_FanOutMailAndWebhooks20000(b *testing.B) {
 	defer srv.Close()
 	sink := mailsink.Start(b, mailsink.Options{})
 	cfg := DefaultConfig()
-	cfg.AllowInternal, cfg.Window = true, 0
+	cfg.AllowInternal, cfg.Window, cfg.PerSite = true, 0, cfg.Concurrency
 	mailer, err := NewMailer(MailConfig{URL: "smtp+plain://" + sink.Addr, From: "meldungen@apoportal.example", Connections: 8, PerSecond: 1e6})
 	if err != nil {
 		b.Fatal(err)
@@ -119,14 +119,20 @@ func BenchmarkSender_FanOutMailAndWebhooks20000(b *testing.B) {
 		if err := f.db.RecordStateChange(context.Background(), data.StateChange{Target: "national", To: data.TopicDown, At: start}); err != nil {
 			b.Fatal(err)
 		}
-		for hooks.Load() < n || len(sink.Messages()) < mails+n {
-			if !f.sender.Work(context.Background()) {
-				time.Sleep(time.Millisecond)
-			}
+		var wg sync.WaitGroup // a loop per channel, as the portal runs them
+		for _, ch := range []data.Channel{data.ChannelWebhook, data.ChannelMail} {
+			wg.Go(func() {
+				for hooks.Load() < n || len(sink.Messages()) < mails+n {
+					if !f.sender.Work(context.Background(), ch) {
+						time.Sleep(time.Millisecond)
+					}
+				}
+			})
 		}
+		wg.Wait()
 		outbox := time.Since(start)
 		// The baseline: the same mails sent straight, in rounds of the same size.
-		ds, err := f.db.DueDeliveries(context.Background(), start, start, 1) // (none: all sent)
+		ds, err := f.db.DueDeliveries(context.Background(), data.DueQuery{Now: start, QuietSince: start, Limit: 1}) // (none: all sent)
 		if err != nil || len(ds) != 0 {
 			b.Fatalf("still due: %d %v", len(ds), err)
 		}

@@ -50,7 +50,7 @@ func TestMailer_StartTLSAuthHeadersAndUnsubscribe(t *testing.T) {
 	f.confirmed(t, "anna@example.org")
 	f.goDown(t)
 	if c := f.work(t, 5*time.Second); c != (data.DeliveryCounts{Sent: 1}) {
-		ds, _ := f.db.DueDeliveries(context.Background(), time.Now().Add(time.Hour), time.Now(), 1)
+		ds, _ := f.db.DueDeliveries(context.Background(), data.DueQuery{Now: time.Now().Add(time.Hour), QuietSince: time.Now(), Limit: 1})
 		t.Fatalf("outbox: %+v %+v", c, ds)
 	}
 	got := sink.To("anna@example.org")
@@ -157,7 +157,8 @@ func TestSender_OneMessagePerWindowSummarised(t *testing.T) {
 		}
 	}
 	for time.Since(sent) < 400*time.Millisecond {
-		f.sender.Work(context.Background())
+		f.sender.Work(context.Background(), data.ChannelWebhook)
+		f.sender.Work(context.Background(), data.ChannelMail)
 		time.Sleep(20 * time.Millisecond)
 	}
 	if len(hook.received()) != 1 || len(sink.To("anna@example.org")) != 1 {

@@ -13,17 +13,21 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"net/netip"
+	neturl "net/url"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/wneessen/go-mail"
+	"golang.org/x/net/publicsuffix"
 )
 
 // Store is the outbox as the sender uses it.
 type Store interface {
-	DueDeliveries(ctx context.Context, now, quietSince time.Time, limit int) ([]data.Delivery, error)
+	DueDeliveries(ctx context.Context, q data.DueQuery) ([]data.Delivery, error)
 	DeliveriesSent(ctx context.Context, ids []int64, at time.Time) error
 	DeliveryFailed(ctx context.Context, id int64, problem string, retry time.Time) error
 	UnsubscribeLinks(ctx context.Context, subscriptions []int64) ([]string, error)
@@ -37,6 +41,7 @@ type Config struct {
 	MaxRetry      time.Duration
 	Window        time.Duration // at most one message per subscription within it; what falls in it is summarised
 	Concurrency   int           // webhook requests at once
+	PerSite       int           // of them at most to one site
 	AllowInternal bool          // let webhooks reach loopback and private addresses (tests, closed networks)
 	PublicURL     string
 }
@@ -44,7 +49,7 @@ type Config struct {
 // DefaultConfig are the sender's defaults.
 func DefaultConfig() Config {
 	return Config{Timeout: 10 * time.Second, GiveUpAfter: 24 * time.Hour, FirstRetry: 30 * time.Second, MaxRetry: time.Hour,
-		Window: 10 * time.Minute, Concurrency: 16}
+		Window: 10 * time.Minute, Concurrency: 16, PerSite: 4}
 }
 
 // Sender works the outbox.
@@ -83,33 +88,29 @@ func batches(due []data.Delivery) []batch {
 	return out
 }
 
-// Work sends what is due, up to roundSize deliveries, one message per subscription (a summary
-// when several changes are due for it, and none within Window after its last): webhooks
-// Concurrency at a time, e-mail over the mailer's connections. Failures are recorded as
-// they come, what was sent in one transaction at the end (a process killed before it sends
-// those again, with the same webhook-id or Message-ID). Run it again and again; it reports
-// whether the round was full (more may be due at once).
-func (s *Sender) Work(ctx context.Context) (full bool) {
+// Work sends what is due by one channel, up to roundSize deliveries, one message per
+// subscription (a summary when several changes are due for it, and none within Window
+// after its last): webhooks Concurrency at a time and at most two at once to one site,
+// e-mail over the mailer's connections. The portal runs one loop per channel, so that slow
+// webhooks never hold the mail. Failures are recorded as they come, what was sent in one
+// transaction at the end (a process killed before it sends those again, with the same
+// webhook-id or Message-ID). Run it again and again; it reports whether the round was
+// full (more may be due at once).
+func (s *Sender) Work(ctx context.Context, ch data.Channel) (full bool) {
 	now := s.now()
-	due, err := s.store.DueDeliveries(ctx, now, now.Add(-s.cfg.Window), roundSize)
+	due, err := s.store.DueDeliveries(ctx, data.DueQuery{Channel: ch, Now: now, QuietSince: now.Add(-s.cfg.Window), Limit: roundSize})
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Warn("read the outbox", "err", err)
 		}
 		return false
 	}
-	var hooks, mails []batch
-	for _, b := range batches(due) {
-		if b[0].Subscription.Email != "" {
-			mails = append(mails, b)
-		} else {
-			hooks = append(hooks, b)
-		}
+	var sent []int64
+	if ch == data.ChannelMail {
+		sent = s.mail(ctx, batches(due))
+	} else {
+		sent = s.post(ctx, batches(due))
 	}
-	mailed := make(chan []int64, 1)
-	go func() { mailed <- s.mail(ctx, mails) }()
-	sent := s.post(ctx, hooks)
-	sent = append(sent, <-mailed...)
 	if len(sent) > 0 {
 		if err := s.store.DeliveriesSent(context.WithoutCancel(ctx), sent, s.now()); err != nil {
 			s.log.Warn("record deliveries sent", "deliveries", len(sent), "err", err)
@@ -122,34 +123,66 @@ func (s *Sender) Work(ctx context.Context) (full bool) {
 // roundSize is how many deliveries one round of Work takes on.
 const roundSize = 500
 
-// post sends webhooks, Concurrency at a time, and returns the deliveries taken.
+// post sends webhooks, Concurrency at a time and at most PerSite at once to one site (a
+// registrable domain: so that one that answers slowly, however many names it has, holds
+// few of the slots), and returns the deliveries taken.
 func (s *Sender) post(ctx context.Context, due []batch) []int64 {
-	slots := make(chan struct{}, max(1, s.cfg.Concurrency))
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var sent []int64
-	for _, b := range due {
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			if s.deliver(ctx, b) {
-				mu.Lock()
-				for _, d := range b {
-					sent = append(sent, d.ID)
-				}
-				mu.Unlock()
+	var (
+		mu      sync.Mutex
+		sent    []int64
+		wg      sync.WaitGroup
+		busy    = map[string]int{}
+		running int
+	)
+	done := make(chan string, len(due))
+	for pending := due; len(pending) > 0 && ctx.Err() == nil; {
+		var waiting []batch
+		for _, b := range pending {
+			site := siteOf(b[0].Subscription.URL)
+			if running >= max(1, s.cfg.Concurrency) || busy[site] >= max(1, s.cfg.PerSite) {
+				waiting = append(waiting, b)
+				continue
 			}
-		}()
+			busy[site]++
+			running++
+			wg.Go(func() {
+				if s.deliver(ctx, b) {
+					mu.Lock()
+					for _, d := range b {
+						sent = append(sent, d.ID)
+					}
+					mu.Unlock()
+				}
+				done <- site
+			})
+		}
+		if pending = waiting; len(pending) > 0 {
+			select {
+			case site := <-done:
+				busy[site]--
+				running--
+			case <-ctx.Done():
+			}
+		}
 	}
 	wg.Wait()
 	return sent
+}
+
+// siteOf is the site a webhook's URL is on: its registrable domain, or its address.
+func siteOf(raw string) string {
+	u, err := neturl.Parse(raw)
+	if err != nil {
+		return raw
+	}
+	host := strings.ToLower(u.Hostname())
+	if _, err := netip.ParseAddr(host); err == nil {
+		return host
+	}
+	if site, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
+		return site
+	}
+	return host
 }
 
 // mail sends e-mail, each message with an unsubscribe link of its own (minted for the

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -129,7 +130,8 @@ func (f fixture) work(t *testing.T, within time.Duration) data.DeliveryCounts {
 	t.Helper()
 	var c data.DeliveryCounts
 	for start := time.Now(); time.Since(start) < within; time.Sleep(20 * time.Millisecond) {
-		f.sender.Work(context.Background())
+		f.sender.Work(context.Background(), data.ChannelWebhook)
+		f.sender.Work(context.Background(), data.ChannelMail)
 		var err error
 		if c, err = f.db.CountDeliveries(context.Background()); err != nil {
 			t.Fatal(err)
@@ -240,5 +242,38 @@ func TestSender_RefusesInternalAddresses(t *testing.T) {
 	}
 	if n := len(inside.received()); n != 0 {
 		t.Errorf("the loopback receiver got %d requests", n)
+	}
+}
+
+// A site that answers slowly gets at most PerSite requests at once, whatever its names: the
+// other sites' webhooks do not wait for it.
+func TestSender_OneSlowSiteHoldsFewSlots(t *testing.T) {
+	cfg := testConfig()
+	cfg.Timeout, cfg.PerSite = 5*time.Second, 2
+	f := newFixture(t, cfg)
+	var mu sync.Mutex
+	var now, most int
+	slow := newReceiver(t, func(int, http.ResponseWriter) {
+		mu.Lock()
+		now++
+		most = max(most, now)
+		mu.Unlock()
+		time.Sleep(100 * time.Millisecond)
+		mu.Lock()
+		now--
+		mu.Unlock()
+	})
+	for i := range 8 {
+		f.subscribe(t, slow, fmt.Sprintf("%s/hook/%d", slow.srv.URL, i))
+	}
+	if site := siteOf("https://a.hooks.example.co.uk/x"); site != siteOf("https://b.example.co.uk:8443/y") || site != "example.co.uk" {
+		t.Errorf("sites: %s", site)
+	}
+	f.goDown(t)
+	if c := f.work(t, 10*time.Second); c != (data.DeliveryCounts{Sent: 8}) {
+		t.Fatalf("outbox: %+v", c)
+	}
+	if most != 2 {
+		t.Errorf("%d requests at once to one site, want 2", most)
 	}
 }
