@@ -293,3 +293,34 @@ func TestConfig_MailOptionsChecked(t *testing.T) {
 		t.Errorf("a good configuration: %v", err)
 	}
 }
+
+// A flapping national service sends no message per flap: while it goes down and up and down
+// again faster than the hold, a subscriber hears it is down once, and it is back once, after
+// it has stayed up.
+func TestMailSubscriptions_FlappingSendsOnePerChange(t *testing.T) {
+	app, base, national, sink, _ := mailApp(t, func(c *Config) { c.NotifyHoldUp = time.Second })
+	token, err := app.store.SubscribeMail(context.Background(), data.Subscription{Email: "anna@example.org", Topics: []data.Topic{data.TopicDown, data.TopicUp}})
+	if err == nil {
+		_, err = app.store.ConfirmSubscription(context.Background(), token)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, base, "operational")
+	for range 4 { // down, and back for less than the hold, four times
+		national.setDown(true)
+		waitState(t, base, "down")
+		national.setDown(false)
+		waitState(t, base, "operational")
+	}
+	sink.WaitFor("anna@example.org", 2, 15*time.Second)
+	time.Sleep(2 * time.Second) // past another hold: nothing more
+	if got := sink.To("anna@example.org"); len(got) != 2 || got[0].Subject != "Der Ausstellungsserver ist gestört" ||
+		got[1].Subject != "Der Ausstellungsserver ist wieder erreichbar" {
+		var subjects []string
+		for _, m := range got {
+			subjects = append(subjects, m.Subject)
+		}
+		t.Fatalf("heard %q, want one down and one back", subjects)
+	}
+}

@@ -17,8 +17,9 @@ import (
 )
 
 // Citizens' searches while the portal tells 10,000 addresses and 10,000 webhooks that the
-// national service is down, against the same searches just before, on the same portal: the
-// p99 of both, and the time from the confirmed change to the last delivery. The portal is
+// national service is back, against the same searches just before, on the same portal: the
+// p99 of both, and the time from the confirmed recovery to the last delivery (the hold-up
+// set to 0). The portal is
 // driven as it is served: real HTTP on loopback, its own monitor confirming the outage of a
 // fake national service, its own sender working the outbox to a local SMTP server and a
 // local receiver.
@@ -31,15 +32,15 @@ func BenchmarkNotify_CitizenP99DuringFanOut(b *testing.B) {
 		national := newFakeNational(b)
 		cfg := DefaultConfig()
 		cfg.DB, cfg.NationalURL, cfg.ProbeInterval = sharedDBCopyIn(b, b.TempDir()), national.srv.URL, 100*time.Millisecond
-		cfg.NotifyWindow, cfg.WebhookAllowInternal, cfg.PublicURL = 0, true, "https://apoportal.example"
+		cfg.NotifyWindow, cfg.NotifyHoldUp, cfg.WebhookAllowInternal, cfg.PublicURL = 0, 0, true, "https://apoportal.example"
 		cfg.SMTPURL, cfg.MailFrom, cfg.SMTPRate = "smtp+plain://"+sink.Addr, "meldungen@apoportal.example", 100_000
 		app, _ := openTestApp(b, cfg, nil)
-		ctx := context.Background()
+		ctx, up := context.Background(), []data.Topic{data.TopicUp}
 		for i := range n {
-			if _, _, err := app.store.Subscribe(ctx, data.Subscription{URL: fmt.Sprintf("%s/hook/%d", receiver.URL, i)}); err != nil {
+			if _, _, err := app.store.Subscribe(ctx, data.Subscription{URL: fmt.Sprintf("%s/hook/%d", receiver.URL, i), Topics: up}); err != nil {
 				b.Fatal(err)
 			}
-			token, err := app.store.SubscribeMail(ctx, data.Subscription{Email: fmt.Sprintf("apotheke%d@example.org", i)})
+			token, err := app.store.SubscribeMail(ctx, data.Subscription{Email: fmt.Sprintf("apotheke%d@example.org", i), Topics: up})
 			if err == nil {
 				_, err = app.store.ConfirmSubscription(ctx, token)
 			}
@@ -47,13 +48,14 @@ func BenchmarkNotify_CitizenP99DuringFanOut(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+		national.setDown(true) // down from the start: its subscribers, to "up" only, hear nothing
 		base := serveApp(b, app)
-		for s, _ := app.status.National(); s.State != monitor.Operational; s, _ = app.status.National() {
+		for s, _ := app.status.National(); s.State != monitor.Down; s, _ = app.status.National() {
 			time.Sleep(10 * time.Millisecond)
 		}
 		quiet := searchWhile(base, func(elapsed time.Duration) bool { return elapsed < 5*time.Second })
-		national.setDown(true)
-		for s, _ := app.status.National(); s.State != monitor.Down; s, _ = app.status.National() {
+		national.setDown(false)
+		for s, _ := app.status.National(); s.State != monitor.Operational; s, _ = app.status.National() {
 			time.Sleep(time.Millisecond)
 		}
 		confirmed := time.Now()

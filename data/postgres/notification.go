@@ -194,8 +194,13 @@ func addEvent(ctx context.Context, tx pgx.Tx, e data.Event) error {
 		e.Target, e.Topic, e.Message, e.At, ends, e.NotBefore).Scan(&event); err != nil {
 		return err
 	}
+	// A state is news to a subscriber only if it is not what it last heard of the target
+	// (a flap through a state it does not hear must not tell it the same twice).
 	_, err := tx.Exec(ctx, `INSERT INTO deliveries (event_id, subscription_id, state, due_at)
-		SELECT $1, id, 'pending', $2 FROM subscriptions WHERE topics LIKE $3 AND confirmed`, event, e.NotBefore, "%,"+string(e.Topic)+",%")
+		SELECT $1, s.id, 'pending', $2 FROM subscriptions s WHERE s.topics LIKE $3 AND s.confirmed
+			AND ($4 = 'maintenance' OR COALESCE((SELECT e.topic FROM deliveries d JOIN notification_events e ON e.id = d.event_id
+				WHERE d.subscription_id = s.id AND e.target = $5 AND e.topic <> 'maintenance' ORDER BY d.id DESC LIMIT 1), '') <> $4)`,
+		event, e.NotBefore, "%,"+string(e.Topic)+",%", string(e.Topic), e.Target)
 	return err
 }
 

@@ -234,8 +234,13 @@ func addEvent(ctx context.Context, tx *sql.Tx, e data.Event) error {
 	if err != nil {
 		return err
 	}
+	// A state is news to a subscriber only if it is not what it last heard of the target
+	// (a flap through a state it does not hear must not tell it the same twice).
 	_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, subscription_id, state, due_at)
-		SELECT ?, id, 'pending', ? FROM subscriptions WHERE topics LIKE ? AND confirmed = 1`, event, sortableTime(e.NotBefore), "%,"+string(e.Topic)+",%")
+		SELECT ?, s.id, 'pending', ? FROM subscriptions s WHERE s.topics LIKE ? AND s.confirmed = 1
+			AND (? = 'maintenance' OR COALESCE((SELECT e.topic FROM deliveries d JOIN notification_events e ON e.id = d.event_id
+				WHERE d.subscription_id = s.id AND e.target = ? AND e.topic <> 'maintenance' ORDER BY d.id DESC LIMIT 1), '') <> ?)`,
+		event, sortableTime(e.NotBefore), "%,"+string(e.Topic)+",%", e.Topic, e.Target, e.Topic)
 	return err
 }
 

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -344,5 +345,38 @@ func maintenanceIsAnnounced(t *testing.T, open Open) {
 	}
 	if ds, _ := db.DueDeliveries(ctx, data.DueQuery{Now: now, QuietSince: now, Limit: 10}); len(ds) != 2 || !ds[1].Event.EndsAt.IsZero() {
 		t.Errorf("a change to down after the announcement: %+v", ds)
+	}
+}
+
+// A state is news to a subscriber by what it last heard: down, degraded (which only one of
+// two hears), back within the hold (withdrawn), down again: the one that heard only "down"
+// is not told it twice; the one that heard "degraded" is told it is down again.
+func newsIsPerSubscriber(t *testing.T, open Open) {
+	ctx := context.Background()
+	now := time.Date(2021, 6, 14, 8, 0, 0, 0, time.UTC)
+	db := open(t, func() time.Time { return now })
+	a, _, err := db.Subscribe(ctx, data.Subscription{URL: "https://a.example.org/hook", Topics: []data.Topic{data.TopicDown, data.TopicUp}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _, err := db.Subscribe(ctx, data.Subscription{URL: "https://b.example.org/hook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, to := range []data.Topic{data.TopicUp, data.TopicDown, data.TopicDegraded, data.TopicUp, data.TopicDown} {
+		if err := db.RecordStateChange(ctx, data.StateChange{Target: "national", To: to, At: now.Add(time.Duration(i) * time.Minute), HoldUp: 5 * time.Minute}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	heard := map[int64][]data.Topic{}
+	ds, err := db.DueDeliveries(ctx, data.DueQuery{Now: now.Add(time.Hour), QuietSince: now.Add(time.Hour), Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		heard[d.Subscription.ID] = append(heard[d.Subscription.ID], d.Event.Topic)
+	}
+	if fmt.Sprint(heard[a.ID]) != "[down]" || fmt.Sprint(heard[b.ID]) != "[down degraded down]" {
+		t.Errorf("a heard %v, b heard %v", heard[a.ID], heard[b.ID])
 	}
 }

@@ -54,6 +54,7 @@ var scenarios = []struct {
 	{"Notifications_MailNeedsConfirmation", mailNeedsConfirmation},
 	{"Notifications_AccountsKeepTheirSubscriptions", accountsKeepTheirSubscriptions},
 	{"Notifications_MaintenanceIsAnnounced", maintenanceIsAnnounced},
+	{"Notifications_NewsIsPerSubscriber", newsIsPerSubscriber},
 }
 
 // Run runs every scenario of the contract against the engine open opens.

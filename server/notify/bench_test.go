@@ -32,15 +32,12 @@ func BenchmarkSender_FanOut20000(b *testing.B) {
 		dir := b.TempDir()
 		f := newBenchFixture(b, filepath.Join(dir, "outbox.db"), cfg)
 		for i := range n {
-			if _, _, err := f.db.Subscribe(context.Background(), data.Subscription{URL: fmt.Sprintf("%s/hook/%d", srv.URL, i)}); err != nil {
+			if _, _, err := f.db.Subscribe(context.Background(), data.Subscription{URL: fmt.Sprintf("%s/hook/%d", srv.URL, i), Topics: []data.Topic{data.TopicUp}}); err != nil {
 				b.Fatal(err)
 			}
 		}
 		got.Store(0)
-		start := time.Now()
-		if err := f.db.RecordStateChange(context.Background(), data.StateChange{Target: "national", To: data.TopicDown, At: start}); err != nil {
-			b.Fatal(err)
-		}
+		start := recovery(b, f)
 		for got.Load() < n {
 			f.sender.Work(context.Background(), data.ChannelWebhook)
 		}
@@ -72,6 +69,20 @@ func BenchmarkSender_FanOut20000(b *testing.B) {
 	}
 }
 
+// recovery records the national service going down (which its subscribers, to "up" only,
+// do not hear) and coming back, and returns when it came back.
+func recovery(b *testing.B, f fixture) time.Time {
+	b.Helper()
+	if err := f.db.RecordStateChange(context.Background(), data.StateChange{Target: "national", To: data.TopicDown, At: time.Now()}); err != nil {
+		b.Fatal(err)
+	}
+	up := time.Now()
+	if err := f.db.RecordStateChange(context.Background(), data.StateChange{Target: "national", To: data.TopicUp, At: up}); err != nil {
+		b.Fatal(err)
+	}
+	return up
+}
+
 func newBenchFixture(b *testing.B, path string, cfg Config) fixture {
 	b.Helper()
 	db, err := openSQLite(path)
@@ -99,13 +110,14 @@ func BenchmarkSender_FanOutMailAndWebhooks20000(b *testing.B) {
 		b.Fatal(err)
 	}
 	for range b.N {
-		f := newBenchFixture(b, filepath.Join(b.TempDir(), "outbox.db"), cfg)
+		dir := b.TempDir()
+		f := newBenchFixture(b, filepath.Join(dir, "outbox.db"), cfg)
 		f.sender.mailer = mailer
 		for i := range n {
-			if _, _, err := f.db.Subscribe(context.Background(), data.Subscription{URL: fmt.Sprintf("%s/hook/%d", srv.URL, i)}); err != nil {
+			if _, _, err := f.db.Subscribe(context.Background(), data.Subscription{URL: fmt.Sprintf("%s/hook/%d", srv.URL, i), Topics: []data.Topic{data.TopicUp}}); err != nil {
 				b.Fatal(err)
 			}
-			token, err := f.db.SubscribeMail(context.Background(), data.Subscription{Email: fmt.Sprintf("apotheke%d@example.org", i)})
+			token, err := f.db.SubscribeMail(context.Background(), data.Subscription{Email: fmt.Sprintf("apotheke%d@example.org", i), Topics: []data.Topic{data.TopicUp}})
 			if err == nil {
 				_, err = f.db.ConfirmSubscription(context.Background(), token)
 			}
@@ -115,10 +127,7 @@ func BenchmarkSender_FanOutMailAndWebhooks20000(b *testing.B) {
 		}
 		hooks.Store(0)
 		mails := len(sink.Messages())
-		start := time.Now()
-		if err := f.db.RecordStateChange(context.Background(), data.StateChange{Target: "national", To: data.TopicDown, At: start}); err != nil {
-			b.Fatal(err)
-		}
+		start := recovery(b, f)
 		var wg sync.WaitGroup // a loop per channel, as the portal runs them
 		for _, ch := range []data.Channel{data.ChannelWebhook, data.ChannelMail} {
 			wg.Go(func() {
@@ -150,8 +159,15 @@ func BenchmarkSender_FanOutMailAndWebhooks20000(b *testing.B) {
 			}
 		}
 		direct := time.Since(start)
+		c, err := f.db.CountDeliveries(context.Background())
+		if err != nil || c.Sent != 2*n {
+			b.Fatalf("counts %+v %v", c, err)
+		}
+		info, _ := os.Stat(filepath.Join(dir, "outbox.db"))
 		b.ReportMetric(float64(2*n)/outbox.Seconds(), "deliveries/s")
 		b.ReportMetric(outbox.Seconds(), "s-to-last")
 		b.ReportMetric(float64(n)/direct.Seconds(), "mail-baseline/s")
+		b.ReportMetric(float64(c.Sent), "delivery-rows")
+		b.ReportMetric(float64(info.Size())/(1<<20), "db-MiB")
 	}
 }

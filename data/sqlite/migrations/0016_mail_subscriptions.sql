@@ -23,3 +23,5 @@ CREATE TABLE unsubscribe_links (
 );
 CREATE INDEX unsubscribe_links_subscription ON unsubscribe_links (subscription_id);
 CREATE INDEX subscriptions_account ON subscriptions (account_id) WHERE account_id IS NOT NULL;
+-- What a subscription last heard, for whether a state is news to it.
+CREATE INDEX deliveries_subscription ON deliveries (subscription_id, id);
