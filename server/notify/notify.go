@@ -134,13 +134,21 @@ func (s *Sender) post(ctx context.Context, due []batch) []int64 {
 		busy    = map[string]int{}
 		running int
 	)
+	type job struct {
+		b    batch
+		site string
+	}
+	pending := make([]job, len(due))
+	for i, b := range due {
+		pending[i] = job{b, siteOf(b[0].Subscription.URL)}
+	}
 	done := make(chan string, len(due))
-	for pending := due; len(pending) > 0 && ctx.Err() == nil; {
-		var waiting []batch
-		for _, b := range pending {
-			site := siteOf(b[0].Subscription.URL)
+	for len(pending) > 0 && ctx.Err() == nil {
+		waiting := pending[:0]
+		for _, j := range pending {
+			b, site := j.b, j.site
 			if running >= max(1, s.cfg.Concurrency) || busy[site] >= max(1, s.cfg.PerSite) {
-				waiting = append(waiting, b)
+				waiting = append(waiting, j)
 				continue
 			}
 			busy[site]++
