@@ -195,6 +195,7 @@ type Event struct {
 	Message   string
 	At        time.Time
 	EndsAt    time.Time // of a maintenance; zero otherwise
+	Cancelled bool      // the maintenance is called off
 	NotBefore time.Time
 }
 

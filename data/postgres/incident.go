@@ -195,12 +195,19 @@ func (db *DB) ScheduleMaintenance(ctx context.Context, m data.Maintenance, actor
 func (db *DB) CancelMaintenance(ctx context.Context, id int64, actor data.Actor) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
 		now := db.now()
-		tag, err := tx.Exec(ctx, "UPDATE maintenances SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL AND ends_at > $1", now, id)
+		var m data.Maintenance
+		err := tx.QueryRow(ctx, `UPDATE maintenances SET cancelled_at = $1 WHERE id = $2 AND cancelled_at IS NULL AND ends_at > $1
+			RETURNING target, title, message, starts_at, ends_at`, now, id).Scan(&m.Target, &m.Title, &m.Message, &m.StartsAt, &m.EndsAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return data.Errorf(data.ENOTFOUND, "no maintenance %d that is still to come", id)
+		}
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() == 0 {
-			return data.Errorf(data.ENOTFOUND, "no maintenance %d that is still to come", id)
+		// Those told of it are told it is off.
+		if err := addEvent(ctx, tx, data.Event{Target: m.Target, Topic: data.TopicMaintenance, Message: m.Announcement(),
+			At: m.StartsAt, EndsAt: m.EndsAt, Cancelled: true, NotBefore: now}); err != nil {
+			return err
 		}
 		return audit(ctx, tx, now, actor, "", "maintenance.cancel", fmt.Sprintf("#%d", id), "")
 	})

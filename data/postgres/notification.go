@@ -190,8 +190,8 @@ func addEvent(ctx context.Context, tx pgx.Tx, e data.Event) error {
 		ends = &e.EndsAt
 	}
 	var event int64
-	if err := tx.QueryRow(ctx, "INSERT INTO notification_events (target, topic, message, at, ends_at, not_before) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-		e.Target, e.Topic, e.Message, e.At, ends, e.NotBefore).Scan(&event); err != nil {
+	if err := tx.QueryRow(ctx, "INSERT INTO notification_events (target, topic, message, at, ends_at, cancelled, not_before) VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+		e.Target, e.Topic, e.Message, e.At, ends, e.Cancelled, e.NotBefore).Scan(&event); err != nil {
 		return err
 	}
 	// A state is news to a subscriber only if it is not what it last heard of the target
@@ -206,7 +206,7 @@ func addEvent(ctx context.Context, tx pgx.Tx, e data.Event) error {
 
 // DueDeliveries implements data.Notifications.
 func (db *DB) DueDeliveries(ctx context.Context, q data.DueQuery) ([]data.Delivery, error) {
-	rows, err := db.pool.Query(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, e.ends_at, e.not_before,
+	rows, err := db.pool.Query(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, e.ends_at, e.cancelled, e.not_before,
 			s.id, s.url, s.email, s.topics, s.secret, s.created_at
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
 		WHERE d.state = 'pending' AND d.due_at <= $1 AND (s.last_sent_at IS NULL OR s.last_sent_at <= $2)
@@ -220,7 +220,7 @@ func (db *DB) DueDeliveries(ctx context.Context, q data.DueQuery) ([]data.Delive
 		var topics string
 		var ends *time.Time
 		err := row.Scan(&d.ID, &d.Attempts, &d.DueAt, &d.Event.ID, &d.Event.Target, &d.Event.Topic, &d.Event.Message, &d.Event.At, &ends,
-			&d.Event.NotBefore, &d.Subscription.ID, &d.Subscription.URL, &d.Subscription.Email, &topics, &d.Subscription.Secret, &d.Subscription.CreatedAt)
+			&d.Event.Cancelled, &d.Event.NotBefore, &d.Subscription.ID, &d.Subscription.URL, &d.Subscription.Email, &topics, &d.Subscription.Secret, &d.Subscription.CreatedAt)
 		d.Subscription.Topics, d.Subscription.Confirmed = data.SplitTopics(topics), true
 		if ends != nil {
 			d.Event.EndsAt = *ends

@@ -225,8 +225,8 @@ func addEvent(ctx context.Context, tx *sql.Tx, e data.Event) error {
 	if !e.EndsAt.IsZero() {
 		ends = formatTime(e.EndsAt)
 	}
-	res, err := tx.ExecContext(ctx, "INSERT INTO notification_events (target, topic, message, at, ends_at, not_before) VALUES (?, ?, ?, ?, ?, ?)",
-		e.Target, e.Topic, e.Message, formatTime(e.At), ends, sortableTime(e.NotBefore))
+	res, err := tx.ExecContext(ctx, "INSERT INTO notification_events (target, topic, message, at, ends_at, cancelled, not_before) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		e.Target, e.Topic, e.Message, formatTime(e.At), ends, e.Cancelled, sortableTime(e.NotBefore))
 	if err != nil {
 		return err
 	}
@@ -246,7 +246,7 @@ func addEvent(ctx context.Context, tx *sql.Tx, e data.Event) error {
 
 // DueDeliveries implements data.Notifications.
 func (db *DB) DueDeliveries(ctx context.Context, q data.DueQuery) ([]data.Delivery, error) {
-	rows, err := db.read.QueryContext(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, COALESCE(e.ends_at, ''), e.not_before,
+	rows, err := db.read.QueryContext(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, COALESCE(e.ends_at, ''), e.cancelled, e.not_before,
 			s.id, s.url, s.email, s.topics, s.secret, s.created_at
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
 		WHERE d.state = 'pending' AND d.due_at <= ? AND (s.last_sent_at IS NULL OR s.last_sent_at <= ?)
@@ -260,7 +260,7 @@ func (db *DB) DueDeliveries(ctx context.Context, q data.DueQuery) ([]data.Delive
 	for rows.Next() {
 		var d data.Delivery
 		var due, at, ends, notBefore, created, topics string
-		if err := rows.Scan(&d.ID, &d.Attempts, &due, &d.Event.ID, &d.Event.Target, &d.Event.Topic, &d.Event.Message, &at, &ends, &notBefore,
+		if err := rows.Scan(&d.ID, &d.Attempts, &due, &d.Event.ID, &d.Event.Target, &d.Event.Topic, &d.Event.Message, &at, &ends, &d.Event.Cancelled, &notBefore,
 			&d.Subscription.ID, &d.Subscription.URL, &d.Subscription.Email, &topics, &d.Subscription.Secret, &created); err != nil {
 			return nil, fmt.Errorf("read due deliveries: %w", err)
 		}

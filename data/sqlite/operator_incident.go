@@ -107,15 +107,25 @@ func (db *DB) ScheduleMaintenance(ctx context.Context, m data.Maintenance, actor
 func (db *DB) CancelMaintenance(ctx context.Context, id int64, actor data.Actor) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		now := db.now()
-		res, err := tx.ExecContext(ctx, "UPDATE maintenances SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL AND ends_at > ?",
-			formatTime(now), id, formatTime(now))
+		var m data.Maintenance
+		var starts, ends string
+		err := tx.QueryRowContext(ctx, `UPDATE maintenances SET cancelled_at = ? WHERE id = ? AND cancelled_at IS NULL AND ends_at > ?
+			RETURNING target, title, message, starts_at, ends_at`, formatTime(now), id, formatTime(now)).Scan(&m.Target, &m.Title, &m.Message, &starts, &ends)
+		if errors.Is(err, sql.ErrNoRows) {
+			return data.Errorf(data.ENOTFOUND, "no maintenance %d that is still to come", id)
+		}
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			if err == nil {
-				err = data.Errorf(data.ENOTFOUND, "no maintenance %d that is still to come", id)
-			}
+		if m.StartsAt, err = time.Parse(time.RFC3339Nano, starts); err != nil {
+			return err
+		}
+		if m.EndsAt, err = time.Parse(time.RFC3339Nano, ends); err != nil {
+			return err
+		}
+		// Those told of it are told it is off.
+		if err := addEvent(ctx, tx, data.Event{Target: m.Target, Topic: data.TopicMaintenance, Message: m.Announcement(),
+			At: m.StartsAt, EndsAt: m.EndsAt, Cancelled: true, NotBefore: now}); err != nil {
 			return err
 		}
 		return audit(ctx, tx, now, actor, "", "maintenance.cancel", fmt.Sprintf("#%d", id), "")

@@ -332,11 +332,12 @@ func maintenanceIsAnnounced(t *testing.T, open Open) {
 	}
 	m := data.Maintenance{Target: "national", Title: "Update des Servers", Message: "Ausstellen später nachholen.",
 		StartsAt: now.Add(48 * time.Hour), EndsAt: now.Add(50 * time.Hour)}
-	if _, err := db.ScheduleMaintenance(ctx, m, testActor); err != nil {
+	id, err := db.ScheduleMaintenance(ctx, m, testActor)
+	if err != nil {
 		t.Fatal(err)
 	}
 	ds, err := db.DueDeliveries(ctx, data.DueQuery{Now: now, QuietSince: now, Limit: 10})
-	if err != nil || len(ds) != 1 || ds[0].Event.Topic != data.TopicMaintenance || !ds[0].Event.At.Equal(m.StartsAt) ||
+	if err != nil || len(ds) != 1 || ds[0].Event.Topic != data.TopicMaintenance || !ds[0].Event.At.Equal(m.StartsAt) || ds[0].Event.Cancelled ||
 		!ds[0].Event.EndsAt.Equal(m.EndsAt) || ds[0].Event.Message != m.Announcement() || ds[0].Subscription.URL != "https://a.example.org/hook" {
 		t.Fatalf("due after the announcement: %+v %v", ds, err)
 	}
@@ -345,6 +346,15 @@ func maintenanceIsAnnounced(t *testing.T, open Open) {
 	}
 	if ds, _ := db.DueDeliveries(ctx, data.DueQuery{Now: now, QuietSince: now, Limit: 10}); len(ds) != 2 || !ds[1].Event.EndsAt.IsZero() {
 		t.Errorf("a change to down after the announcement: %+v", ds)
+	}
+	// Called off: those told of it are told it is off.
+	if err := db.CancelMaintenance(ctx, id, testActor); err != nil {
+		t.Fatal(err)
+	}
+	ds, _ = db.DueDeliveries(ctx, data.DueQuery{Now: now, QuietSince: now, Limit: 10})
+	if len(ds) != 3 || !ds[2].Event.Cancelled || ds[2].Event.Topic != data.TopicMaintenance || !ds[2].Event.EndsAt.Equal(m.EndsAt) ||
+		ds[2].Subscription.URL != "https://a.example.org/hook" {
+		t.Errorf("after the cancellation: %+v", ds)
 	}
 }
 

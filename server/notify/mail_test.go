@@ -180,15 +180,18 @@ func TestSender_OneMessagePerWindowSummarised(t *testing.T) {
 
 // An announced maintenance reaches its subscribers with its times and text, by webhook and
 // by mail.
-func TestSender_MaintenanceAnnounced(t *testing.T) {
+func TestSender_MaintenanceAnnouncedAndCancelled(t *testing.T) {
 	sink := mailsink.Start(t, mailsink.Options{})
-	f := mailFixture(t, sink, "smtp+plain://"+sink.Addr, testConfig())
+	cfg := testConfig()
+	cfg.Window = 0
+	f := mailFixture(t, sink, "smtp+plain://"+sink.Addr, cfg)
 	f.confirmed(t, "anna@example.org")
 	hook := newReceiver(t, nil)
 	f.subscribe(t, hook, hook.srv.URL)
 	start := time.Date(2031, 6, 14, 18, 0, 0, 0, time.UTC)
-	if _, err := f.db.ScheduleMaintenance(context.Background(), data.Maintenance{Target: "national", Title: "Update des Ausstellungsservers",
-		StartsAt: start, EndsAt: start.Add(2 * time.Hour)}, data.Actor{Name: "test", Source: "test"}); err != nil {
+	id, err := f.db.ScheduleMaintenance(context.Background(), data.Maintenance{Target: "national", Title: "Update des Ausstellungsservers",
+		StartsAt: start, EndsAt: start.Add(2 * time.Hour)}, data.Actor{Name: "test", Source: "test"})
+	if err != nil {
 		t.Fatal(err)
 	}
 	if c := f.work(t, 5*time.Second); c != (data.DeliveryCounts{Sent: 2}) {
@@ -201,6 +204,18 @@ func TestSender_MaintenanceAnnounced(t *testing.T) {
 	if len(m) != 1 || m[0].Subject != "Angekündigte Wartung des Ausstellungsservers" ||
 		!strings.Contains(m[0].Text, "von 14.06.2031, 20:00 Uhr bis 14.06.2031, 22:00 Uhr gewartet.") || !strings.Contains(m[0].Text, "Update des Ausstellungsservers") {
 		t.Errorf("mail: %d\n%s", len(m), m[0].Text)
+	}
+	if err := f.db.CancelMaintenance(context.Background(), id, data.Actor{Name: "test", Source: "test"}); err != nil {
+		t.Fatal(err)
+	}
+	if c := f.work(t, 5*time.Second); c != (data.DeliveryCounts{Sent: 4}) {
+		t.Fatalf("outbox after the cancellation: %+v", c)
+	}
+	if got := hook.received(); len(got) != 2 || got[1].typ != "national_service.maintenance_cancelled" || got[1].state != "maintenance_cancelled" {
+		t.Errorf("webhooks: %+v", got)
+	}
+	if m := sink.To("anna@example.org"); len(m) != 2 || m[1].Subject != "Angekündigte Wartung abgesagt" || !strings.Contains(m[1].Text, "ist abgesagt") {
+		t.Errorf("mails: %d", len(m))
 	}
 }
 

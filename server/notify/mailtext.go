@@ -52,6 +52,14 @@ type noticeText struct {
 var changeNames = map[data.Topic]string{data.TopicDown: "gestört", data.TopicDegraded: "eingeschränkt", data.TopicUp: "wieder erreichbar",
 	data.TopicMaintenance: "Wartung angekündigt"}
 
+// changeName is a change as a summary lists it.
+func changeName(e data.Event) string {
+	if e.Cancelled {
+		return "angekündigte Wartung abgesagt"
+	}
+	return changeNames[e.Topic]
+}
+
 var noticeTextTmpl = template.Must(template.New("notice").Parse(`Guten Tag,
 
 {{.Since}}
@@ -117,7 +125,11 @@ var confirmationHTMLTmpl = htmltemplate.Must(htmltemplate.New("confirmation").Pa
 func (m *Mailer) notice(b batch, publicURL, unsubscribeToken string, now time.Time) (*mail.Msg, error) {
 	d, host := b.last(), hostOf(publicURL)
 	unsubscribe := publicURL + UnsubscribePath + "?t=" + url.QueryEscape(unsubscribeToken)
-	msg, err := m.newMsg(d.Subscription.Email, "delivery-"+strconv.FormatInt(d.ID, 10)+"@"+host, headline[d.Event.Topic], now)
+	subject := headline[d.Event.Topic]
+	if d.Event.Cancelled {
+		subject = "Angekündigte Wartung abgesagt"
+	}
+	msg, err := m.newMsg(d.Subscription.Email, "delivery-"+strconv.FormatInt(d.ID, 10)+"@"+host, subject, now)
 	if err != nil {
 		return nil, err
 	}
@@ -130,9 +142,13 @@ func (m *Mailer) notice(b batch, publicURL, unsubscribeToken string, now time.Ti
 	}
 	text := noticeText{Headline: headline[d.Event.Topic], Since: fmt.Sprintf(since[d.Event.Topic], times...), Detail: detail[d.Event.Topic],
 		Message: d.Event.Message, StatusURL: publicURL + "/status", UnsubscribeURL: unsubscribe}
+	if d.Event.Cancelled {
+		text.Headline, text.Detail = "Angekündigte Wartung abgesagt", "Die Wartung findet nicht statt; Apotheken können wie gewohnt ausstellen."
+		text.Since = fmt.Sprintf("Die für %s bis %s angekündigte Wartung des nationalen Ausstellungsservers ist abgesagt.", times...)
+	}
 	if len(b) > 1 {
 		for _, c := range b {
-			text.Changes = append(text.Changes, berlinTime(c.Event.At)+": "+changeNames[c.Event.Topic])
+			text.Changes = append(text.Changes, berlinTime(c.Event.At)+": "+changeName(c.Event))
 		}
 	}
 	return msg, bodies(msg, noticeTextTmpl, noticeHTMLTmpl, text)

@@ -310,6 +310,14 @@ func (s *Sender) retryAt(d data.Delivery) time.Time {
 var stateNames = map[data.Topic]string{data.TopicDown: "down", data.TopicDegraded: "degraded", data.TopicUp: "operational",
 	data.TopicMaintenance: "maintenance_scheduled"}
 
+// stateName is what an event reports, as the status API names it.
+func stateName(e data.Event) string {
+	if e.Cancelled {
+		return "maintenance_cancelled"
+	}
+	return stateNames[e.Topic]
+}
+
 // message is a batch's body, as Standard Webhooks shapes it: the type, when, and the
 // national service's state as the status API gives it, from its newest change; "changes"
 // lists every change it carries, oldest first.
@@ -317,16 +325,19 @@ func message(b batch, publicURL string) any {
 	d := b.last()
 	changes := make([]map[string]any, len(b))
 	for i, c := range b {
-		changes[i] = map[string]any{"id": fmt.Sprintf("evt_%d", c.Event.ID), "state": stateNames[c.Event.Topic],
+		changes[i] = map[string]any{"id": fmt.Sprintf("evt_%d", c.Event.ID), "state": stateName(c.Event),
 			"since": c.Event.At.UTC().Format(time.RFC3339), "message": c.Event.Message}
 	}
 	body := map[string]any{
-		"target": d.Event.Target, "state": stateNames[d.Event.Topic], "since": d.Event.At.UTC().Format(time.RFC3339),
+		"target": d.Event.Target, "state": stateName(d.Event), "since": d.Event.At.UTC().Format(time.RFC3339),
 		"message": d.Event.Message, "status_url": publicURL + "/status", "changes": changes,
 	}
-	at := d.Event.At
+	at, typ := d.Event.At, "national_service."+string(d.Event.Topic)
 	if d.Event.Topic == data.TopicMaintenance { // since is its start; it happened when announced
 		body["ends_at"], at = d.Event.EndsAt.UTC().Format(time.RFC3339), d.Event.NotBefore
+		if d.Event.Cancelled {
+			typ += "_cancelled"
+		}
 	}
-	return map[string]any{"type": "national_service." + string(d.Event.Topic), "timestamp": at.UTC().Format(time.RFC3339), "data": body}
+	return map[string]any{"type": typ, "timestamp": at.UTC().Format(time.RFC3339), "data": body}
 }

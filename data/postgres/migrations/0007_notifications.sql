@@ -16,7 +16,8 @@ CREATE TABLE notification_events (
     message    text NOT NULL,
     at         timestamptz NOT NULL,
     not_before timestamptz NOT NULL,
-    ends_at    timestamptz -- an announced maintenance's end
+    ends_at    timestamptz, -- an announced maintenance's end
+    cancelled  boolean NOT NULL DEFAULT false -- the maintenance is called off
 );
 
 CREATE TABLE deliveries (

@@ -17,7 +17,8 @@ CREATE TABLE notification_events (
     message    TEXT NOT NULL,
     at         TEXT NOT NULL,
     not_before TEXT NOT NULL,
-    ends_at    TEXT -- an announced maintenance's end
+    ends_at    TEXT, -- an announced maintenance's end
+    cancelled  INTEGER NOT NULL DEFAULT 0 -- the maintenance is called off
 );
 
 CREATE TABLE deliveries (
