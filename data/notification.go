@@ -33,6 +33,7 @@ type Subscription struct {
 	ID     int64
 	URL    string // a webhook's
 	Email  string // an e-mail subscription's address
+	Lang   string // the language it hears in: "de" (when empty) or "en"
 	Topics []Topic
 	// Secret signs the deliveries (Standard Webhooks, "whsec_" and base64): shown once, at
 	// subscribing; the store keeps it to sign, as every webhook sender must.
@@ -78,6 +79,13 @@ func CheckMailSubscription(s Subscription) (Subscription, error) {
 		return s, &Error{Code: EINVALID, Field: "email", Message: "an e-mail address like name@example.org is required"}
 	}
 	s.Email = s.Email[:at] + strings.ToLower(s.Email[at:])
+	switch s.Lang {
+	case "":
+		s.Lang = "de"
+	case "de", "en":
+	default:
+		return s, &Error{Code: EINVALID, Field: "lang", Message: "the language must be de or en"}
+	}
 	return checkTopics(s)
 }
 

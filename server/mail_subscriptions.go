@@ -67,7 +67,7 @@ func (a *App) subscribeMail(c echo.Context) error {
 		return err // a body past the route's limit: 413
 	}
 	form := views.MailForm{Email: c.FormValue("email"), Topics: formTopics(c)}
-	s, err := data.CheckMailSubscription(data.Subscription{Email: form.Email, Topics: form.Topics})
+	s, err := data.CheckMailSubscription(data.Subscription{Email: form.Email, Topics: form.Topics, Lang: string(l)})
 	if err != nil {
 		try.release(ctx)
 		return a.renderStatus(c, http.StatusBadRequest, mailFormError(l, form, err))
@@ -109,7 +109,7 @@ func (a *App) askConfirmation(ctx context.Context, s data.Subscription, budgets 
 		}
 		return 0, err
 	}
-	msg, err := a.mailer.Confirmation(s.Email, a.cfg.publicBase(), token, a.now())
+	msg, err := a.mailer.Confirmation(s.Email, s.Lang, a.cfg.publicBase(), token, a.now())
 	if err == nil {
 		err = a.postbox.Post(msg)
 	}

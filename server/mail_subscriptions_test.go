@@ -324,3 +324,37 @@ func TestMailSubscriptions_FlappingSendsOnePerChange(t *testing.T) {
 		t.Fatalf("heard %q, want one down and one back", subjects)
 	}
 }
+
+// Subscribed on the English status page, an address is written to in English, and its
+// links lead to the English pages.
+func TestMailSubscriptions_EnglishInEnglish(t *testing.T) {
+	_, base, national, sink, _ := mailApp(t)
+	b := newBrowserless(t, base)
+	const ann = "ann@example.org"
+	if res, _ := postForm(t, b, "/en/status/abonnieren", url.Values{"email": {ann}, "topic": {"down"}}, nil); res.StatusCode != http.StatusSeeOther ||
+		res.Header.Get("Location") != "/en/status/abonniert" {
+		t.Fatalf("subscribe: %d %s", res.StatusCode, res.Header.Get("Location"))
+	}
+	got := sink.WaitFor(ann, 1, 5*time.Second)
+	if len(got) != 1 || got[0].Subject != "Please confirm your subscription to the issuing server's messages" {
+		t.Fatalf("confirmation: %d %v", len(got), got)
+	}
+	link, _ := url.Parse(regexp.MustCompile(`https?://\S+/en/status/bestaetigen\?t=\S+`).FindString(got[0].Text))
+	if link == nil || link.Query().Get("t") == "" {
+		t.Fatalf("no English confirmation link in\n%s", got[0].Text)
+	}
+	if _, d := b.get(link.RequestURI()); d.Find("html[lang=en] [data-testid=confirm-form]").Length() != 1 {
+		t.Fatal("the English confirmation page")
+	}
+	if res, d := postForm(t, b, "/en/status/bestaetigen", url.Values{"t": {link.Query().Get("t")}}, nil); res.StatusCode != http.StatusOK ||
+		d.Find("[data-testid=confirmed]").Length() != 1 {
+		t.Fatalf("confirm: %d", res.StatusCode)
+	}
+	waitState(t, base, "operational")
+	national.setDown(true)
+	got = sink.WaitFor(ann, 2, 10*time.Second)
+	if len(got) != 2 || got[1].Subject != "The issuing server is down" || !strings.Contains(got[1].Header.Get("List-Unsubscribe"), "/en/status/abmelden?t=") ||
+		!strings.Contains(got[1].Text, "has been down since") {
+		t.Fatalf("notice: %d\n%v", len(got), got)
+	}
+}

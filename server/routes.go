@@ -71,13 +71,16 @@ func (a *App) Router() *echo.Echo {
 			e.GET(in("/status/abonniert"), a.subscribeSent, private)
 		}
 	}
-	if a.postbox != nil {
-		// The links in messages (German, as the messages are). The token is the authority:
+	for _, l := range i18n.Langs {
+		if a.postbox == nil {
+			break
+		}
+		// The links in messages, in the language subscribed in. The token is the authority:
 		// a mail program's one-click unsubscribe posts without cookie or origin.
-		e.GET(notify.ConfirmPath, a.confirmPage, private)
-		e.POST(notify.ConfirmPath, a.confirm, private, a.sameOrigin, linkLimit, middleware.BodyLimit("1K"))
-		e.GET(notify.UnsubscribePath, a.unsubscribePage, private)
-		e.POST(notify.UnsubscribePath, a.unsubscribe, private, oneClickLimit, middleware.BodyLimit("1K"))
+		e.GET(l.Path(notify.ConfirmPath), a.confirmPage, private)
+		e.POST(l.Path(notify.ConfirmPath), a.confirm, private, a.sameOrigin, linkLimit, middleware.BodyLimit("1K"))
+		e.GET(l.Path(notify.UnsubscribePath), a.unsubscribePage, private)
+		e.POST(l.Path(notify.UnsubscribePath), a.unsubscribe, private, oneClickLimit, middleware.BodyLimit("1K"))
 	}
 	get("/leichte-sprache", a.easyLanguagePage, a.cached(noQuery)) // German by its nature
 	searchLimit := []echo.MiddlewareFunc{a.cachedPerLanguage(searchQuery)}

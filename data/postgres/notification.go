@@ -38,12 +38,12 @@ func (db *DB) SubscribeMail(ctx context.Context, s data.Subscription) (string, e
 	err = db.inTx(ctx, func(tx pgx.Tx) error {
 		// A confirmed address stays as it is; one waiting takes the new topics and token.
 		var confirmed bool
-		err := tx.QueryRow(ctx, `INSERT INTO subscriptions (url, email, topics, secret, token_hash, confirmed, confirm_hash, confirm_until, account_id, created_at)
-			VALUES ('', $1, $2, '', $3, false, $4, $5, $6, $7)
-			ON CONFLICT (email, COALESCE(account_id, 0)) WHERE email <> '' DO UPDATE SET topics = EXCLUDED.topics,
+		err := tx.QueryRow(ctx, `INSERT INTO subscriptions (url, email, lang, topics, secret, token_hash, confirmed, confirm_hash, confirm_until, account_id, created_at)
+			VALUES ('', $1, $8, $2, '', $3, false, $4, $5, $6, $7)
+			ON CONFLICT (email, COALESCE(account_id, 0)) WHERE email <> '' DO UPDATE SET topics = EXCLUDED.topics, lang = EXCLUDED.lang,
 				confirm_hash = EXCLUDED.confirm_hash, confirm_until = EXCLUDED.confirm_until WHERE NOT subscriptions.confirmed
 			RETURNING confirmed`, s.Email, data.JoinTopics(s.Topics), data.HashSecret(data.NewUnsubscribeToken()),
-			data.HashSecret(token), now.Add(data.ConfirmWithin), data.NullID(s.AccountID), now).Scan(&confirmed)
+			data.HashSecret(token), now.Add(data.ConfirmWithin), data.NullID(s.AccountID), now, s.Lang).Scan(&confirmed)
 		if errors.Is(err, pgx.ErrNoRows) { // confirmed already: nothing updated
 			token = ""
 			return nil
@@ -207,7 +207,7 @@ func addEvent(ctx context.Context, tx pgx.Tx, e data.Event) error {
 // DueDeliveries implements data.Notifications.
 func (db *DB) DueDeliveries(ctx context.Context, q data.DueQuery) ([]data.Delivery, error) {
 	rows, err := db.pool.Query(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, e.ends_at, e.cancelled, e.not_before,
-			s.id, s.url, s.email, s.topics, s.secret, s.created_at
+			s.id, s.url, s.email, s.lang, s.topics, s.secret, s.created_at
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
 		WHERE d.state = 'pending' AND d.due_at <= $1 AND (s.last_sent_at IS NULL OR s.last_sent_at <= $2)
 			AND ($3 = '' OR (s.email <> '') = ($3 = 'mail'))
@@ -220,7 +220,7 @@ func (db *DB) DueDeliveries(ctx context.Context, q data.DueQuery) ([]data.Delive
 		var topics string
 		var ends *time.Time
 		err := row.Scan(&d.ID, &d.Attempts, &d.DueAt, &d.Event.ID, &d.Event.Target, &d.Event.Topic, &d.Event.Message, &d.Event.At, &ends,
-			&d.Event.Cancelled, &d.Event.NotBefore, &d.Subscription.ID, &d.Subscription.URL, &d.Subscription.Email, &topics, &d.Subscription.Secret, &d.Subscription.CreatedAt)
+			&d.Event.Cancelled, &d.Event.NotBefore, &d.Subscription.ID, &d.Subscription.URL, &d.Subscription.Email, &d.Subscription.Lang, &topics, &d.Subscription.Secret, &d.Subscription.CreatedAt)
 		d.Subscription.Topics, d.Subscription.Confirmed = data.SplitTopics(topics), true
 		if ends != nil {
 			d.Event.EndsAt = *ends

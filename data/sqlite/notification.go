@@ -49,8 +49,8 @@ func (db *DB) SubscribeMail(ctx context.Context, s data.Subscription) (string, e
 			s.Email, s.AccountID).Scan(&confirmed)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			_, err = tx.ExecContext(ctx, `INSERT INTO subscriptions (url, email, topics, secret, token_hash, confirmed, confirm_hash, confirm_until, account_id, created_at)
-				VALUES ('', ?, ?, '', ?, 0, ?, ?, ?, ?)`, s.Email, data.JoinTopics(s.Topics), data.HashSecret(data.NewUnsubscribeToken()),
+			_, err = tx.ExecContext(ctx, `INSERT INTO subscriptions (url, email, lang, topics, secret, token_hash, confirmed, confirm_hash, confirm_until, account_id, created_at)
+				VALUES ('', ?, ?, ?, '', ?, 0, ?, ?, ?, ?)`, s.Email, s.Lang, data.JoinTopics(s.Topics), data.HashSecret(data.NewUnsubscribeToken()),
 				data.HashSecret(token), sortableTime(now.Add(data.ConfirmWithin)), data.NullID(s.AccountID), formatTime(now))
 			return err
 		case err != nil:
@@ -59,8 +59,8 @@ func (db *DB) SubscribeMail(ctx context.Context, s data.Subscription) (string, e
 			token = ""
 			return nil
 		}
-		_, err = tx.ExecContext(ctx, "UPDATE subscriptions SET topics = ?, confirm_hash = ?, confirm_until = ? WHERE email = ? AND COALESCE(account_id, 0) = ?",
-			data.JoinTopics(s.Topics), data.HashSecret(token), sortableTime(now.Add(data.ConfirmWithin)), s.Email, s.AccountID)
+		_, err = tx.ExecContext(ctx, "UPDATE subscriptions SET topics = ?, lang = ?, confirm_hash = ?, confirm_until = ? WHERE email = ? AND COALESCE(account_id, 0) = ?",
+			data.JoinTopics(s.Topics), s.Lang, data.HashSecret(token), sortableTime(now.Add(data.ConfirmWithin)), s.Email, s.AccountID)
 		return err
 	})
 	if err != nil {
@@ -247,7 +247,7 @@ func addEvent(ctx context.Context, tx *sql.Tx, e data.Event) error {
 // DueDeliveries implements data.Notifications.
 func (db *DB) DueDeliveries(ctx context.Context, q data.DueQuery) ([]data.Delivery, error) {
 	rows, err := db.read.QueryContext(ctx, `SELECT d.id, d.attempts, d.due_at, e.id, e.target, e.topic, e.message, e.at, COALESCE(e.ends_at, ''), e.cancelled, e.not_before,
-			s.id, s.url, s.email, s.topics, s.secret, s.created_at
+			s.id, s.url, s.email, s.lang, s.topics, s.secret, s.created_at
 		FROM deliveries d JOIN notification_events e ON e.id = d.event_id JOIN subscriptions s ON s.id = d.subscription_id
 		WHERE d.state = 'pending' AND d.due_at <= ? AND (s.last_sent_at IS NULL OR s.last_sent_at <= ?)
 			AND (? = '' OR (s.email <> '') = (? = 'mail'))
@@ -261,7 +261,7 @@ func (db *DB) DueDeliveries(ctx context.Context, q data.DueQuery) ([]data.Delive
 		var d data.Delivery
 		var due, at, ends, notBefore, created, topics string
 		if err := rows.Scan(&d.ID, &d.Attempts, &due, &d.Event.ID, &d.Event.Target, &d.Event.Topic, &d.Event.Message, &at, &ends, &d.Event.Cancelled, &notBefore,
-			&d.Subscription.ID, &d.Subscription.URL, &d.Subscription.Email, &topics, &d.Subscription.Secret, &created); err != nil {
+			&d.Subscription.ID, &d.Subscription.URL, &d.Subscription.Email, &d.Subscription.Lang, &topics, &d.Subscription.Secret, &created); err != nil {
 			return nil, fmt.Errorf("read due deliveries: %w", err)
 		}
 		d.Subscription.Topics, d.Subscription.Confirmed = data.SplitTopics(topics), true

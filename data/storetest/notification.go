@@ -168,6 +168,9 @@ func mailNeedsConfirmation(t *testing.T, open Open) {
 	if _, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@example.org", Topics: []data.Topic{"rain"}}); data.ErrorField(err) != "topics" {
 		t.Errorf("a bad topic: %v", err)
 	}
+	if _, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@example.org", Lang: "fr"}); data.ErrorField(err) != "lang" {
+		t.Errorf("a language the portal does not write: %v", err)
+	}
 	first, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@Example.ORG", Topics: []data.Topic{data.TopicDown}})
 	if err != nil || !strings.HasPrefix(first, "confirm_") {
 		t.Fatalf("subscribe: %q %v", first, err)
@@ -183,7 +186,7 @@ func mailNeedsConfirmation(t *testing.T, open Open) {
 	if ds, _ := db.DueDeliveries(ctx, data.DueQuery{Now: now, QuietSince: now, Limit: 10}); len(ds) != 0 {
 		t.Fatalf("an unconfirmed address is to hear: %+v", ds)
 	}
-	second, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@example.org"}) // asked again: all topics
+	second, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@example.org", Lang: "en"}) // asked again: all topics, in English
 	if err != nil || second == "" || second == first {
 		t.Fatalf("asked again: %q %v", second, err)
 	}
@@ -202,7 +205,8 @@ func mailNeedsConfirmation(t *testing.T, open Open) {
 	}
 	record(data.TopicUp)
 	ds, err := db.DueDeliveries(ctx, data.DueQuery{Now: now, QuietSince: now, Limit: 10})
-	if err != nil || len(ds) != 1 || ds[0].Subscription.Email != "anna@example.org" || ds[0].Subscription.URL != "" || ds[0].Event.Topic != data.TopicUp {
+	if err != nil || len(ds) != 1 || ds[0].Subscription.Email != "anna@example.org" || ds[0].Subscription.URL != "" || ds[0].Event.Topic != data.TopicUp ||
+		ds[0].Subscription.Lang != "en" {
 		t.Fatalf("due for the confirmed address: %+v %v", ds, err)
 	}
 	if hooks, _ := db.DueDeliveries(ctx, data.DueQuery{Channel: data.ChannelWebhook, Now: now, QuietSince: now, Limit: 10}); len(hooks) != 0 {

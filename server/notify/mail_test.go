@@ -233,7 +233,7 @@ func TestPostbox_RetriesWithoutWaiting(t *testing.T) {
 	go box.Run(ctx)
 	sink.TempFail(1)
 	for _, to := range []string{"first@example.org", "second@example.org"} {
-		msg, err := m.Confirmation(to, "https://apoportal.example", data.NewConfirmToken(), time.Now())
+		msg, err := m.Confirmation(to, "de", "https://apoportal.example", data.NewConfirmToken(), time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

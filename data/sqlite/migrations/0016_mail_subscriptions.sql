@@ -13,6 +13,8 @@ ALTER TABLE subscriptions ADD COLUMN confirm_hash TEXT;
 ALTER TABLE subscriptions ADD COLUMN confirm_until TEXT;
 ALTER TABLE subscriptions ADD COLUMN account_id INTEGER REFERENCES accounts (id) ON DELETE CASCADE;
 ALTER TABLE subscriptions ADD COLUMN last_sent_at TEXT;
+-- The language an address subscribed in, and hears in: de or en.
+ALTER TABLE subscriptions ADD COLUMN lang TEXT NOT NULL DEFAULT 'de';
 CREATE UNIQUE INDEX subscriptions_email ON subscriptions (email, COALESCE(account_id, 0)) WHERE email <> '';
 CREATE UNIQUE INDEX subscriptions_confirm ON subscriptions (confirm_hash) WHERE confirm_hash IS NOT NULL;
 
