@@ -149,7 +149,7 @@ func (db *DB) UnsubscribeLinks(ctx context.Context, subscriptions []int64) ([]st
 			return err
 		}
 		defer stmt.Close()
-		now := formatTime(db.now())
+		now := sortableTime(db.now()) // compared as text when pruned
 		for i, id := range subscriptions {
 			tokens[i] = data.NewUnsubscribeToken()
 			if _, err := stmt.ExecContext(ctx, data.HashSecret(tokens[i]), id, now); err != nil {
@@ -355,7 +355,7 @@ func (db *DB) PruneNotifications(ctx context.Context, before time.Time) (int, er
 		if _, err = tx.ExecContext(ctx, "DELETE FROM subscriptions WHERE confirmed = 0 AND confirm_until <= ?", sortableTime(now)); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, "DELETE FROM unsubscribe_links WHERE created_at < ?", formatTime(now.Add(-data.UnsubscribeLinkLife)))
+		_, err = tx.ExecContext(ctx, "DELETE FROM unsubscribe_links WHERE created_at < ?", sortableTime(now.Add(-data.UnsubscribeLinkLife)))
 		return err
 	})
 	if err != nil {

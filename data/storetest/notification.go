@@ -394,3 +394,38 @@ func newsIsPerSubscriber(t *testing.T, open Open) {
 		t.Errorf("a heard %v, b heard %v", heard[a.ID], heard[b.ID])
 	}
 }
+
+// A message's unsubscribe link works for UnsubscribeLinkLife, then goes with the pruning;
+// a newer message's still works.
+func unsubscribeLinksExpire(t *testing.T, open Open) {
+	ctx := context.Background()
+	now := time.Date(2021, 6, 14, 8, 0, 0, 0, time.UTC)
+	db := open(t, func() time.Time { return now })
+	token, err := db.SubscribeMail(ctx, data.Subscription{Email: "anna@example.org"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := db.ConfirmSubscription(ctx, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	old, err := db.UnsubscribeLinks(ctx, []int64{s.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(data.UnsubscribeLinkLife - time.Hour)
+	newer, err := db.UnsubscribeLinks(ctx, []int64{s.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	now = now.Add(2 * time.Hour)
+	if _, err := db.PruneNotifications(ctx, now.Add(-data.NotificationRetention)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Unsubscribe(ctx, old[0]); data.ErrorCode(err) != data.ENOTFOUND {
+		t.Errorf("a link older than its life: %v", err)
+	}
+	if err := db.Unsubscribe(ctx, newer[0]); err != nil {
+		t.Errorf("a newer link: %v", err)
+	}
+}

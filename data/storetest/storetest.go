@@ -55,6 +55,7 @@ var scenarios = []struct {
 	{"Notifications_AccountsKeepTheirSubscriptions", accountsKeepTheirSubscriptions},
 	{"Notifications_MaintenanceIsAnnounced", maintenanceIsAnnounced},
 	{"Notifications_NewsIsPerSubscriber", newsIsPerSubscriber},
+	{"Notifications_UnsubscribeLinksExpire", unsubscribeLinksExpire},
 }
 
 // Run runs every scenario of the contract against the engine open opens.
