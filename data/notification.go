@@ -43,9 +43,6 @@ type Subscription struct {
 	CreatedAt time.Time
 }
 
-// Hears reports whether s is subscribed to topic.
-func (s Subscription) Hears(topic Topic) bool { return slices.Contains(s.Topics, topic) }
-
 // CheckSubscription validates and normalises a subscription's URL and topics: an absolute
 // http(s) URL of at most 2,000 characters without credentials or a fragment, and one or
 // more known topics (all when none are named). Where it may point is the sender's to judge

@@ -18,7 +18,7 @@ func TestAlerts_OperatorsHearTheStoreFailAndRecover(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.DB, cfg.ProbeInterval, cfg.Instance = sharedPostgresOn(t, pg), time.Second, "portal-1"
 	cfg.SMTPURL, cfg.MailFrom, cfg.AlertMail = "smtp+plain://"+sink.Addr, "portal@apoportal.example", "ops@example.org"
-	cfg.NotifyRetry, cfg.PublicURL = 50*time.Millisecond, "https://apoportal.example"
+	cfg.NotifyRetry, cfg.NotifyWindow, cfg.PublicURL = 50*time.Millisecond, time.Second, "https://apoportal.example"
 	app, _ := openTestApp(t, cfg, nil)
 	serveApp(t, app)
 	time.Sleep(2 * time.Second) // a first look: all well, nothing to say

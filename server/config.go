@@ -61,7 +61,8 @@ type Config struct {
 	ComputeLimit       int           // --compute-limit, APOPORTAL_COMPUTE_LIMIT: answers computed at once; more wait briefly, then get 503
 	MemoryMB           int           // --memory-mb, APOPORTAL_MEMORY_MB: soft memory limit of the process (GOMEMLIMIT); the GC works harder near it
 	APIRate            int           // --api-rate, APOPORTAL_API_RATE: search API requests per second and client address (bursts of 3×; 0: no limit)
-	// Notifications of the national service's state to webhooks (issue 17).
+	// Notifications of the national service's state by webhook and e-mail; each flag has its
+	// APOPORTAL_* variable (APOPORTAL_NOTIFY_HOLD_UP, …).
 	NotifyHoldUp         time.Duration // --notify-hold-up: how long it must stay up before "up" is sent
 	NotifyRetry          time.Duration // --notify-retry: the first retry's delay (doubling, up to an hour)
 	NotifyGiveUp         time.Duration // --notify-give-up: a delivery failing this long is given up

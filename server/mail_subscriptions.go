@@ -78,6 +78,9 @@ func (a *App) subscribeMail(c echo.Context) error {
 		return a.renderStatus(c, http.StatusBadRequest, form)
 	}
 	wait, err = a.askConfirmation(ctx, s)
+	if err != nil {
+		try.release(ctx) // nothing was done: it does not count on the client
+	}
 	switch {
 	case errors.Is(err, notify.ErrPostboxFull):
 		c.Response().Header().Set("Retry-After", "60")
@@ -91,9 +94,9 @@ func (a *App) subscribeMail(c echo.Context) error {
 }
 
 // askConfirmation keeps a checked e-mail subscription, unconfirmed, and posts its
-// confirmation mail (none to an address confirmed already), on the address's budget: it
-// returns how long to wait when that or one of budgets is spent, and nothing is done;
-// ErrPostboxFull when the mail cannot be queued.
+// confirmation mail (none to an address confirmed already). It draws on the mailbox's
+// budget and on the further budgets given: when one of them is spent it returns how long to
+// wait, and nothing is done. ErrPostboxFull when the mail cannot be queued.
 func (a *App) askConfirmation(ctx context.Context, s data.Subscription, budgets ...data.Budget) (time.Duration, error) {
 	if a.postbox.Full() { // before anything is looked up: the same answer for every address
 		return 0, notify.ErrPostboxFull

@@ -71,16 +71,15 @@ func (a *App) Router() *echo.Echo {
 			e.GET(in("/status/abonniert"), a.subscribeSent, private)
 		}
 	}
-	for _, l := range i18n.Langs {
-		if a.postbox == nil {
-			break
+	if a.postbox != nil {
+		for _, l := range i18n.Langs {
+			// The links in messages, in the language subscribed in. The token is the
+			// authority: a mail program's one-click unsubscribe posts without cookie or origin.
+			e.GET(l.Path(notify.ConfirmPath), a.confirmPage, private)
+			e.POST(l.Path(notify.ConfirmPath), a.confirm, private, a.sameOrigin, linkLimit, middleware.BodyLimit("1K"))
+			e.GET(l.Path(notify.UnsubscribePath), a.unsubscribePage, private)
+			e.POST(l.Path(notify.UnsubscribePath), a.unsubscribe, private, oneClickLimit, middleware.BodyLimit("1K"))
 		}
-		// The links in messages, in the language subscribed in. The token is the authority:
-		// a mail program's one-click unsubscribe posts without cookie or origin.
-		e.GET(l.Path(notify.ConfirmPath), a.confirmPage, private)
-		e.POST(l.Path(notify.ConfirmPath), a.confirm, private, a.sameOrigin, linkLimit, middleware.BodyLimit("1K"))
-		e.GET(l.Path(notify.UnsubscribePath), a.unsubscribePage, private)
-		e.POST(l.Path(notify.UnsubscribePath), a.unsubscribe, private, oneClickLimit, middleware.BodyLimit("1K"))
 	}
 	get("/leichte-sprache", a.easyLanguagePage, a.cached(noQuery)) // German by its nature
 	searchLimit := []echo.MiddlewareFunc{a.cachedPerLanguage(searchQuery)}

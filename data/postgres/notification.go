@@ -149,15 +149,21 @@ func (db *DB) Unsubscribe(ctx context.Context, token string) error {
 // RecordStateChange implements data.Notifications.
 func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
 	err := db.inTx(ctx, func(tx pgx.Tx) error {
+		// One change of a target at a time (two processes overlapping on the lease).
+		if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock(hashtext('notify:' || $1))", c.Target); err != nil {
+			return err
+		}
 		notBefore := c.At
-		switch c.To {
-		case data.TopicDown:
-			if err := openAutomaticIncident(ctx, tx, c.Target, c.IncidentTitle, c.IncidentMessage, c.At); err != nil {
-				return err
-			}
+		if c.To != data.TopicUp {
 			// An "up" not sent yet is withdrawn: a flap within the hold.
 			if _, err := tx.Exec(ctx, "DELETE FROM notification_events WHERE target = $1 AND topic = $2 AND not_before > $3",
 				c.Target, data.TopicUp, c.At); err != nil {
+				return err
+			}
+		}
+		switch c.To {
+		case data.TopicDown:
+			if err := openAutomaticIncident(ctx, tx, c.Target, c.IncidentTitle, c.IncidentMessage, c.At); err != nil {
 				return err
 			}
 		case data.TopicUp:
@@ -194,12 +200,18 @@ func addEvent(ctx context.Context, tx pgx.Tx, e data.Event) error {
 		e.Target, e.Topic, e.Message, e.At, ends, e.Cancelled, e.NotBefore).Scan(&event); err != nil {
 		return err
 	}
-	// A state is news to a subscriber only if it is not what it last heard of the target
-	// (a flap through a state it does not hear must not tell it the same twice).
+	// A state is no news to a subscriber when the last it heard of the target (sent or on
+	// its way) was this topic and the service has not been the other side of "up" since: a
+	// flap through a state it does not hear must not tell it the same twice, and a new outage
+	// after a recovery it did not hear is news.
 	_, err := tx.Exec(ctx, `INSERT INTO deliveries (event_id, subscription_id, state, due_at)
 		SELECT $1, s.id, 'pending', $2 FROM subscriptions s WHERE s.topics LIKE $3 AND s.confirmed
-			AND ($4 = 'maintenance' OR COALESCE((SELECT e.topic FROM deliveries d JOIN notification_events e ON e.id = d.event_id
-				WHERE d.subscription_id = s.id AND e.target = $5 AND e.topic <> 'maintenance' ORDER BY d.id DESC LIMIT 1), '') <> $4)`,
+			AND ($4 = 'maintenance' OR NOT EXISTS (SELECT 1 FROM deliveries d JOIN notification_events e ON e.id = d.event_id
+				WHERE d.id = (SELECT MAX(d2.id) FROM deliveries d2 JOIN notification_events e2 ON e2.id = d2.event_id
+					WHERE d2.subscription_id = s.id AND e2.target = $5 AND e2.topic <> 'maintenance' AND d2.state <> 'given_up')
+				AND e.topic = $4
+				AND NOT EXISTS (SELECT 1 FROM notification_events x WHERE x.target = $5 AND x.id > e.id AND x.topic <> 'maintenance'
+					AND (x.topic = 'up') <> ($4 = 'up'))))`,
 		event, e.NotBefore, "%,"+string(e.Topic)+",%", string(e.Topic), e.Target)
 	return err
 }

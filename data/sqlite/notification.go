@@ -186,14 +186,16 @@ func errNoSubscription(err error) error {
 func (db *DB) RecordStateChange(ctx context.Context, c data.StateChange) error {
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		notBefore := c.At
-		switch c.To {
-		case data.TopicDown:
-			if err := openAutomaticIncident(ctx, tx, c.Target, c.IncidentTitle, c.IncidentMessage, c.At); err != nil {
-				return err
-			}
+		if c.To != data.TopicUp {
 			// An "up" not sent yet is withdrawn: a flap within the hold.
 			if _, err := tx.ExecContext(ctx, "DELETE FROM notification_events WHERE target = ? AND topic = ? AND not_before > ?",
 				c.Target, data.TopicUp, sortableTime(c.At)); err != nil {
+				return err
+			}
+		}
+		switch c.To {
+		case data.TopicDown:
+			if err := openAutomaticIncident(ctx, tx, c.Target, c.IncidentTitle, c.IncidentMessage, c.At); err != nil {
 				return err
 			}
 		case data.TopicUp:
@@ -234,15 +236,24 @@ func addEvent(ctx context.Context, tx *sql.Tx, e data.Event) error {
 	if err != nil {
 		return err
 	}
-	// A state is news to a subscriber only if it is not what it last heard of the target
-	// (a flap through a state it does not hear must not tell it the same twice).
 	_, err = tx.ExecContext(ctx, `INSERT INTO deliveries (event_id, subscription_id, state, due_at)
 		SELECT ?, s.id, 'pending', ? FROM subscriptions s WHERE s.topics LIKE ? AND s.confirmed = 1
-			AND (? = 'maintenance' OR COALESCE((SELECT e.topic FROM deliveries d JOIN notification_events e ON e.id = d.event_id
-				WHERE d.subscription_id = s.id AND e.target = ? AND e.topic <> 'maintenance' ORDER BY d.id DESC LIMIT 1), '') <> ?)`,
-		event, sortableTime(e.NotBefore), "%,"+string(e.Topic)+",%", e.Topic, e.Target, e.Topic)
+			AND (? = 'maintenance' OR NOT `+heardAlready+`)`,
+		event, sortableTime(e.NotBefore), "%,"+string(e.Topic)+",%", e.Topic, e.Target, e.Topic, e.Target, e.Topic)
 	return err
 }
+
+// heardAlready says (for subscription s, the target and topic given three times: target,
+// topic, target, topic) that the state is no news to it: the last it heard of the target
+// (sent or on its way) was this topic, and the service has not been the other side of "up"
+// since (a flap through a state it does not hear must not tell it the same twice; a new
+// outage after a recovery it did not hear is news).
+const heardAlready = `EXISTS (SELECT 1 FROM deliveries d JOIN notification_events e ON e.id = d.event_id
+	WHERE d.id = (SELECT MAX(d2.id) FROM deliveries d2 JOIN notification_events e2 ON e2.id = d2.event_id
+		WHERE d2.subscription_id = s.id AND e2.target = ? AND e2.topic <> 'maintenance' AND d2.state <> 'given_up')
+	AND e.topic = ?
+	AND NOT EXISTS (SELECT 1 FROM notification_events x WHERE x.target = ? AND x.id > e.id AND x.topic <> 'maintenance'
+		AND (x.topic = 'up') <> (? = 'up')))`
 
 // DueDeliveries implements data.Notifications.
 func (db *DB) DueDeliveries(ctx context.Context, q data.DueQuery) ([]data.Delivery, error) {

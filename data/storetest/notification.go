@@ -393,6 +393,34 @@ func newsIsPerSubscriber(t *testing.T, open Open) {
 	if fmt.Sprint(heard[a.ID]) != "[down]" || fmt.Sprint(heard[b.ID]) != "[down degraded down]" {
 		t.Errorf("a heard %v, b heard %v", heard[a.ID], heard[b.ID])
 	}
+	// Back after the hold (sent to both), then a new outage: one that hears only "down"
+	// hears it, though the last it heard was "down" too; degraded within the next hold
+	// withdraws that "up", so nobody is told "up" while it is degraded.
+	only, _, err := db.Subscribe(ctx, data.Subscription{URL: "https://c.example.org/hook", Topics: []data.Topic{data.TopicDown}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range []data.StateChange{
+		{To: data.TopicUp, At: now.Add(11 * time.Minute)},
+		{To: data.TopicDown, At: now.Add(20 * time.Minute)},
+		{To: data.TopicUp, At: now.Add(21 * time.Minute)},
+		{To: data.TopicDown, At: now.Add(30 * time.Minute)},
+		{To: data.TopicUp, At: now.Add(31 * time.Minute), HoldUp: 5 * time.Minute},
+		{To: data.TopicDegraded, At: now.Add(32 * time.Minute)},
+	} {
+		c.Target = "national"
+		if err := db.RecordStateChange(ctx, c); err != nil {
+			t.Fatal(i, err)
+		}
+	}
+	heard = map[int64][]data.Topic{}
+	ds, _ = db.DueDeliveries(ctx, data.DueQuery{Now: now.Add(time.Hour), QuietSince: now.Add(time.Hour), Limit: 50})
+	for _, d := range ds {
+		heard[d.Subscription.ID] = append(heard[d.Subscription.ID], d.Event.Topic)
+	}
+	if fmt.Sprint(heard[only.ID]) != "[down down]" || fmt.Sprint(heard[a.ID]) != "[down up down up down]" {
+		t.Errorf("down only heard %v, a heard %v", heard[only.ID], heard[a.ID])
+	}
 }
 
 // A message's unsubscribe link works for UnsubscribeLinkLife, then goes with the pruning;

@@ -145,7 +145,9 @@ func (m *Mailer) sendOver(ctx context.Context, msgs []*mail.Msg, share []int, er
 		}
 		if err := m.client.SendWithSMTPClient(conn, msgs[i]); err != nil {
 			errs[i] = err
-			if msgs[i].HasSendError() && !msgs[i].SendErrorIsTemp() {
+			// Refused for good only by a 5xx answer: a broken connection, a timeout or a
+			// reset is worth another try.
+			if se := (*mail.SendError)(nil); errors.As(err, &se) && se.ErrorCode() >= 500 && se.ErrorCode() <= 599 {
 				errs[i] = fmt.Errorf("%w: %v", ErrRefused, err)
 			}
 		}

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"text/template"
 	"time"
+	_ "time/tzdata" // the messages' times are Berlin's, also where the system has no zoneinfo
 
 	"github.com/apoportal/apoportal/data"
 	"github.com/wneessen/go-mail"
@@ -25,11 +26,16 @@ const (
 type wording struct {
 	prefix                          string // of the links' paths
 	headline, since, detail, change map[data.Topic]string
-	cancelled                       [4]string // headline, since (start, end), detail, change
+	cancelled                       cancelledWording
 	confirmSubject                  string
 	noticeText, confirmText         *template.Template
 	noticeHTML, confirmHTML         *htmltemplate.Template
 	time                            func(time.Time) string
+}
+
+// cancelledWording is what a message says of a maintenance called off.
+type cancelledWording struct {
+	headline, since, detail, change string // since takes the start and the end
 }
 
 // wordings are the messages' languages: an address hears in the language it subscribed in.
@@ -56,7 +62,7 @@ var wordings = map[string]wording{
 		},
 		change: map[data.Topic]string{data.TopicDown: "gestört", data.TopicDegraded: "eingeschränkt", data.TopicUp: "wieder erreichbar",
 			data.TopicMaintenance: "Wartung angekündigt"},
-		cancelled: [4]string{"Angekündigte Wartung abgesagt",
+		cancelled: cancelledWording{"Angekündigte Wartung abgesagt",
 			"Die für %s bis %s angekündigte Wartung des nationalen Ausstellungsservers ist abgesagt.",
 			"Die Wartung findet nicht statt; Apotheken können wie gewohnt ausstellen.", "angekündigte Wartung abgesagt"},
 		confirmSubject: "Bitte bestätigen Sie Ihr Abonnement der Meldungen zum Ausstellungsserver",
@@ -133,7 +139,7 @@ Wenn Sie das nicht waren, können Sie diese Nachricht einfach löschen.
 		},
 		change: map[data.Topic]string{data.TopicDown: "down", data.TopicDegraded: "degraded", data.TopicUp: "back",
 			data.TopicMaintenance: "maintenance announced"},
-		cancelled: [4]string{"Announced maintenance called off",
+		cancelled: cancelledWording{"Announced maintenance called off",
 			"The maintenance of the national issuing server announced for %s to %s is called off.",
 			"It will not take place; pharmacies can issue as usual.", "announced maintenance called off"},
 		confirmSubject: "Please confirm your subscription to the issuing server's messages",
@@ -222,13 +228,13 @@ func (m *Mailer) notice(b batch, publicURL, unsubscribeToken string, now time.Ti
 	text := noticeText{Headline: w.headline[d.Event.Topic], Since: fmt.Sprintf(w.since[d.Event.Topic], times...), Detail: w.detail[d.Event.Topic],
 		Message: d.Event.Message, StatusURL: publicURL + w.prefix + "/status", UnsubscribeURL: unsubscribe}
 	if d.Event.Cancelled {
-		text.Headline, text.Since, text.Detail = w.cancelled[0], fmt.Sprintf(w.cancelled[1], times...), w.cancelled[2]
+		text.Headline, text.Since, text.Detail = w.cancelled.headline, fmt.Sprintf(w.cancelled.since, times...), w.cancelled.detail
 	}
 	if len(b) > 1 {
 		for _, c := range b {
 			name := w.change[c.Event.Topic]
 			if c.Event.Cancelled {
-				name = w.cancelled[3]
+				name = w.cancelled.change
 			}
 			text.Changes = append(text.Changes, w.time(c.Event.At)+": "+name)
 		}
@@ -272,10 +278,13 @@ func bodies(msg *mail.Msg, text *template.Template, html *htmltemplate.Template,
 // berlinTime is t as a German reader expects it: "14.06.2021, 14:32 Uhr" in Europe/Berlin.
 func berlinTime(t time.Time) string { return wordings["de"].time(t) }
 
-// berlin is t in Europe/Berlin.
-func berlin(t time.Time) time.Time {
-	if loc, err := time.LoadLocation("Europe/Berlin"); err == nil {
-		return t.In(loc)
+// berlin is t in Europe/Berlin (the binary embeds time/tzdata).
+func berlin(t time.Time) time.Time { return t.In(berlinZone) }
+
+var berlinZone = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		panic("no Europe/Berlin: " + err.Error()) // tzdata is embedded: a broken build
 	}
-	return t
-}
+	return loc
+}()

@@ -6,6 +6,7 @@
 package notify
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,8 +17,10 @@ import (
 	"net/netip"
 	neturl "net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/apoportal/apoportal/data"
@@ -60,7 +63,16 @@ type Sender struct {
 	mailer *Mailer // nil: no e-mail
 	log    *slog.Logger
 	now    func() time.Time
+	// pausedUntil (Unix ns) stops the rounds for a while after the store refused to record
+	// what became of a delivery: sending again and again what cannot be recorded would
+	// hammer the receivers.
+	pausedUntil atomic.Int64
 }
+
+// storeFailed pauses the rounds for FirstRetry.
+func (s *Sender) storeFailed() { s.pausedUntil.Store(s.now().Add(s.cfg.FirstRetry).UnixNano()) }
+
+func (s *Sender) paused() bool { return s.now().UnixNano() < s.pausedUntil.Load() }
 
 // New returns a sender over store; e-mail goes through mailer, or is given up without one.
 func New(store Store, cfg Config, mailer *Mailer, log *slog.Logger, now func() time.Time) *Sender {
@@ -73,7 +85,8 @@ type batch []data.Delivery
 
 func (b batch) last() data.Delivery { return b[len(b)-1] }
 
-// batches groups due deliveries by subscription, in the order they came.
+// batches groups due deliveries by subscription, in the order they came, each batch in the
+// order of its changes (not of when they fell due: an "up" waits out its hold).
 func batches(due []data.Delivery) []batch {
 	var out []batch
 	at := map[int64]int{}
@@ -85,18 +98,24 @@ func batches(due []data.Delivery) []batch {
 		}
 		out[i] = append(out[i], d)
 	}
+	for _, b := range out {
+		slices.SortStableFunc(b, func(x, y data.Delivery) int { return cmp.Compare(x.Event.ID, y.Event.ID) })
+	}
 	return out
 }
 
 // Work sends what is due by one channel, up to roundSize deliveries, one message per
 // subscription (a summary when several changes are due for it, and none within Window
-// after its last): webhooks Concurrency at a time and at most two at once to one site,
+// after its last): webhooks Concurrency at a time and at most PerSite at once to one site,
 // e-mail over the mailer's connections. The portal runs one loop per channel, so that slow
 // webhooks never hold the mail. Failures are recorded as they come, what was sent in one
 // transaction at the end (a process killed before it sends those again, with the same
 // webhook-id or Message-ID). Run it again and again; it reports whether the round was
 // full (more may be due at once).
 func (s *Sender) Work(ctx context.Context, ch data.Channel) (full bool) {
+	if s.paused() {
+		return false
+	}
 	now := s.now()
 	due, err := s.store.DueDeliveries(ctx, data.DueQuery{Channel: ch, Now: now, QuietSince: now.Add(-s.cfg.Window), Limit: roundSize})
 	if err != nil {
@@ -114,10 +133,10 @@ func (s *Sender) Work(ctx context.Context, ch data.Channel) (full bool) {
 	if len(sent) > 0 {
 		if err := s.store.DeliveriesSent(context.WithoutCancel(ctx), sent, s.now()); err != nil {
 			s.log.Warn("record deliveries sent", "deliveries", len(sent), "err", err)
-			return false
+			s.storeFailed()
 		}
 	}
-	return len(due) == roundSize
+	return len(due) == roundSize && !s.paused()
 }
 
 // roundSize is how many deliveries one round of Work takes on.
@@ -214,8 +233,9 @@ func (s *Sender) mail(ctx context.Context, due []batch) []int64 {
 	if err != nil {
 		if ctx.Err() == nil {
 			s.log.Warn("unsubscribe links", "err", err)
+			s.storeFailed()
 		}
-		return nil // due again in the next round
+		return nil // due again after the pause
 	}
 	var msgs []*mail.Msg
 	var ready []batch
@@ -262,34 +282,31 @@ func (s *Sender) deliver(ctx context.Context, b batch) bool {
 	return false
 }
 
-// failedAll records a failed attempt of each delivery of a batch.
+// failedAll records a failed attempt of a batch: due again together after one backoff (so
+// that it goes again as the same message), or given up, each delivery when it has failed
+// too long, all when forGood. A mail server's answer may quote the address: it is never
+// logged nor kept.
 func (s *Sender) failedAll(ctx context.Context, b batch, err error, forGood bool) {
-	for _, d := range b {
-		s.failed(ctx, d, err, forGood)
-	}
-}
-
-// failed records a failed attempt: due again after a backoff, or given up when it has
-// failed too long or forGood.
-// A mail server's answer may quote the address: it is never logged.
-func (s *Sender) failed(ctx context.Context, d data.Delivery, err error, forGood bool) {
 	problem := err.Error()
-	if d.Subscription.Email != "" { // in any case: a server may write it as it likes
-		problem = regexp.MustCompile(`(?i)`+regexp.QuoteMeta(d.Subscription.Email)).ReplaceAllLiteralString(problem, "<Adresse>")
+	if email := b[0].Subscription.Email; email != "" { // in any case: a server may write it as it likes
+		problem = regexp.MustCompile(`(?i)`+regexp.QuoteMeta(email)).ReplaceAllLiteralString(problem, "<Adresse>")
 	}
-	retry := s.retryAt(d)
-	if retry.IsZero() || forGood {
-		retry = time.Time{}
-		s.log.Warn("notification given up", "delivery", d.ID, "subscription", d.Subscription.ID, "attempts", d.Attempts+1, "err", problem)
-	}
-	if err := s.store.DeliveryFailed(ctx, d.ID, problem, retry); err != nil {
-		s.log.Warn("record a failed delivery", "delivery", d.ID, "err", err)
+	retry := s.retryAt(b.last())
+	for _, d := range b {
+		at := retry
+		if forGood || at.Sub(d.Event.NotBefore) > s.cfg.GiveUpAfter {
+			at = time.Time{}
+			s.log.Warn("notification given up", "delivery", d.ID, "subscription", d.Subscription.ID, "attempts", d.Attempts+1, "err", problem)
+		}
+		if err := s.store.DeliveryFailed(ctx, d.ID, problem, at); err != nil {
+			s.log.Warn("record a failed delivery", "delivery", d.ID, "err", err)
+			s.storeFailed()
+		}
 	}
 }
 
 // retryAt is when a failed delivery is tried again: FirstRetry doubled per attempt up to
-// MaxRetry, each ±25 % at random so that many receivers back do not come back at once; zero
-// once it would be past GiveUpAfter.
+// MaxRetry, each ±25 % at random so that many receivers back do not come back at once.
 func (s *Sender) retryAt(d data.Delivery) time.Time {
 	delay := s.cfg.FirstRetry
 	for range min(d.Attempts, 30) {
@@ -298,12 +315,7 @@ func (s *Sender) retryAt(d data.Delivery) time.Time {
 			break
 		}
 	}
-	delay = time.Duration(float64(delay) * (0.75 + rand.Float64()/2))
-	at := s.now().Add(delay)
-	if at.Sub(d.Event.NotBefore) > s.cfg.GiveUpAfter {
-		return time.Time{}
-	}
-	return at
+	return s.now().Add(time.Duration(float64(delay) * (0.75 + rand.Float64()/2)))
 }
 
 // stateNames are the status API's names of the states a topic reports.

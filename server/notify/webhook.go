@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -144,6 +145,7 @@ func post(ctx context.Context, client *http.Client, url, secret, id string, at t
 		return err
 	}
 	defer res.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // so that the connection is kept
 	if res.StatusCode < 200 || res.StatusCode > 299 {
 		return fmt.Errorf("answered %d", res.StatusCode)
 	}
