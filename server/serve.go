@@ -200,10 +200,10 @@ func (a *App) open(ctx context.Context) error {
 	}
 	var alerts *notify.Alerts
 	if mailer != nil {
-		a.mailer, a.postbox = mailer, notify.NewPostbox(mailer, a.cfg.NotifyRetry, a.log)
+		a.mailer, a.postbox = mailer, notify.NewPostbox(mailer, 2, a.cfg.NotifyRetry, a.log)
 		if to, _ := a.cfg.alertAddresses(); len(to) > 0 { // checked by Validate
 			// Their own queue: confirmations that pile up must not hold the operators' alerts.
-			a.alerts = notify.NewPostbox(mailer, a.cfg.NotifyRetry, a.log)
+			a.alerts = notify.NewPostbox(mailer, 1, a.cfg.NotifyRetry, a.log)
 			alerts = notify.NewAlerts(mailer, a.alerts, to, holderName(a.cfg.Instance), a.cfg.NotifyWindow, a.log, a.now)
 		}
 	}
@@ -269,9 +269,24 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	go repeat(bg, 10*time.Second, a.reloadGazetteer)
 	go a.duties.Run(bg)
 	go a.monitor.Run(bg)
+	// The postboxes outlive the requests: they stop after the last request is answered and
+	// what they hold is sent (a confirmation's token is only in the mail it posts). The
+	// outbox's loops finish their round before the store is closed.
+	mail, stopMail := context.WithCancel(context.WithoutCancel(ctx))
+	var workers sync.WaitGroup
+	defer func() {
+		stopBackground()
+		for _, p := range []*notify.Postbox{a.postbox, a.alerts} {
+			if p != nil {
+				p.Drain(10 * time.Second)
+			}
+		}
+		stopMail()
+		workers.Wait()
+	}()
 	for _, p := range []*notify.Postbox{a.postbox, a.alerts} {
 		if p != nil {
-			go p.Run(bg) // in every process: a confirmation's token is only in the mail it posts
+			workers.Go(func() { p.Run(mail) }) // in every process: a confirmation's token is only in the mail it posts
 		}
 	}
 	go repeat(bg, time.Second, a.status.ReadShared) // what the prober, maybe another process, recorded
@@ -290,11 +305,13 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	})
 	go repeat(bg, 10*time.Second, a.status.RecountReports) // reports age out of the window
 	for _, ch := range []data.Channel{data.ChannelWebhook, data.ChannelMail} {
-		go repeat(bg, 500*time.Millisecond, func(ctx context.Context) {
-			// The outbox, once across the portal's processes, a loop per channel (a slow
-			// webhook never holds the mail); after a full round the next at once.
-			for a.duties.Held() && a.sender.Work(ctx, ch) {
-			}
+		workers.Go(func() {
+			repeat(bg, 500*time.Millisecond, func(ctx context.Context) {
+				// The outbox, once across the portal's processes, a loop per channel (a slow
+				// webhook never holds the mail); after a full round the next at once.
+				for a.duties.Held() && a.sender.Work(ctx, ch) {
+				}
+			})
 		})
 	}
 	go repeat(bg, status.RecordTTL, a.status.Refresh) // keeps the banner's maintenance and /status warm

@@ -19,7 +19,7 @@ func TestAlerts_OperatorsHearOfTheirPartsOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	postbox := NewPostbox(m, 20*time.Millisecond, discard())
+	postbox := NewPostbox(m, 1, 20*time.Millisecond, discard())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go postbox.Run(ctx)

@@ -227,7 +227,7 @@ func TestPostbox_RetriesWithoutWaiting(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	box := NewPostbox(m, 2*time.Second, discard())
+	box := NewPostbox(m, 1, 2*time.Second, discard())
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go box.Run(ctx)

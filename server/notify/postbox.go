@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/wneessen/go-mail"
@@ -14,16 +15,18 @@ import (
 var ErrPostboxFull = errors.New("too many confirmation mails are waiting")
 
 // Postbox sends mails off the request or the probe that asked for them (confirmations,
-// operators' alerts): a queue of at most Capacity, as many sent at once as the mailer has
-// connections, a failure queued again after a backoff (no worker waits for it) and given
+// operators' alerts): a queue of at most Capacity, a few sent at once (each over a connection of
+// its own), a failure queued again after a backoff (no worker waits for it) and given
 // up after six tries or at once on a refusal for good. A confirmation's token exists only in
 // its message (the store keeps its hash), so a process that dies with mails in its queue
 // loses them: whoever asked may ask again (and the throttle lets them after a while).
 type Postbox struct {
-	mailer *Mailer
-	queue  chan posted
-	retry  time.Duration
-	log    *slog.Logger
+	mailer  *Mailer
+	workers int // mails sent at once, each over a connection of its own
+	queue   chan posted
+	retry   time.Duration
+	log     *slog.Logger
+	stopped atomic.Bool // Run has returned: a retry due later is dropped, and said so
 }
 
 type posted struct {
@@ -34,9 +37,10 @@ type posted struct {
 // Capacity is how many mails may wait.
 const Capacity = 1000
 
-// NewPostbox returns a postbox over mailer, its first retry after retry.
-func NewPostbox(mailer *Mailer, retry time.Duration, log *slog.Logger) *Postbox {
-	return &Postbox{mailer: mailer, queue: make(chan posted, Capacity), retry: retry, log: log}
+// NewPostbox returns a postbox over mailer sending workers mails at once, its first retry
+// after retry.
+func NewPostbox(mailer *Mailer, workers int, retry time.Duration, log *slog.Logger) *Postbox {
+	return &Postbox{mailer: mailer, workers: max(1, workers), queue: make(chan posted, Capacity), retry: retry, log: log}
 }
 
 // Full reports whether the queue is full (ask before doing what the mail is for).
@@ -59,7 +63,7 @@ func (p *Postbox) post(m posted) error {
 // Run sends what is posted until ctx ends.
 func (p *Postbox) Run(ctx context.Context) {
 	var wg sync.WaitGroup
-	for range p.mailer.connections {
+	for range p.workers {
 		wg.Go(func() {
 			for {
 				select {
@@ -72,6 +76,17 @@ func (p *Postbox) Run(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+	p.stopped.Store(true)
+}
+
+// Drain waits up to within for the queue to empty (at shutdown, before Run's end).
+func (p *Postbox) Drain(within time.Duration) {
+	for deadline := time.Now().Add(within); len(p.queue) > 0 && time.Now().Before(deadline); {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := len(p.queue); n > 0 {
+		p.log.Warn("mails not sent at shutdown", "mails", n)
+	}
 }
 
 // send tries m once; a failure worth another try is queued again after retry doubled per
@@ -86,7 +101,10 @@ func (p *Postbox) send(ctx context.Context, m posted) {
 		return
 	}
 	time.AfterFunc(p.retry<<(m.try-1), func() {
-		if p.post(posted{msg: m.msg, try: m.try + 1}) != nil {
+		switch {
+		case p.stopped.Load():
+			p.log.Warn("mail given up: the portal stopped before its retry", "attempts", m.try)
+		case p.post(posted{msg: m.msg, try: m.try + 1}) != nil:
 			p.log.Warn("mail given up: the queue is full", "attempts", m.try)
 		}
 	})
