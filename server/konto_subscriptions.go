@@ -3,7 +3,6 @@ package main
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/apoportal/apoportal/data"
@@ -91,11 +90,7 @@ func (a *App) addWebhookSubscription(c echo.Context) error {
 	if refused, err := a.refused(c, acc, n, topics); refused {
 		return err
 	}
-	s, err := data.CheckSubscription(data.Subscription{URL: n.URL, Topics: topics, AccountID: acc.ID})
-	if err == nil {
-		u, _ := url.Parse(s.URL) // checked above
-		err = notify.CheckHost(u.Hostname(), a.cfg.WebhookAllowInternal)
-	}
+	s, err := a.checkWebhook(data.Subscription{URL: n.URL, Topics: topics, AccountID: acc.ID})
 	if err != nil {
 		n.Error, n.ErrorField = "Bitte geben Sie eine öffentliche http(s)-Adresse ohne Zugangsdaten an, z. B. https://software.example.org/apoportal.", "url"
 		return a.renderDashboardWith(c, http.StatusBadRequest, views.Dashboard{Notifications: n})

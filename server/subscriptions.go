@@ -63,15 +63,10 @@ func (a *App) subscribeAPI(c echo.Context) error {
 		try.release(ctx)
 		return err
 	}
-	s, err := data.CheckSubscription(data.Subscription{URL: req.URL, Topics: req.Topics})
+	s, err := a.checkWebhook(data.Subscription{URL: req.URL, Topics: req.Topics})
 	if err != nil {
 		try.release(ctx)
 		return err
-	}
-	u, _ := url.Parse(s.URL) // checked above
-	if err := notify.CheckHost(u.Hostname(), a.cfg.WebhookAllowInternal); err != nil {
-		try.release(ctx)
-		return &data.Error{Code: data.EINVALID, Field: "url", Message: "the URL's host is a loopback, private or link-local address"}
 	}
 	s, token, err := a.store.Subscribe(ctx, s)
 	if err != nil {
@@ -80,6 +75,20 @@ func (a *App) subscribeAPI(c echo.Context) error {
 	}
 	return c.JSON(http.StatusCreated, subscriptionJSON{ID: s.ID, URL: s.URL, Topics: s.Topics, Secret: s.Secret,
 		UnsubscribeToken: token, CreatedAt: s.CreatedAt.UTC().Truncate(time.Second)})
+}
+
+// checkWebhook checks a webhook subscription, and refuses a host that is an internal
+// address unless the operator allows them (judged again at every delivery).
+func (a *App) checkWebhook(s data.Subscription) (data.Subscription, error) {
+	s, err := data.CheckSubscription(s)
+	if err != nil {
+		return s, err
+	}
+	u, _ := url.Parse(s.URL) // checked above
+	if err := notify.CheckHost(u.Hostname(), a.cfg.WebhookAllowInternal); err != nil {
+		return s, &data.Error{Code: data.EINVALID, Field: "url", Message: "the URL's host is a loopback, private or link-local address"}
+	}
+	return s, nil
 }
 
 // unsubscribeAPI is DELETE /api/v1/subscriptions with Authorization: Bearer <unsubscribe

@@ -123,7 +123,7 @@ func (db *DB) CancelMaintenance(ctx context.Context, id int64, actor data.Actor)
 		if m.EndsAt, err = time.Parse(time.RFC3339Nano, ends); err != nil {
 			return err
 		}
-		// Those told of it are told it is off.
+		// Its subscribers are told it is off (also those who came after the announcement).
 		if err := addEvent(ctx, tx, data.Event{Target: m.Target, Topic: data.TopicMaintenance, Message: m.Announcement(),
 			At: m.StartsAt, EndsAt: m.EndsAt, Cancelled: true, NotBefore: now}); err != nil {
 			return err
