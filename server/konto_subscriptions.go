@@ -52,8 +52,8 @@ func (a *App) addMailSubscription(c echo.Context) error {
 		return echo.ErrNotFound
 	}
 	ctx := c.Request().Context()
-	n := views.AccountNotifications{Email: c.FormValue("email")}
 	topics := formTopics(c)
+	n := views.AccountNotifications{Email: c.FormValue("email"), Topics: topics}
 	if refused, err := a.refused(c, acc, n, topics); refused {
 		return err
 	}
@@ -85,8 +85,8 @@ func (a *App) addWebhookSubscription(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	n := views.AccountNotifications{URL: c.FormValue("url")}
 	topics := formTopics(c)
+	n := views.AccountNotifications{URL: c.FormValue("url"), Topics: topics}
 	if refused, err := a.refused(c, acc, n, topics); refused {
 		return err
 	}

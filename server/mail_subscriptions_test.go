@@ -209,8 +209,12 @@ func TestKonto_PharmacySubscribesWebhookAndMail(t *testing.T) {
 		t.Error("the secret shown again")
 	}
 	if res, d := b.submit("/konto", "/konto/benachrichtigung/webhook", url.Values{"url": {"ftp://x"}, "topic": {"down"}}, true); res.StatusCode != http.StatusBadRequest ||
-		d.Find("#notify-url[aria-invalid=true]").Length() != 1 {
-		t.Errorf("a bad URL: %d", res.StatusCode)
+		d.Find("#notify-url[aria-invalid=true]").Length() != 1 || d.Find("[data-testid=account-webhook-form] input[name=topic][checked]").Length() != 1 {
+		t.Errorf("a bad URL: %d (the form keeps what was ticked)", res.StatusCode)
+	}
+	if res, d := b.submit("/konto", "/konto/benachrichtigung/webhook", url.Values{"url": {hook.srv.URL}}, true); res.StatusCode != http.StatusBadRequest ||
+		d.Find("[data-testid=account-webhook-form] fieldset[aria-invalid=true]").Length() != 1 {
+		t.Errorf("nothing ticked: %d", res.StatusCode)
 	}
 	if res, _ := b.submit("/konto", "/konto/benachrichtigung/email", url.Values{"email": {"team@apotheke.example"}, "topic": {"down"}}, true); res.StatusCode != http.StatusOK {
 		t.Fatalf("mail: %d", res.StatusCode)
