@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/apoportal/apoportal/data"
+	"github.com/apoportal/apoportal/server/notify"
+	"github.com/apoportal/apoportal/server/notify/mailsink"
 )
 
 // from is a browserless client whose connections come from the loopback address ip.
@@ -85,11 +87,20 @@ func (b *browserless) postUpload(body *bytes.Buffer, contentType string, chunked
 	return res, cb.read.Load()
 }
 
-// attackApp is kontoApp plus an operator.
+// attackApp is kontoApp plus an operator, with a mail server (a sink), so that every route
+// is there: the e-mail subscriptions' too.
 func attackApp(t *testing.T) (*App, string, string, *clock) {
-	app, base, code, cl := kontoApp(t, true)
-	addOperator(t, app)
+	app, base, code, cl, _ := attackAppWithMail(t)
 	return app, base, code, cl
+}
+
+func attackAppWithMail(t *testing.T) (*App, string, string, *clock, *mailsink.Sink) {
+	sink := mailsink.Start(t, mailsink.Options{})
+	app, base, code, cl := kontoApp(t, true, func(c *Config) {
+		c.SMTPURL, c.MailFrom, c.PublicURL = "smtp+plain://"+sink.Addr, "meldungen@apoportal.example", "https://apoportal.example"
+	})
+	addOperator(t, app)
+	return app, base, code, cl, sink
 }
 
 func tempFiles(t *testing.T, dir string) int {
@@ -468,7 +479,7 @@ func TestAttack_IdleSessionEnds(t *testing.T) {
 // Already defended: every form that posts refuses a cross-site request without its token,
 // and changes nothing.
 func TestAttack_CSRFOnEveryForm(t *testing.T) {
-	app, base, _, _ := attackApp(t)
+	app, base, _, _, sink := attackAppWithMail(t)
 	pharmacy := from(t, base, "127.0.0.24")
 	pharmacy.login("neue@example.org", goodPassword)
 	ops := from(t, base, "127.0.0.25")
@@ -497,8 +508,14 @@ func TestAttack_CSRFOnEveryForm(t *testing.T) {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		if res.StatusCode != http.StatusForbidden {
-			t.Errorf("cross-site POST %s: %d, want 403", path, res.StatusCode)
+		want := http.StatusForbidden
+		if strings.HasSuffix(r.Path, notify.UnsubscribePath) {
+			// A mail program's one-click unsubscribe posts from nowhere: the link's token is
+			// the authority, and without one there is nothing to end.
+			want = http.StatusNotFound
+		}
+		if res.StatusCode != want {
+			t.Errorf("cross-site POST %s: %d, want %d", path, res.StatusCode, want)
 		}
 	}
 	if forms < 15 {
@@ -516,6 +533,9 @@ func TestAttack_CSRFOnEveryForm(t *testing.T) {
 	}
 	if after, _ := app.store.AuditLog(context.Background(), "", 1); len(after) != len(before) || (len(after) > 0 && after[0].ID != before[0].ID) {
 		t.Fatalf("a cross-site request changed something: %+v", after)
+	}
+	if n := len(sink.Messages()); n != 0 {
+		t.Fatalf("a cross-site request sent %d mails", n)
 	}
 }
 
@@ -682,13 +702,13 @@ func TestAttack_OversizedBodies(t *testing.T) {
 	}
 }
 
-// postFormBody posts 30 MiB to the feedback form as a browser on the portal's pages
+// postFormBody posts 30 MiB to a public form at path as a browser on the portal's pages
 // would (Origin) or as another site's would (Sec-Fetch-Site: cross-site), announced or
 // chunked, and says what the server answered and what the client managed to send.
-func postFormBody(t *testing.T, b *browserless, crossSite, chunked bool) (*http.Response, int64) {
+func postFormBody(t *testing.T, b *browserless, path string, crossSite, chunked bool) (*http.Response, int64) {
 	t.Helper()
 	cb := &countingBody{r: strings.NewReader("message=" + strings.Repeat("x", 30<<20))}
-	req, _ := http.NewRequest(http.MethodPost, b.base+"/barrierefreiheit", cb)
+	req, _ := http.NewRequest(http.MethodPost, b.base+path, cb)
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Origin", b.base)
 	if crossSite {
@@ -724,7 +744,7 @@ func TestAttack_FeedbackReadsNothingBeforeItsChecks(t *testing.T) {
 		{"the portal's page's, announced", false, false, http.StatusRequestEntityTooLarge},
 		{"the portal's page's, chunked", false, true, http.StatusRequestEntityTooLarge},
 	} {
-		res, read := postFormBody(t, from(t, base, "127.0.0.41"), c.crossSite, c.chunked)
+		res, read := postFormBody(t, from(t, base, "127.0.0.41"), "/barrierefreiheit", c.crossSite, c.chunked)
 		if res != nil && res.StatusCode != c.want || read > unread {
 			t.Errorf("%s 30 MiB feedback: %v (want %d), the server read %d bytes", c.name, res, c.want, read)
 		}
@@ -770,5 +790,74 @@ func TestAttack_BothLanguagesShareTheLimits(t *testing.T) {
 	}
 	if kept != freeFeedback {
 		t.Errorf("feedback alternating both languages: %d kept, want %d", kept, freeFeedback)
+	}
+}
+
+// The e-mail subscriptions' public forms and links have no account: from another site the
+// subscription form is refused before its body is read, and every body past its few KiB
+// (announced or chunked) is refused without reading on; a link's POST without a real token
+// ends nothing. The dashboard's forms are a pharmacy's own: not an operator's, not a
+// stranger's, not another pharmacy's. Bad input keeps and sends nothing.
+func TestAttack_SubscriptionsReadNothingBeforeTheirChecks(t *testing.T) {
+	app, base, _, _, sink := attackAppWithMail(t)
+	const unread = 8 << 20
+	for _, c := range []struct {
+		path               string
+		crossSite, chunked bool
+		want               int
+	}{
+		{"/status/abonnieren", true, true, http.StatusForbidden},
+		{"/en/status/abonnieren", false, true, http.StatusRequestEntityTooLarge},
+		{"/status/abonnieren", false, false, http.StatusRequestEntityTooLarge},
+		{"/status/bestaetigen", true, true, http.StatusForbidden},
+		{"/status/bestaetigen", false, true, http.StatusRequestEntityTooLarge},
+		{"/status/abmelden?t=unsub_x", true, true, http.StatusNotFound}, // no origin check: the token is the authority; the body is never read
+		{"/en/status/abmelden", false, false, http.StatusRequestEntityTooLarge},
+	} {
+		res, read := postFormBody(t, from(t, base, "127.0.0.44"), c.path, c.crossSite, c.chunked)
+		if res != nil && res.StatusCode != c.want || read > unread {
+			t.Errorf("30 MiB to %s (cross-site %v, chunked %v): %v (want %d), the server read %d bytes", c.path, c.crossSite, c.chunked, res, c.want, read)
+		}
+	}
+	for _, form := range []url.Values{{"email": {"victim@example.org\r\nBcc: all@example.org"}, "topic": {"down"}}, {"email": {"a@[10.0.0.1]"}, "topic": {"down"}}} {
+		if res, _ := postForm(t, from(t, base, "127.0.0.45"), "/status/abonnieren", form, nil); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("%v: %d", form, res.StatusCode)
+		}
+	}
+	if res, _ := postForm(t, from(t, base, "127.0.0.45"), "/status/abmelden?t=unsub_guessed", url.Values{"List-Unsubscribe": {"One-Click"}}, nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("a guessed unsubscribe token: %d", res.StatusCode)
+	}
+	// The dashboard's forms: nobody's without a login, not an operator's, and a pharmacy's
+	// own only; a webhook to the portal's own network is refused.
+	stranger := from(t, base, "127.0.0.46").noRedirects()
+	ops := from(t, base, "127.0.0.47")
+	ops.login("ops@example.org", operatorPassword)
+	pharmacy := from(t, base, "127.0.0.48")
+	pharmacy.login("neue@example.org", goodPassword)
+	for _, path := range []string{"/konto/benachrichtigung/email", "/konto/benachrichtigung/webhook"} {
+		form := url.Values{"email": {"ops@example.org"}, "url": {"https://example.org/hook"}, "topic": {"down"}}
+		if res, _ := stranger.submit("/login", path, form, true); res.StatusCode == http.StatusOK {
+			t.Errorf("a stranger posts %s: %d", path, res.StatusCode)
+		}
+		if res, _ := ops.submit("/admin", path, form, true); res.StatusCode != http.StatusForbidden {
+			t.Errorf("an operator posts %s: %d", path, res.StatusCode)
+		}
+	}
+	if res, _ := pharmacy.submit("/konto", "/konto/benachrichtigung/webhook", url.Values{"url": {"http://169.254.169.254/latest/meta-data"}, "topic": {"down"}}, true); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a webhook to the cloud's metadata address: %d", res.StatusCode)
+	}
+	other, _, err := app.store.Subscribe(context.Background(), data.Subscription{URL: "https://someone.example.org/hook"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := pharmacy.submit("/konto", fmt.Sprintf("/konto/benachrichtigung/%d/loeschen", other.ID), url.Values{}, true); res.StatusCode != http.StatusNotFound {
+		t.Errorf("a pharmacy deletes the public's webhook: %d", res.StatusCode)
+	}
+	if list, _ := app.store.AccountSubscriptions(context.Background(), accountOfPharmacy(t, app, pharmacyA)); len(list) != 0 {
+		t.Errorf("the pharmacy's subscriptions after the attacks: %+v", list)
+	}
+	time.Sleep(200 * time.Millisecond)
+	if n := len(sink.Messages()); n != 0 {
+		t.Errorf("%d mails sent by the attacks", n)
 	}
 }

@@ -83,11 +83,14 @@ func (c *clock) Add(d time.Duration) {
 
 // kontoApp serves the shared registry with cookies allowed over http, and a pharmacy
 // account for pharmacy A, activated unless told otherwise.
-func kontoApp(t *testing.T, activate bool) (*App, string, string, *clock) {
+func kontoApp(t *testing.T, activate bool, options ...func(*Config)) (*App, string, string, *clock) {
 	t.Helper()
 	cl := &clock{now: time.Now()}
 	cfg := DefaultConfig()
 	cfg.DB, cfg.CookieSecure = sharedDBCopy(t), false
+	for _, o := range options {
+		o(&cfg)
+	}
 	app, _ := openTestApp(t, cfg, cl.Now)
 	_, code, err := app.store.CreateAccount(context.Background(), data.RolePharmacy, "neue@example.org", pharmacyA, data.Actor{Name: "test", Source: "test"})
 	if err != nil {

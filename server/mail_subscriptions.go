@@ -150,10 +150,20 @@ func (a *App) subscribeSent(c echo.Context) error {
 // linkToken is a link's token from the query or the form, if it looks like one of kind's.
 func linkToken(c echo.Context, prefix string) (string, bool) {
 	t := c.QueryParam("t")
-	if t == "" {
-		t = c.FormValue("t")
-	}
 	return t, strings.HasPrefix(t, prefix) && len(t) <= 100
+}
+
+// postedLinkToken is a link's token from the query or, for the confirmation page's form,
+// from the body; a body past the route's limit is 413, not a missing token.
+func postedLinkToken(c echo.Context, prefix string) (string, bool, error) {
+	if t, ok := linkToken(c, prefix); t != "" {
+		return t, ok, nil
+	}
+	if err := c.Request().ParseForm(); err != nil {
+		return "", false, err
+	}
+	t := c.Request().PostForm.Get("t")
+	return t, strings.HasPrefix(t, prefix) && len(t) <= 100, nil
 }
 
 // confirmPage is GET /status/bestaetigen?t=…: a button to confirm, so that a mail
@@ -177,7 +187,10 @@ func (a *App) confirm(c echo.Context) error {
 func (a *App) followLink(c echo.Context, prefix, title string, act func(context.Context, string) error,
 	page func(views.SubscriptionStep) templ.Component) error {
 	step := views.SubscriptionStep{Page: a.page(title, false)}
-	token, ok := linkToken(c, prefix)
+	token, ok, err := postedLinkToken(c, prefix)
+	if err != nil {
+		return err
+	}
 	if ok {
 		err := act(c.Request().Context(), token)
 		if err != nil && data.ErrorCode(err) != data.ENOTFOUND {
