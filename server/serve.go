@@ -274,21 +274,21 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	// outbox's loops finish their round before the store is closed.
 	mail, stopMail := context.WithCancel(context.WithoutCancel(ctx))
 	var workers sync.WaitGroup
+	var postboxes []*notify.Postbox
+	for _, p := range []*notify.Postbox{a.postbox, a.alerts} {
+		if p != nil {
+			postboxes = append(postboxes, p)
+			workers.Go(func() { p.Run(mail) }) // in every process: a confirmation's token is only in the mail it posts
+		}
+	}
 	defer func() {
 		stopBackground()
-		for _, p := range []*notify.Postbox{a.postbox, a.alerts} {
-			if p != nil {
-				p.Drain(10 * time.Second)
-			}
+		for _, p := range postboxes {
+			p.Drain(10 * time.Second)
 		}
 		stopMail()
 		workers.Wait()
 	}()
-	for _, p := range []*notify.Postbox{a.postbox, a.alerts} {
-		if p != nil {
-			workers.Go(func() { p.Run(mail) }) // in every process: a confirmation's token is only in the mail it posts
-		}
-	}
 	go repeat(bg, time.Second, a.status.ReadShared) // what the prober, maybe another process, recorded
 	go repeat(bg, time.Hour, func(ctx context.Context) {
 		if a.duties.Held() {
